@@ -1,0 +1,17 @@
+package org.slim4j.model;
+
+import java.util.List;
+import org.slim4j.tokenizer.Tokenizer;
+
+/** A sentence encoder (BERT family): text in, one pooled, L2-normalised embedding per text out. */
+public interface Encoder extends AutoCloseable {
+
+    Tokenizer tokenizer();
+
+    int dimension();
+
+    float[][] embed(List<String> texts);
+
+    @Override
+    void close();
+}

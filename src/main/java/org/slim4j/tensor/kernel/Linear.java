@@ -1,0 +1,44 @@
+package org.slim4j.tensor.kernel;
+
+import java.util.stream.IntStream;
+import org.slim4j.tensor.Dequant;
+import org.slim4j.tensor.Tensor;
+
+/**
+ * y = x W^T for a batch of n activation rows and a weight W [out, in] of any type, in float32.
+ * The reference path: each tile of weight rows is dequantized exactly once and reused for every activation row,
+ * tiles are spread over the common ForkJoin pool. Fast type-specific kernels are tested against this.
+ */
+public final class Linear {
+    private static final int TILE_ROWS = 16;
+
+    private Linear() {}
+
+    /** x: [n, in] row-major; y: [n, out] row-major (overwritten). */
+    public static void forward(Tensor w, float[] x, int n, float[] y) {
+        int out = Math.toIntExact(w.rows());
+        int in = Math.toIntExact(w.cols());
+        int tiles = (out + TILE_ROWS - 1) / TILE_ROWS;
+        IntStream.range(0, tiles).parallel().forEach(t -> {
+            int r0 = t * TILE_ROWS, r1 = Math.min(out, r0 + TILE_ROWS);
+            float[] tile = new float[(r1 - r0) * in];
+            Dequant.decode(w.dtype(), w.data(), r0 * w.rowBytes(), tile, 0, (r1 - r0) * in);
+            for (int i = 0; i < n; i++) {
+                for (int r = r0; r < r1; r++) {
+                    y[i * out + r] = VectorOps.dot(x, i * in, tile, (r - r0) * in, in);
+                }
+            }
+        });
+    }
+
+    /** Same as {@link #forward} for a weight already in float32 on the heap, [out, in] row-major. */
+    public static void forward(float[] w, int out, int in, float[] x, int n, float[] y) {
+        int tiles = (out + TILE_ROWS - 1) / TILE_ROWS;
+        IntStream.range(0, tiles).parallel().forEach(t -> {
+            int r0 = t * TILE_ROWS, r1 = Math.min(out, r0 + TILE_ROWS);
+            for (int i = 0; i < n; i++) {
+                for (int r = r0; r < r1; r++) y[i * out + r] = VectorOps.dot(x, i * in, w, r * in, in);
+            }
+        });
+    }
+}

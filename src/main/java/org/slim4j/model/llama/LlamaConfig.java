@@ -1,0 +1,174 @@
+package org.slim4j.model.llama;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import org.slim4j.util.BadInputException;
+
+/**
+ * The shape and hyper-parameters of a Llama-family decoder (Llama 1-3, Mistral, Qwen2).
+ *
+ * @param arch          "llama", "mistral" or "qwen2"
+ * @param ropeLayout    which elements RoPE rotates together; a property of the checkpoint's Q/K row order, not the model
+ * @param ropeScaling   null when positions are not rescaled
+ * @param eosIds        one or more end-of-sequence ids (Llama 3 lists several)
+ * @param slidingWindow Mistral's attention window, 0 for none (recorded; contexts here are shorter than any window)
+ */
+public record LlamaConfig(
+        String arch,
+        int hidden,
+        int layers,
+        int heads,
+        int kvHeads,
+        int headDim,
+        int ffn,
+        int vocab,
+        float rmsEps,
+        double ropeTheta,
+        RopeScaling ropeScaling,
+        RopeLayout ropeLayout,
+        boolean tiedEmbeddings,
+        boolean qkvBias,
+        int maxPositions,
+        int bosId,
+        int[] eosIds,
+        int slidingWindow) {
+
+    public enum RopeLayout {
+        /** Hugging Face: element i pairs with i + headDim/2 (also ggml's NEOX mode). */
+        ROTATE_HALF,
+        /** ggml's normal mode: elements 2i and 2i+1 pair; llama.cpp permutes Llama Q/K rows to make this equivalent. */
+        ADJACENT_PAIRS
+    }
+
+    /** Llama 3 frequency-dependent scaling; {@code lowFreqFactor == 0} means plain linear scaling by {@code factor}. */
+    public record RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {}
+
+    private static final Set<String> ARCHS = Set.of("llama", "mistral", "qwen2");
+    private static final Set<String> ARCHITECTURES = Set.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM");
+
+    public LlamaConfig {
+        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
+            throw new IllegalArgumentException("heads " + heads + " must be a positive multiple of kv heads " + kvHeads);
+        }
+        if (headDim % 2 != 0) throw new IllegalArgumentException("head_dim " + headDim + " must be even for RoPE");
+    }
+
+    public int kvDim() {
+        return kvHeads * headDim;
+    }
+
+    public int qDim() {
+        return heads * headDim;
+    }
+
+    public boolean isEos(int id) {
+        for (int e : eosIds) if (e == id) return true;
+        return false;
+    }
+
+    public LlamaConfig withRopeLayout(RopeLayout layout) {
+        return new LlamaConfig(arch, hidden, layers, heads, kvHeads, headDim, ffn, vocab, rmsEps, ropeTheta, ropeScaling,
+                layout, tiedEmbeddings, qkvBias, maxPositions, bosId, eosIds, slidingWindow);
+    }
+
+    public LlamaConfig withTiedEmbeddings(boolean tied) {
+        return new LlamaConfig(arch, hidden, layers, heads, kvHeads, headDim, ffn, vocab, rmsEps, ropeTheta, ropeScaling,
+                ropeLayout, tied, qkvBias, maxPositions, bosId, eosIds, slidingWindow);
+    }
+
+    /** From a Hugging Face config.json. */
+    public static LlamaConfig fromHfConfig(Path configJson) {
+        JsonNode c;
+        try {
+            c = new ObjectMapper().readTree(Files.readString(configJson));
+        } catch (IOException e) {
+            throw new BadInputException(configJson, "config.json", "cannot read as JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        if (c == null || !c.isObject()) throw new BadInputException(configJson, "config.json", "not a JSON object");
+        Json j = new Json(configJson, c);
+
+        String arch = j.str("model_type");
+        if (!ARCHS.contains(arch)) {
+            throw new BadInputException(configJson, "model_type", "'" + arch + "' is not supported (llama, mistral, qwen2)");
+        }
+        JsonNode archs = c.get("architectures");
+        if (archs != null && archs.isArray()) {
+            for (JsonNode a : archs) {
+                if (!ARCHITECTURES.contains(a.asText())) {
+                    throw new BadInputException(configJson, "architectures", "'" + a.asText() + "' is not supported " + ARCHITECTURES);
+                }
+            }
+        }
+        String act = c.path("hidden_act").asText("silu");
+        if (!act.equals("silu")) throw new BadInputException(configJson, "hidden_act", "'" + act + "' is not supported (silu)");
+        if (c.path("mlp_bias").asBoolean(false)) throw new BadInputException(configJson, "mlp_bias", "MLP biases are not supported");
+
+        int hidden = j.posInt("hidden_size");
+        int heads = j.posInt("num_attention_heads");
+        int kvHeads = c.has("num_key_value_heads") && !c.get("num_key_value_heads").isNull() ? j.posInt("num_key_value_heads") : heads;
+        if (heads % kvHeads != 0) {
+            throw new BadInputException(configJson, "num_key_value_heads", kvHeads + " does not divide num_attention_heads " + heads);
+        }
+        int headDim = c.hasNonNull("head_dim") ? j.posInt("head_dim") : hidden / heads;
+        if (headDim % 2 != 0) throw new BadInputException(configJson, "head_dim", headDim + " is odd");
+        boolean qkvBias = arch.equals("qwen2") || c.path("attention_bias").asBoolean(false);
+        int window = 0;
+        if (c.hasNonNull("sliding_window") && (!arch.equals("qwen2") || c.path("use_sliding_window").asBoolean(false))) {
+            window = j.posInt("sliding_window");
+        }
+        return new LlamaConfig(arch, hidden, j.posInt("num_hidden_layers"), heads, kvHeads, headDim,
+                j.posInt("intermediate_size"), j.posInt("vocab_size"),
+                (float) c.path("rms_norm_eps").asDouble(1e-6), c.path("rope_theta").asDouble(10000.0),
+                ropeScaling(configJson, c.get("rope_scaling")), RopeLayout.ROTATE_HALF,
+                c.path("tie_word_embeddings").asBoolean(false), qkvBias,
+                c.path("max_position_embeddings").asInt(2048), c.path("bos_token_id").asInt(-1), ids(c.get("eos_token_id")), window);
+    }
+
+    private static RopeScaling ropeScaling(Path file, JsonNode s) {
+        if (s == null || s.isNull()) return null;
+        String type = s.hasNonNull("rope_type") ? s.get("rope_type").asText() : s.path("type").asText("");
+        double factor = s.path("factor").asDouble(1.0);
+        if (!(factor > 0)) throw new BadInputException(file, "rope_scaling.factor", factor + " must be positive");
+        return switch (type) {
+            case "default" -> null;
+            case "linear" -> new RopeScaling(factor, 0, 0, 0);
+            case "llama3" -> {
+                Json j = new Json(file, s);
+                double lo = s.path("low_freq_factor").asDouble(1.0), hi = s.path("high_freq_factor").asDouble(4.0);
+                if (!(hi > lo)) throw new BadInputException(file, "rope_scaling.high_freq_factor", hi + " must exceed low_freq_factor " + lo);
+                yield new RopeScaling(factor, lo, hi, j.posInt("original_max_position_embeddings"));
+            }
+            default -> throw new BadInputException(file, "rope_scaling.rope_type", "'" + type + "' is not supported (linear, llama3)");
+        };
+    }
+
+    private static int[] ids(JsonNode n) {
+        if (n == null || n.isNull()) return new int[0];
+        if (n.isArray()) {
+            int[] a = new int[n.size()];
+            for (int i = 0; i < a.length; i++) a[i] = n.get(i).asInt();
+            return a;
+        }
+        return new int[] {n.asInt()};
+    }
+
+    private record Json(Path file, JsonNode node) {
+        String str(String key) {
+            JsonNode v = node.get(key);
+            if (v == null || !v.isTextual()) throw new BadInputException(file, key, "missing or not a string");
+            return v.asText();
+        }
+
+        int posInt(String key) {
+            JsonNode v = node.get(key);
+            if (v == null || !v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() <= 0) {
+                throw new BadInputException(file, key, "missing or not a positive integer: " + v);
+            }
+            return v.asInt();
+        }
+    }
+}

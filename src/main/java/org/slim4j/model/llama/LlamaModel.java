@@ -1,0 +1,202 @@
+package org.slim4j.model.llama;
+
+import java.util.stream.IntStream;
+import org.slim4j.model.CausalLM;
+import org.slim4j.tensor.Dequant;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.Linear;
+import org.slim4j.tensor.kernel.VectorOps;
+import org.slim4j.tokenizer.Tokenizer;
+
+/**
+ * The float32 reference forward pass of a Llama-family decoder:
+ * embed -> layers x (RMSNorm, Q/K/V (+bias), RoPE, causal GQA attention, O, residual; RMSNorm, SwiGLU, residual)
+ * -> RMSNorm -> output matrix. Every matrix product goes through {@link Linear#forward} on the weights as stored.
+ */
+public final class LlamaModel implements CausalLM {
+    private final LlamaConfig config;
+    private final LlamaWeights weights;
+    private final Tokenizer tokenizer;
+    private final AutoCloseable resources;
+    private final Rope rope;
+
+    /** {@code resources} (the mapped file, the tokenizer) are closed with the model; may be null. */
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, Tokenizer tokenizer, AutoCloseable resources) {
+        this.config = config;
+        this.weights = weights;
+        this.tokenizer = tokenizer;
+        this.resources = resources;
+        this.rope = new Rope(config);
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public LlamaWeights weights() {
+        return weights;
+    }
+
+    /** The tokenizer, or an IllegalStateException when the model was loaded without one. */
+    @Override
+    public Tokenizer tokenizer() {
+        if (tokenizer == null) throw new IllegalStateException("this model was loaded without a tokenizer");
+        return tokenizer;
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocab();
+    }
+
+    @Override
+    public int contextLength() {
+        return config.maxPositions();
+    }
+
+    @Override
+    public float[] logits(int[] tokens) {
+        float[] out = new float[tokens.length * config.vocab()];
+        if (tokens.length == 0) return out;
+        KvCache cache = new KvCache(config, tokens.length);
+        forward(tokens, 0, cache, new Buffers(config, tokens.length, tokens.length), out, true);
+        return out;
+    }
+
+    /** A generation session holding a KV cache for up to {@code capacity} positions. */
+    public Session newSession(int capacity) {
+        if (capacity <= 0 || capacity > contextLength()) {
+            throw new IllegalArgumentException("capacity " + capacity + " must be in [1, " + contextLength() + "]");
+        }
+        return new Session(this, capacity);
+    }
+
+    /**
+     * Runs tokens at positions pos0.. through the model, appending their keys and values to the cache.
+     * Writes logits for every row into {@code logits} when {@code allRows}, otherwise for the last row only.
+     */
+    void forward(int[] tokens, int pos0, KvCache cache, Buffers b, float[] logits, boolean allRows) {
+        int n = tokens.length, h = config.hidden();
+        if (n > b.rows) throw new IllegalArgumentException(n + " tokens exceed the buffers' " + b.rows + " rows");
+        if (pos0 + n > cache.capacity) {
+            throw new IllegalArgumentException("positions up to " + (pos0 + n) + " exceed the cache's " + cache.capacity);
+        }
+        Tensor emb = weights.embedding();
+        for (int i = 0; i < n; i++) {
+            if (tokens[i] < 0 || tokens[i] >= config.vocab()) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " outside the vocabulary [0, " + config.vocab() + ")");
+            }
+            Dequant.decode(emb.dtype(), emb.data(), tokens[i] * emb.rowBytes(), b.x, i * h, h);
+        }
+        rope.tables(pos0, n, b.cos, b.sin);
+        for (int l = 0; l < config.layers(); l++) {
+            layer(l, weights.layers()[l], n, pos0, cache, b);
+        }
+        if (allRows) {
+            rmsNorm(b.x, b.xb, weights.outputNorm(), n);
+            Linear.forward(weights.output(), b.xb, n, logits);
+        } else {
+            System.arraycopy(b.x, (n - 1) * h, b.xb, 0, h);
+            rmsNorm(b.xb, b.xb, weights.outputNorm(), 1);
+            Linear.forward(weights.output(), b.xb, 1, logits);
+        }
+    }
+
+    private void layer(int l, LlamaWeights.Layer w, int n, int pos0, KvCache cache, Buffers b) {
+        int h = config.hidden(), kvDim = config.kvDim();
+        rmsNorm(b.x, b.xb, w.attnNorm(), n);
+        Linear.forward(w.wq(), b.xb, n, b.q);
+        Linear.forward(w.wk(), b.xb, n, b.k);
+        Linear.forward(w.wv(), b.xb, n, b.v);
+        if (w.bq() != null) {
+            addBias(b.q, w.bq(), n);
+            addBias(b.k, w.bk(), n);
+            addBias(b.v, w.bv(), n);
+        }
+        rope.apply(b.q, n, config.heads(), b.cos, b.sin);
+        rope.apply(b.k, n, config.kvHeads(), b.cos, b.sin);
+        System.arraycopy(b.k, 0, cache.k[l], pos0 * kvDim, n * kvDim);
+        System.arraycopy(b.v, 0, cache.v[l], pos0 * kvDim, n * kvDim);
+        attention(cache.k[l], cache.v[l], n, pos0, b);
+        Linear.forward(w.wo(), b.att, n, b.proj);
+        add(b.x, b.proj, n * h);
+
+        rmsNorm(b.x, b.xb, w.ffnNorm(), n);
+        Linear.forward(w.wGate(), b.xb, n, b.gate);
+        Linear.forward(w.wUp(), b.xb, n, b.up);
+        int f = n * config.ffn();
+        for (int i = 0; i < f; i++) {
+            float g = b.gate[i];
+            b.gate[i] = g / (1f + (float) Math.exp(-g)) * b.up[i];
+        }
+        Linear.forward(w.wDown(), b.gate, n, b.proj);
+        add(b.x, b.proj, n * h);
+    }
+
+    /** Causal attention of rows pos0..pos0+n against cached positions 0..pos, each query head reading its KV group. */
+    private void attention(float[] keys, float[] values, int n, int pos0, Buffers b) {
+        int hd = config.headDim(), qDim = config.qDim(), kvDim = config.kvDim();
+        int group = config.heads() / config.kvHeads();
+        int window = config.slidingWindow();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int cap = b.scores.length / config.heads();
+        IntStream.range(0, config.heads()).parallel().forEach(head -> {
+            int kvOff = (head / group) * hd;
+            int sOff = head * cap;
+            float[] s = b.scores;
+            for (int i = 0; i < n; i++) {
+                int pos = pos0 + i;
+                int from = window > 0 ? Math.max(0, pos - window + 1) : 0;
+                int qOff = i * qDim + head * hd;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int t = from; t <= pos; t++) {
+                    float sc = VectorOps.dot(b.q, qOff, keys, t * kvDim + kvOff, hd) * scale;
+                    s[sOff + t] = sc;
+                    if (sc > max) max = sc;
+                }
+                double sum = 0;
+                for (int t = from; t <= pos; t++) {
+                    float e = (float) Math.exp(s[sOff + t] - max);
+                    s[sOff + t] = e;
+                    sum += e;
+                }
+                float inv = (float) (1.0 / sum);
+                java.util.Arrays.fill(b.att, qOff, qOff + hd, 0f);
+                for (int t = from; t <= pos; t++) {
+                    VectorOps.axpy(s[sOff + t] * inv, values, t * kvDim + kvOff, b.att, qOff, hd);
+                }
+            }
+        });
+    }
+
+    private void rmsNorm(float[] x, float[] out, float[] w, int n) {
+        int h = config.hidden();
+        for (int i = 0; i < n; i++) {
+            int o = i * h;
+            double ss = 0;
+            for (int j = 0; j < h; j++) ss += (double) x[o + j] * x[o + j];
+            float inv = (float) (1.0 / Math.sqrt(ss / h + config.rmsEps()));
+            for (int j = 0; j < h; j++) out[o + j] = x[o + j] * inv * w[j];
+        }
+    }
+
+    private static void addBias(float[] y, float[] bias, int n) {
+        for (int i = 0; i < n; i++) VectorOps.axpy(1f, bias, 0, y, i * bias.length, bias.length);
+    }
+
+    private static void add(float[] x, float[] d, int len) {
+        VectorOps.axpy(1f, d, 0, x, 0, len);
+    }
+
+    @Override
+    public void close() {
+        if (resources == null) return;
+        try {
+            resources.close();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("closing " + resources, e);
+        }
+    }
+}

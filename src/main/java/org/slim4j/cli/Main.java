@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 @Command(name = "slim4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Compress neural networks and run them fast on the JVM.",
             "With no command: evaluate the embedded default model (all-MiniLM-L6-v2) against ONNX Runtime."},
-        subcommands = {InspectCommand.class, GenerateCommand.class, EmbedCommand.class, EvalCommand.class,
-            ConvertCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {EvalCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces on errors.")
@@ -19,7 +19,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return new DefaultJob().call();
+        throw new UnsupportedOperationException("the default job lands with the encoder path");
     }
 
     public static void main(String[] args) {

@@ -33,7 +33,12 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("slim4j: " + firstLine(ex.getMessage()) + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            // An unknown flag is the likelier mistake than the required options it pushed out; name it first.
+            var parsed = ex.getCommandLine().getParseResult();
+            String msg = parsed != null && !parsed.unmatched().isEmpty()
+                    ? "unknown option or argument: " + String.join(" ", parsed.unmatched())
+                    : firstLine(ex.getMessage());
+            err.println("slim4j: " + msg + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {

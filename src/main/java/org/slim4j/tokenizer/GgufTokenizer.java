@@ -3,10 +3,8 @@ package org.slim4j.tokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.lang.reflect.Array;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import org.slim4j.io.gguf.GgufFile;
 import org.slim4j.util.BadInputException;
 
 /**
@@ -32,15 +30,15 @@ public final class GgufTokenizer {
 
     private GgufTokenizer() {}
 
-    /** @param meta GGUF metadata; arrays may be Lists or Java arrays */
-    public static HfTokenizer from(Map<String, Object> meta, String source) {
-        return HfTokenizer.fromJson(toTokenizerJson(meta, source), source);
+    public static HfTokenizer from(GgufFile gguf) {
+        return HfTokenizer.fromJson(toTokenizerJson(gguf), gguf.path().toString());
     }
 
-    public static String toTokenizerJson(Map<String, Object> meta, String source) {
-        String model = string(meta, "tokenizer.ggml.model", source);
-        List<String> tokens = strings(meta, "tokenizer.ggml.tokens", source);
-        int[] types = meta.containsKey("tokenizer.ggml.token_type") ? ints(meta, "tokenizer.ggml.token_type", source) : null;
+    public static String toTokenizerJson(GgufFile meta) {
+        String source = meta.path().toString();
+        String model = meta.string("tokenizer.ggml.model");
+        List<String> tokens = meta.strings("tokenizer.ggml.tokens");
+        int[] types = meta.has("tokenizer.ggml.token_type") ? meta.ints("tokenizer.ggml.token_type") : null;
         if (types != null && types.length != tokens.size()) {
             throw new BadInputException(source, "tokenizer.ggml.token_type", types.length + " entries for " + tokens.size() + " tokens");
         }
@@ -75,8 +73,8 @@ public final class GgufTokenizer {
         return added;
     }
 
-    private static void byteLevelBpe(ObjectNode root, Map<String, Object> meta, List<String> tokens, String source) {
-        String pre = meta.containsKey("tokenizer.ggml.pre") ? string(meta, "tokenizer.ggml.pre", source) : "default";
+    private static void byteLevelBpe(ObjectNode root, GgufFile meta, List<String> tokens, String source) {
+        String pre = meta.optString("tokenizer.ggml.pre").orElse("default");
         root.putNull("normalizer");
         ObjectNode byteLevel = JSON.createObjectNode();
         byteLevel.put("type", "ByteLevel");
@@ -117,7 +115,7 @@ public final class GgufTokenizer {
         m.put("ignore_merges", pre.equals("llama-bpe") || pre.equals("llama3"));
         m.set("vocab", vocab(tokens));
         ArrayNode merges = m.putArray("merges");
-        for (String s : strings(meta, "tokenizer.ggml.merges", source)) merges.add(s);
+        for (String s : meta.strings("tokenizer.ggml.merges")) merges.add(s);
     }
 
     private static void split(ArrayNode list, ObjectNode byteLevel, String regex) {
@@ -130,8 +128,8 @@ public final class GgufTokenizer {
         list.add(byteLevel);
     }
 
-    private static void sentencePieceBpe(ObjectNode root, Map<String, Object> meta, List<String> tokens, int[] types, String source) {
-        float[] scores = floats(meta, "tokenizer.ggml.scores", source);
+    private static void sentencePieceBpe(ObjectNode root, GgufFile meta, List<String> tokens, int[] types, String source) {
+        float[] scores = meta.floats("tokenizer.ggml.scores");
         if (scores.length != tokens.size()) {
             throw new BadInputException(source, "tokenizer.ggml.scores", scores.length + " entries for " + tokens.size() + " tokens");
         }
@@ -153,7 +151,7 @@ public final class GgufTokenizer {
         ds.addObject().put("type", "ByteFallback");
         ds.addObject().put("type", "Fuse");
         ds.addObject().put("type", "Strip").put("content", " ").put("start", 1).put("stop", 0);
-        int unk = meta.containsKey("tokenizer.ggml.unknown_token_id") ? (int) number(meta, "tokenizer.ggml.unknown_token_id", source) : 0;
+        int unk = (int) meta.optInteger("tokenizer.ggml.unknown_token_id").orElse(0);
         ObjectNode m = root.putObject("model");
         m.put("type", "BPE");
         m.putNull("dropout");
@@ -172,62 +170,5 @@ public final class GgufTokenizer {
         ObjectNode v = JSON.createObjectNode();
         for (int i = 0; i < tokens.size(); i++) if (!v.has(tokens.get(i))) v.put(tokens.get(i), i);
         return v;
-    }
-
-    // Metadata access tolerant of how the reader represents arrays (List or Java array).
-
-    static String string(Map<String, Object> meta, String key, String source) {
-        Object v = meta.get(key);
-        if (v instanceof String s) return s;
-        throw new BadInputException(source, key, v == null ? "missing" : "expected a string");
-    }
-
-    static double number(Map<String, Object> meta, String key, String source) {
-        Object v = meta.get(key);
-        if (v instanceof Number n) return n.doubleValue();
-        throw new BadInputException(source, key, v == null ? "missing" : "expected a number");
-    }
-
-    static List<String> strings(Map<String, Object> meta, String key, String source) {
-        List<Object> l = list(meta, key, source);
-        List<String> out = new ArrayList<>(l.size());
-        for (Object o : l) {
-            if (!(o instanceof String s)) throw new BadInputException(source, key, "expected an array of strings");
-            out.add(s);
-        }
-        return out;
-    }
-
-    static int[] ints(Map<String, Object> meta, String key, String source) {
-        List<Object> l = list(meta, key, source);
-        int[] out = new int[l.size()];
-        for (int i = 0; i < out.length; i++) {
-            if (!(l.get(i) instanceof Number n)) throw new BadInputException(source, key, "expected an array of integers");
-            out[i] = n.intValue();
-        }
-        return out;
-    }
-
-    static float[] floats(Map<String, Object> meta, String key, String source) {
-        List<Object> l = list(meta, key, source);
-        float[] out = new float[l.size()];
-        for (int i = 0; i < out.length; i++) {
-            if (!(l.get(i) instanceof Number n)) throw new BadInputException(source, key, "expected an array of numbers");
-            out[i] = n.floatValue();
-        }
-        return out;
-    }
-
-    private static List<Object> list(Map<String, Object> meta, String key, String source) {
-        Object v = meta.get(key);
-        if (v == null) throw new BadInputException(source, key, "missing");
-        if (v instanceof List<?> l) return new ArrayList<>(l);
-        if (v.getClass().isArray()) {
-            int n = Array.getLength(v);
-            List<Object> out = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) out.add(Array.get(v, i));
-            return out;
-        }
-        throw new BadInputException(source, key, "expected an array");
     }
 }

@@ -1,7 +1,71 @@
 package org.slim4j.cli;
 
-public final class Main {
+import java.io.PrintWriter;
+import org.slim4j.util.BadInputException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The slim4j command line: a thin layer over the Java API. */
+@Command(name = "slim4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = {"Compress neural networks and run them fast on the JVM.",
+            "With no command: evaluate the embedded default model (all-MiniLM-L6-v2) against ONNX Runtime."},
+        subcommands = {EvalCommand.class,
+            CommandLine.HelpCommand.class})
+public final class Main implements java.util.concurrent.Callable<Integer> {
+
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces on errors.")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        throw new UnsupportedOperationException("the default job lands with the encoder path");
+    }
+
     public static void main(String[] args) {
-        System.out.println("slim4j");
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the CLI with the given streams and returns the exit code (0 ok, 2 bad input, 1 anything else). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        Main main = new Main();
+        CommandLine cl = new CommandLine(main);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            // An unknown flag is the likelier mistake than the required options it pushed out; name it first.
+            var parsed = ex.getCommandLine().getParseResult();
+            String msg = parsed != null && !parsed.unmatched().isEmpty()
+                    ? "unknown option or argument: " + String.join(" ", parsed.unmatched())
+                    : firstLine(ex.getMessage());
+            err.println("slim4j: " + msg + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            boolean verbose = parseResult.hasMatchedOption("--verbose") || main.verbose || hasVerbose(args);
+            int code = ex instanceof BadInputException || ex instanceof IllegalArgumentException ? 2 : 1;
+            err.println("slim4j: " + (ex instanceof BadInputException ? "" : code == 2 ? "" : "error: ") + firstLine(describe(ex)));
+            if (verbose) ex.printStackTrace(err);
+            err.flush();
+            return code;
+        });
+        return cl.execute(args);
+    }
+
+    private static boolean hasVerbose(String[] args) {
+        for (String a : args) if (a.equals("--verbose")) return true;
+        return false;
+    }
+
+    private static String describe(Throwable ex) {
+        if (ex instanceof OutOfMemoryError) return "out of memory (raise -Xmx through SLIM4J_JAVA_OPTS)";
+        String m = ex.getMessage();
+        return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
+    }
+
+    static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
     }
 }

@@ -14,6 +14,11 @@ public interface CausalLM extends AutoCloseable {
     /** Logits for every position of {@code tokens} (a fresh sequence), row-major [tokens.length][vocabSize]. */
     float[] logits(int[] tokens);
 
+    /** The BOS id this model's tokenizer puts at the start of every sequence, or -1 when it puts none. */
+    default int autoBos() {
+        return -1;
+    }
+
     @Override
     void close();
 }

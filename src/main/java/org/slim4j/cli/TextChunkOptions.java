@@ -1,0 +1,33 @@
+package org.slim4j.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slim4j.eval.Chunks;
+import org.slim4j.model.CausalLM;
+import org.slim4j.util.BadInputException;
+import picocli.CommandLine.Option;
+
+/** The text, context and chunk count of llama.cpp's perplexity protocol. */
+final class TextChunkOptions {
+    @Option(names = {"-f", "--file"}, required = true, paramLabel = "TEXT", description = "Text file to evaluate on (e.g. wikitext-2-raw-test.txt).")
+    Path file;
+
+    @Option(names = {"-c", "--ctx-size"}, defaultValue = "512", paramLabel = "N", description = "Tokens per chunk (default: ${DEFAULT-VALUE}).")
+    int ctx;
+
+    @Option(names = "--chunks", defaultValue = "-1", paramLabel = "N", description = "Evaluate at most N chunks (default: all).")
+    int chunks;
+
+    Chunks chunks(CausalLM model) throws IOException {
+        if (!Files.isRegularFile(file)) throw new BadInputException(file, "--file", "no such file");
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        int[] tokens = model.tokenizer().encode(text, false);
+        if (ctx < 4 || ctx > model.contextLength()) {
+            throw new BadInputException("--ctx-size", null, ctx + " is outside 4.." + model.contextLength() + " (the model's context)");
+        }
+        if (tokens.length < ctx) throw new BadInputException(file, "--ctx-size", "text has " + tokens.length + " tokens, fewer than one chunk of " + ctx);
+        return Chunks.of(tokens, ctx, chunks, model.autoBos());
+    }
+}

@@ -1,0 +1,122 @@
+package org.slim4j.eval;
+
+import java.util.Arrays;
+import java.util.Locale;
+import org.slim4j.model.CausalLM;
+import org.slim4j.util.Progress;
+
+/**
+ * How far a model's next-token distributions are from a base model's over the same chunks: the statistics
+ * llama.cpp's perplexity tool prints with --kl-divergence (mean KLD and its percentiles, Δp of the correct
+ * token, RMS Δp, "same top p", both perplexities).
+ */
+public final class KlDivergence {
+
+    /** Scored-position logits of the base model, chunk by chunk: [scoredPerChunk][vocab] row-major. */
+    public interface BaseLogits {
+        float[] chunk(int c);
+    }
+
+    public record Result(int tokens, double meanKld, double meanKldErr, double[] kldPercentiles,
+                         double meanDeltaP, double meanDeltaPErr, double rmsDeltaP, double sameTop, double sameTopErr,
+                         double pplQ, double pplBase, double corLnPpl) {
+        /** Percentiles reported, in the order of {@link #kldPercentiles}. */
+        public static final double[] PERCENTILES = {100, 99.9, 99, 90, 50, 10, 5, 1, 0};
+
+        public double maxKld() {
+            return kldPercentiles[0];
+        }
+
+        public double kldPercentile(double p) {
+            for (int i = 0; i < PERCENTILES.length; i++) if (PERCENTILES[i] == p) return kldPercentiles[i];
+            throw new IllegalArgumentException("not reported: " + p);
+        }
+
+        public String table() {
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format(Locale.ROOT, "tokens scored      %d%n", tokens));
+            sb.append(String.format(Locale.ROOT, "Mean PPL(Q)        %.6f%n", pplQ));
+            sb.append(String.format(Locale.ROOT, "Mean PPL(base)     %.6f%n", pplBase));
+            sb.append(String.format(Locale.ROOT, "Cor(ln PPL(Q), ln PPL(base)) %.2f%%%n", 100 * corLnPpl));
+            sb.append(String.format(Locale.ROOT, "Mean KLD           %.6f +/- %.6f%n", meanKld, meanKldErr));
+            String[] names = {"Maximum KLD", "99.9%   KLD", "99.0%   KLD", "90.0%   KLD", "Median  KLD",
+                "10.0%   KLD", " 5.0%   KLD", " 1.0%   KLD", "Minimum KLD"};
+            for (int i = 0; i < names.length; i++) {
+                sb.append(String.format(Locale.ROOT, "%-18s %.6f%n", names[i], kldPercentiles[i]));
+            }
+            sb.append(String.format(Locale.ROOT, "Mean    Δp         %.3f +/- %.3f %%%n", 100 * meanDeltaP, 100 * meanDeltaPErr));
+            sb.append(String.format(Locale.ROOT, "RMS Δp             %.3f %%%n", 100 * rmsDeltaP));
+            sb.append(String.format(Locale.ROOT, "Same top p         %.3f +/- %.3f %%%n", 100 * sameTop, 100 * sameTopErr));
+            return sb.toString();
+        }
+    }
+
+    private KlDivergence() {}
+
+    public static Result run(CausalLM model, Chunks chunks, BaseLogits base) {
+        int vocab = model.vocabSize();
+        int per = chunks.scoredPerChunk();
+        int n = chunks.count() * per;
+        double[] kld = new double[n], dp = new double[n], lnQ = new double[n], lnB = new double[n];
+        int same = 0, k = 0;
+        Progress progress = new Progress("kld", chunks.count());
+        for (int c = 0; c < chunks.count(); c++) {
+            float[] q = model.logits(chunks.chunk(c));
+            float[] b = base.chunk(c);
+            if (b.length != per * vocab) {
+                throw new IllegalArgumentException("base logits for chunk " + c + " have " + b.length
+                        + " values, expected " + per + " x " + vocab);
+            }
+            for (int j = 0; j < per; j++, k++) {
+                int pos = chunks.firstScored() + j;
+                int qo = pos * vocab, bo = j * vocab;
+                int target = chunks.target(c, pos);
+                kld[k] = LogitMath.kl(b, bo, q, qo, vocab);
+                lnQ[k] = -LogitMath.nll(q, qo, vocab, target);
+                lnB[k] = -LogitMath.nll(b, bo, vocab, target);
+                dp[k] = Math.exp(lnQ[k]) - Math.exp(lnB[k]);
+                if (LogitMath.argmax(q, qo, vocab) == LogitMath.argmax(b, bo, vocab)) same++;
+            }
+            progress.step(c + 1, String.format(Locale.ROOT, "mean KLD %.6f", mean(Arrays.copyOf(kld, k))));
+        }
+        double[] sorted = kld.clone();
+        Arrays.sort(sorted);
+        double[] pct = new double[Result.PERCENTILES.length];
+        for (int i = 0; i < pct.length; i++) pct[i] = percentile(sorted, Result.PERCENTILES[i]);
+        double sameP = (double) same / n;
+        double rms = 0;
+        for (double d : dp) rms += d * d;
+        return new Result(n, mean(kld), stdErr(kld), pct, mean(dp), stdErr(dp), Math.sqrt(rms / n),
+                sameP, Math.sqrt(sameP * (1 - sameP) / Math.max(1, n - 1)),
+                Math.exp(-mean(lnQ)), Math.exp(-mean(lnB)), correlation(lnQ, lnB));
+    }
+
+    static double percentile(double[] sorted, double p) {
+        double idx = p / 100 * (sorted.length - 1);
+        int lo = (int) Math.floor(idx), hi = (int) Math.ceil(idx);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (idx - lo);
+    }
+
+    static double mean(double[] a) {
+        double s = 0;
+        for (double v : a) s += v;
+        return a.length == 0 ? 0 : s / a.length;
+    }
+
+    static double stdErr(double[] a) {
+        if (a.length < 2) return 0;
+        double m = mean(a), s = 0;
+        for (double v : a) s += (v - m) * (v - m);
+        return Math.sqrt(s / (a.length - 1) / a.length);
+    }
+
+    static double correlation(double[] x, double[] y) {
+        double mx = mean(x), my = mean(y), sxy = 0, sxx = 0, syy = 0;
+        for (int i = 0; i < x.length; i++) {
+            sxy += (x[i] - mx) * (y[i] - my);
+            sxx += (x[i] - mx) * (x[i] - mx);
+            syy += (y[i] - my) * (y[i] - my);
+        }
+        return sxx == 0 || syy == 0 ? 1 : sxy / Math.sqrt(sxx * syy);
+    }
+}

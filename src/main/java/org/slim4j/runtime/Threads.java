@@ -1,0 +1,28 @@
+package org.slim4j.runtime;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * Runs work on a pool of n threads. The kernels split work with parallel streams, which run on the pool of the
+ * task that starts them, so running the whole job inside a ForkJoinPool of n threads caps every kernel at n.
+ */
+public final class Threads {
+    private Threads() {}
+
+    public static <T> T run(int threads, Callable<T> work) throws Exception {
+        if (threads <= 0) return work.call();
+        ForkJoinPool pool = new ForkJoinPool(threads);
+        try {
+            return pool.submit(work).get();
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof Exception ex) throw ex;
+            if (c instanceof Error err) throw err;
+            throw e;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

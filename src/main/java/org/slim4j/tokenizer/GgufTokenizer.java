@@ -1,0 +1,174 @@
+package org.slim4j.tokenizer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import org.slim4j.io.gguf.GgufFile;
+import org.slim4j.util.BadInputException;
+
+/**
+ * The vocabulary a GGUF file embeds ({@code tokenizer.ggml.*}), turned into the equivalent Hugging Face
+ * tokenizer.json and run by the same library as {@link HfTokenizer}, so a GGUF needs no tokenizer.json.
+ * <ul>
+ *   <li>{@code gpt2}: byte-level BPE; {@code tokenizer.ggml.pre} picks the pre-tokenizer, as llama.cpp does.</li>
+ *   <li>{@code llama}: SentencePiece BPE with byte fallback; merges are derived from the piece scores the way
+ *       transformers' SentencePiece converter derives them.</li>
+ * </ul>
+ */
+public final class GgufTokenizer {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    // Token types, as llama.cpp's vocab stores them.
+    private static final int CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
+
+    // Pre-tokenizer regexes by tokenizer.ggml.pre, as published with each model's tokenizer.json.
+    private static final String LLAMA3_SPLIT =
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    private static final String QWEN2_SPLIT =
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    private GgufTokenizer() {}
+
+    public static HfTokenizer from(GgufFile gguf) {
+        return HfTokenizer.fromJson(toTokenizerJson(gguf), gguf.path().toString());
+    }
+
+    public static String toTokenizerJson(GgufFile meta) {
+        String source = meta.path().toString();
+        String model = meta.string("tokenizer.ggml.model");
+        List<String> tokens = meta.strings("tokenizer.ggml.tokens");
+        int[] types = meta.has("tokenizer.ggml.token_type") ? meta.ints("tokenizer.ggml.token_type") : null;
+        if (types != null && types.length != tokens.size()) {
+            throw new BadInputException(source, "tokenizer.ggml.token_type", types.length + " entries for " + tokens.size() + " tokens");
+        }
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        root.set("added_tokens", addedTokens(tokens, types));
+        switch (model) {
+            case "gpt2" -> byteLevelBpe(root, meta, tokens, source);
+            case "llama" -> sentencePieceBpe(root, meta, tokens, types, source);
+            default -> throw new BadInputException(source, "tokenizer.ggml.model",
+                    "'" + model + "' is not supported (supported: gpt2, llama)");
+        }
+        return root.toString();
+    }
+
+    private static ArrayNode addedTokens(List<String> tokens, int[] types) {
+        ArrayNode added = JSON.createArrayNode();
+        if (types == null) return added;
+        for (int i = 0; i < tokens.size(); i++) {
+            if (types[i] != CONTROL && types[i] != USER_DEFINED) continue;
+            ObjectNode t = added.addObject();
+            t.put("id", i);
+            t.put("content", tokens.get(i));
+            t.put("single_word", false);
+            t.put("lstrip", false);
+            t.put("rstrip", false);
+            t.put("normalized", types[i] == USER_DEFINED);
+            t.put("special", types[i] == CONTROL);
+        }
+        return added;
+    }
+
+    private static void byteLevelBpe(ObjectNode root, GgufFile meta, List<String> tokens, String source) {
+        String pre = meta.optString("tokenizer.ggml.pre").orElse("default");
+        root.putNull("normalizer");
+        ObjectNode byteLevel = JSON.createObjectNode();
+        byteLevel.put("type", "ByteLevel");
+        byteLevel.put("add_prefix_space", false);
+        byteLevel.put("trim_offsets", true);
+        byteLevel.put("use_regex", true);
+        ObjectNode seq = JSON.createObjectNode();
+        seq.put("type", "Sequence");
+        ArrayNode list = seq.putArray("pretokenizers");
+        switch (pre) {
+            case "smollm", "starcoder", "refact", "smaug-bpe" -> {
+                ObjectNode digits = list.addObject();
+                digits.put("type", "Digits");
+                digits.put("individual_digits", true);
+                list.add(byteLevel);
+            }
+            case "llama-bpe", "llama3", "dbrx" -> split(list, byteLevel, LLAMA3_SPLIT);
+            case "qwen2", "deepseek-r1-qwen" -> split(list, byteLevel, QWEN2_SPLIT);
+            case "gpt2", "gpt-2", "default", "olmo", "phi-2", "jina-es", "mpt" -> list.add(byteLevel);
+            default -> throw new BadInputException(source, "tokenizer.ggml.pre",
+                    "pre-tokenizer '" + pre + "' is not supported yet (supported: smollm, llama-bpe, qwen2, gpt-2)");
+        }
+        root.set("pre_tokenizer", seq);
+        root.putNull("post_processor");
+        ObjectNode decoder = root.putObject("decoder");
+        decoder.put("type", "ByteLevel");
+        decoder.put("add_prefix_space", true);
+        decoder.put("trim_offsets", true);
+        decoder.put("use_regex", true);
+        ObjectNode m = root.putObject("model");
+        m.put("type", "BPE");
+        m.putNull("dropout");
+        m.putNull("unk_token");
+        m.putNull("continuing_subword_prefix");
+        m.putNull("end_of_word_suffix");
+        m.put("fuse_unk", false);
+        m.put("byte_fallback", false);
+        m.put("ignore_merges", pre.equals("llama-bpe") || pre.equals("llama3"));
+        m.set("vocab", vocab(tokens));
+        ArrayNode merges = m.putArray("merges");
+        for (String s : meta.strings("tokenizer.ggml.merges")) merges.add(s);
+    }
+
+    private static void split(ArrayNode list, ObjectNode byteLevel, String regex) {
+        ObjectNode split = list.addObject();
+        split.put("type", "Split");
+        split.putObject("pattern").put("Regex", regex);
+        split.put("behavior", "Isolated");
+        split.put("invert", false);
+        byteLevel.put("use_regex", false);
+        list.add(byteLevel);
+    }
+
+    private static void sentencePieceBpe(ObjectNode root, GgufFile meta, List<String> tokens, int[] types, String source) {
+        float[] scores = meta.floats("tokenizer.ggml.scores");
+        if (scores.length != tokens.size()) {
+            throw new BadInputException(source, "tokenizer.ggml.scores", scores.length + " entries for " + tokens.size() + " tokens");
+        }
+        ObjectNode norm = root.putObject("normalizer");
+        norm.put("type", "Sequence");
+        ArrayNode ns = norm.putArray("normalizers");
+        ns.addObject().put("type", "Prepend").put("prepend", "\u2581");
+        ObjectNode rep = ns.addObject().put("type", "Replace");
+        rep.putObject("pattern").put("String", " ");
+        rep.put("content", "\u2581");
+        root.putNull("pre_tokenizer");
+        root.putNull("post_processor");
+        ObjectNode dec = root.putObject("decoder");
+        dec.put("type", "Sequence");
+        ArrayNode ds = dec.putArray("decoders");
+        ObjectNode r = ds.addObject().put("type", "Replace");
+        r.putObject("pattern").put("String", "\u2581");
+        r.put("content", " ");
+        ds.addObject().put("type", "ByteFallback");
+        ds.addObject().put("type", "Fuse");
+        ds.addObject().put("type", "Strip").put("content", " ").put("start", 1).put("stop", 0);
+        int unk = (int) meta.optInteger("tokenizer.ggml.unknown_token_id").orElse(0);
+        ObjectNode m = root.putObject("model");
+        m.put("type", "BPE");
+        m.putNull("dropout");
+        m.put("unk_token", tokens.get(unk));
+        m.putNull("continuing_subword_prefix");
+        m.putNull("end_of_word_suffix");
+        m.put("fuse_unk", true);
+        m.put("byte_fallback", true);
+        m.put("ignore_merges", false);
+        m.set("vocab", vocab(tokens));
+        ArrayNode merges = m.putArray("merges");
+        for (String s : SentencePieceMerges.derive(tokens, scores, types, new int[] {CONTROL, UNUSED, BYTE})) merges.add(s);
+    }
+
+    private static ObjectNode vocab(List<String> tokens) {
+        ObjectNode v = JSON.createObjectNode();
+        for (int i = 0; i < tokens.size(); i++) if (!v.has(tokens.get(i))) v.put(tokens.get(i), i);
+        return v;
+    }
+}

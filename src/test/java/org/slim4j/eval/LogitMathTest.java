@@ -1,0 +1,48 @@
+package org.slim4j.eval;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import org.junit.jupiter.api.Test;
+
+class LogitMathTest {
+
+    @Test
+    void klDivergenceMatchesTheTextbookFormula() {
+        // P = softmax(ln[0.5, 0.25, 0.25]) = [0.5, 0.25, 0.25]; Q = [0.25, 0.25, 0.5]
+        float[] p = {(float) Math.log(0.5), (float) Math.log(0.25), (float) Math.log(0.25)};
+        float[] q = {(float) Math.log(0.25) + 3, (float) Math.log(0.25) + 3, (float) Math.log(0.5) + 3}; // shift-invariant
+        double expected = 0.5 * Math.log(0.5 / 0.25) + 0.25 * Math.log(1) + 0.25 * Math.log(0.25 / 0.5);
+        assertEquals(expected, LogitMath.kl(p, 0, q, 0, 3), 1e-6);
+        assertEquals(0, LogitMath.kl(p, 0, p, 0, 3), 1e-12);
+    }
+
+    @Test
+    void nllIsMinusLogSoftmax() {
+        float[] logits = {1000f, 1000f, 1000f, 1000f}; // large values: must not overflow
+        assertEquals(Math.log(4), LogitMath.nll(logits, 0, 4, 2), 1e-9);
+        assertEquals(2, LogitMath.argmax(new float[] {0, 1, 5, 3}, 0, 4));
+    }
+
+    @Test
+    void percentilesInterpolateLinearly() {
+        double[] sorted = {0, 1, 2, 3, 4};
+        assertEquals(4, KlDivergence.percentile(sorted, 100), 0);
+        assertEquals(2, KlDivergence.percentile(sorted, 50), 0);
+        assertEquals(3.6, KlDivergence.percentile(sorted, 90), 1e-12);
+        assertEquals(0, KlDivergence.percentile(sorted, 0), 0);
+    }
+
+    @Test
+    void chunksScoreTheSecondHalfLikeLlamaCpp() {
+        int[] tokens = new int[300];
+        for (int i = 0; i < tokens.length; i++) tokens[i] = i;
+        Chunks c = Chunks.of(tokens, 128, 16, -1);
+        assertEquals(2, c.count()); // 300 / 128, capped by what the text holds
+        assertEquals(64, c.firstScored());
+        assertEquals(63, c.scoredPerChunk());
+        assertEquals(128 + 64 + 1, c.target(1, 64));
+        assertEquals(128, c.chunk(1)[0]);
+        assertEquals(7, Chunks.of(tokens, 128, 16, 7).chunk(1)[0]); // BOS replaces each chunk's first token
+        assertThrows(IllegalArgumentException.class, () -> Chunks.of(new int[10], 128, 1, -1));
+    }
+}

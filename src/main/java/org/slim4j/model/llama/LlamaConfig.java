@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
+import org.slim4j.io.gguf.GgufFile;
 import org.slim4j.util.BadInputException;
 
 /**
@@ -126,6 +127,65 @@ public record LlamaConfig(
                 ropeScaling(configJson, c.get("rope_scaling")), RopeLayout.ROTATE_HALF,
                 c.path("tie_word_embeddings").asBoolean(false), qkvBias,
                 c.path("max_position_embeddings").asInt(2048), c.path("bos_token_id").asInt(-1), ids(c.get("eos_token_id")), window);
+    }
+
+    /**
+     * From GGUF metadata ({@code general.architecture} llama or qwen2, then {@code <arch>.*} keys). Mistral GGUFs use
+     * arch llama. Tied embeddings are inferred from the absence of {@code output.weight}. Llama 3 rope scaling lives
+     * in the {@code rope_freqs.weight} tensor, which {@link LlamaWeights} reads, not here.
+     */
+    public static LlamaConfig fromGguf(GgufFile g) {
+        String arch = g.string("general.architecture");
+        if (!arch.equals("llama") && !arch.equals("qwen2")) {
+            throw new BadInputException(g.path(), "general.architecture", "'" + arch + "' is not supported (llama, qwen2)");
+        }
+        String p = arch + ".";
+        int hidden = ggufPosInt(g, p + "embedding_length");
+        int heads = ggufPosInt(g, p + "attention.head_count");
+        int kvHeads = g.has(p + "attention.head_count_kv") ? ggufPosInt(g, p + "attention.head_count_kv") : heads;
+        if (heads % kvHeads != 0) {
+            throw new BadInputException(g.path(), p + "attention.head_count_kv", kvHeads + " does not divide head_count " + heads);
+        }
+        int headDim = g.has(p + "attention.key_length") ? ggufPosInt(g, p + "attention.key_length") : hidden / heads;
+        if (headDim % 2 != 0) throw new BadInputException(g.path(), p + "attention.key_length", headDim + " is odd");
+        if (g.has(p + "rope.dimension_count") && g.integer(p + "rope.dimension_count") != headDim) {
+            throw new BadInputException(g.path(), p + "rope.dimension_count",
+                    g.integer(p + "rope.dimension_count") + " differs from head size " + headDim + " (partial RoPE is not supported)");
+        }
+        int vocab;
+        if (g.has(p + "vocab_size")) {
+            vocab = ggufPosInt(g, p + "vocab_size");
+        } else {
+            vocab = Math.toIntExact(g.find("token_embd.weight")
+                    .orElseThrow(() -> new BadInputException(g.path(), "tensor 'token_embd.weight'", "tensor not found")).shape()[0]);
+        }
+        RopeScaling scaling = null;
+        String scalingType = g.optString(p + "rope.scaling.type").orElse("none");
+        if (scalingType.equals("linear")) {
+            scaling = new RopeScaling(g.float32(p + "rope.scaling.factor"), 0, 0, 0);
+        } else if (!scalingType.equals("none")) {
+            throw new BadInputException(g.path(), p + "rope.scaling.type", "'" + scalingType + "' is not supported (none, linear)");
+        }
+        int eos = (int) g.optInteger("tokenizer.ggml.eos_token_id").orElse(-1);
+        int eot = (int) g.optInteger("tokenizer.ggml.eot_token_id").orElse(-1);
+        int[] eosIds = eot >= 0 && eot != eos ? new int[] {eos, eot} : eos >= 0 ? new int[] {eos} : new int[0];
+        return new LlamaConfig(arch, hidden, ggufPosInt(g, p + "block_count"), heads, kvHeads, headDim,
+                ggufPosInt(g, p + "feed_forward_length"), vocab,
+                g.optFloat32(p + "attention.layer_norm_rms_epsilon").orElse(1e-5f),
+                g.optFloat32(p + "rope.freq_base").orElse(10000f),
+                scaling,
+                // llama.cpp runs arch llama with ggml's normal RoPE on permuted Q/K rows, qwen2 with NEOX (rotate-half).
+                arch.equals("llama") ? RopeLayout.ADJACENT_PAIRS : RopeLayout.ROTATE_HALF,
+                g.find("output.weight").isEmpty(), arch.equals("qwen2"),
+                g.has(p + "context_length") ? ggufPosInt(g, p + "context_length") : 2048,
+                (int) g.optInteger("tokenizer.ggml.bos_token_id").orElse(-1), eosIds,
+                g.has(p + "attention.sliding_window") ? ggufPosInt(g, p + "attention.sliding_window") : 0);
+    }
+
+    private static int ggufPosInt(GgufFile g, String key) {
+        long v = g.integer(key);
+        if (v <= 0 || v > Integer.MAX_VALUE) throw new BadInputException(g.path(), key, v + " is not a positive int");
+        return (int) v;
     }
 
     private static RopeScaling ropeScaling(Path file, JsonNode s) {

@@ -2,17 +2,35 @@ package org.slim4j.model.llama;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.slim4j.io.gguf.GgufFile;
 import org.slim4j.io.safetensors.SafetensorsFile;
+import org.slim4j.tokenizer.GgufTokenizer;
 import org.slim4j.tokenizer.HfTokenizer;
 import org.slim4j.util.BadInputException;
 
-/** File to model: a Hugging Face folder (config.json, *.safetensors, tokenizer.json). */
+/** File to model: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) or a GGUF file. */
 public final class LlamaLoader {
     private LlamaLoader() {}
 
+    /** A Hugging Face folder or a .gguf file. */
     public static LlamaModel load(Path path) {
         if (Files.isDirectory(path)) return loadHf(path);
-        throw new BadInputException(path, "path", "expected a Hugging Face model folder (config.json + safetensors)");
+        if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".gguf")) return loadGguf(path);
+        throw new BadInputException(path, "path", "expected a Hugging Face model folder (config.json + safetensors) or a .gguf file");
+    }
+
+    /** A GGUF file: config from its metadata, weights as stored (any ggml type), tokenizer from tokenizer.ggml.*. */
+    public static LlamaModel loadGguf(Path path) {
+        GgufFile file = GgufFile.open(path);
+        try {
+            LlamaConfig config = LlamaConfig.fromGguf(file);
+            LlamaWeights weights = LlamaWeights.load(file, config, LlamaWeights.Names.GGUF);
+            HfTokenizer tok = file.has("tokenizer.ggml.model") ? GgufTokenizer.from(file) : null;
+            return new LlamaModel(config, weights, tok, closing(tok, file));
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
     }
 
     /** A Hugging Face folder; tokenizer.json is optional (without it, {@link LlamaModel#tokenizer()} throws). */
@@ -29,16 +47,20 @@ public final class LlamaLoader {
             LlamaWeights weights = LlamaWeights.load(file, config, LlamaWeights.Names.HF);
             Path tokJson = dir.resolve("tokenizer.json");
             HfTokenizer tok = Files.isRegularFile(tokJson) ? HfTokenizer.load(tokJson) : null;
-            return new LlamaModel(config, weights, tok, () -> {
-                try {
-                    if (tok != null) tok.close();
-                } finally {
-                    file.close();
-                }
-            });
+            return new LlamaModel(config, weights, tok, closing(tok, file));
         } catch (RuntimeException e) {
             file.close();
             throw e;
         }
+    }
+
+    private static AutoCloseable closing(HfTokenizer tok, AutoCloseable file) {
+        return () -> {
+            try {
+                if (tok != null) tok.close();
+            } finally {
+                file.close();
+            }
+        };
     }
 }

@@ -26,7 +26,7 @@ public final class LlamaModel implements CausalLM {
         this.weights = weights;
         this.tokenizer = tokenizer;
         this.resources = resources;
-        this.rope = new Rope(config);
+        this.rope = new Rope(config, weights.ropeFactors());
     }
 
     public LlamaConfig config() {

@@ -9,12 +9,16 @@ import org.slim4j.util.BadInputException;
 /**
  * The tensors of a Llama-family model. Matrices stay as they are in the file (mapped, any dtype, [out, in]);
  * norm weights and biases are small and decoded to float32 once.
+ * {@code ropeFactors} (GGUF's rope_freqs.weight, how llama.cpp stores Llama 3 rope scaling) divides each RoPE
+ * frequency; null when absent.
  */
-public record LlamaWeights(Tensor embedding, Layer[] layers, float[] outputNorm, Tensor output) {
+public record LlamaWeights(Tensor embedding, Layer[] layers, float[] outputNorm, Tensor output, float[] ropeFactors) {
 
     public record Layer(float[] attnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo,
                         float[] bq, float[] bk, float[] bv,
                         float[] ffnNorm, Tensor wGate, Tensor wUp, Tensor wDown) {}
+
+    public static final String ROPE_FREQS = "rope_freqs.weight";
 
     /** Tensor names of one checkpoint format; {@code %d} stands for the layer index. */
     public record Names(String embedding, String attnNorm, String wq, String wk, String wv, String wo,
@@ -59,7 +63,8 @@ public record LlamaWeights(Tensor embedding, Layer[] layers, float[] outputNorm,
                     matrix(f, n.wDown.formatted(l), h, c.ffn()));
         }
         Tensor out = c.tiedEmbeddings() ? emb : matrix(f, n.output, c.vocab(), h);
-        return new LlamaWeights(emb, layers, vector(f, n.outputNorm, h), out);
+        float[] ropeFactors = f.find(ROPE_FREQS).isPresent() ? vector(f, ROPE_FREQS, c.headDim() / 2) : null;
+        return new LlamaWeights(emb, layers, vector(f, n.outputNorm, h), out, ropeFactors);
     }
 
     private static Tensor matrix(TensorFile f, String name, long rows, long cols) {

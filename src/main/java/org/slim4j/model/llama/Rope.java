@@ -9,10 +9,12 @@ final class Rope {
     private final RopeLayout layout;
     private final int headDim;
 
-    Rope(LlamaConfig c) {
+    /** {@code factors}: per-frequency divisors (GGUF rope_freqs), or null. */
+    Rope(LlamaConfig c, float[] factors) {
         this.headDim = c.headDim();
         this.layout = c.ropeLayout();
         this.invFreq = frequencies(c.ropeTheta(), c.headDim(), c.ropeScaling());
+        if (factors != null) for (int i = 0; i < invFreq.length; i++) invFreq[i] /= factors[i];
     }
 
     static double[] frequencies(double theta, int headDim, RopeScaling s) {

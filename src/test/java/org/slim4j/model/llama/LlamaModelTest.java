@@ -57,7 +57,7 @@ class LlamaModelTest {
                     QkPermutation.permute(x.wk(), c.kvHeads()), x.wv(), x.wo(), null, null, null,
                     x.ffnNorm(), x.wGate(), x.wUp(), x.wDown());
         }
-        try (LlamaModel ggmlStyle = new LlamaModel(c, new LlamaWeights(w.embedding(), layers, w.outputNorm(), w.output()), null, null)) {
+        try (LlamaModel ggmlStyle = new LlamaModel(c, new LlamaWeights(w.embedding(), layers, w.outputNorm(), w.output(), null), null, null)) {
             double d = LogitMath.maxAbsDiff(hf, ggmlStyle.logits(tokens));
             assertTrue(d <= 1e-4, "layouts differ by " + d);
         }

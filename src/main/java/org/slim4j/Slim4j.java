@@ -11,7 +11,7 @@ public final class Slim4j {
 
     /** A Llama-family decoder from a Hugging Face folder or a .gguf file. */
     public static CausalLM loadCausalLM(String spec) {
-        throw new BadInputException(spec, null, "no decoder loader is wired in yet");
+        return org.slim4j.model.llama.LlamaLoader.load(path(spec));
     }
 
     /** A BERT-family encoder: a built-in name, an .onnx file (tokenizer.json beside it) or a Hugging Face folder. */

@@ -14,6 +14,7 @@ public final class LlamaLoader {
 
     /** A Hugging Face folder or a .gguf file. */
     public static LlamaModel load(Path path) {
+        if (!Files.exists(path)) throw new BadInputException(path, "model", "no such file or folder");
         if (Files.isDirectory(path)) return loadHf(path);
         if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".gguf")) return loadGguf(path);
         throw new BadInputException(path, "path", "expected a Hugging Face model folder (config.json + safetensors) or a .gguf file");

@@ -23,7 +23,7 @@ class GgufWriterTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"Q8_0", "Q4_K_M"})
+    @ValueSource(strings = {"Q8_0", "Q4_0", "Q6_K", "Q4_K_M"})
     void rewritingAFixtureIsByteIdentical(String type) throws IOException {
         Path out = dir.resolve("copy.gguf");
         try (GgufFile f = GgufFile.open(Fixtures.gguf(type))) {

@@ -9,7 +9,11 @@ public final class BlockCodecs {
     private static final Map<DType, BlockCodec> CODECS = new EnumMap<>(DType.class);
 
     static {
-        // filled in by the block-type implementations
+        for (BlockCodec c : new BlockCodec[] {
+            new Q4_0Codec(), new Q4_1Codec(), new Q5_0Codec(), new Q5_1Codec(), new Q8_0Codec(), new Q8_1Codec(),
+            new Q2_KCodec(), new Q3_KCodec(), new Q4_KCodec(), new Q5_KCodec(), new Q6_KCodec(), new Q8_KCodec()}) {
+            CODECS.put(c.type(), c);
+        }
     }
 
     private BlockCodecs() {}

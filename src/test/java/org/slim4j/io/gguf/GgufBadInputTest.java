@@ -28,9 +28,13 @@ class GgufBadInputTest {
         for (String part : expectedParts) assertTrue(m.contains(part), "'" + part + "' not in: " + m);
     }
 
-    /** One F32 tensor of 8 values and one Q8_0 tensor of 2x32, laid out as llama.cpp would. */
     private static RawGguf valid() {
-        RawGguf g = new RawGguf().header(3, 2, 1).kvString("general.architecture", "llama");
+        return valid(3);
+    }
+
+    /** One F32 tensor of 8 values and one Q8_0 tensor of 2x32, laid out as llama.cpp would. */
+    private static RawGguf valid(int version) {
+        RawGguf g = new RawGguf().header(version, 2, 1).kvString("general.architecture", "llama");
         g.tensor("a", new long[] {8}, F32, 0).tensor("b", new long[] {32, 2}, Q8_0, 32);
         // No padding after the last tensor: a reader must not require it (files are valid up to the last byte of data).
         return g.padTo(32).zeros(32 + 68);
@@ -44,6 +48,17 @@ class GgufBadInputTest {
             assertEquals(2, f.tensors().size());
             assertArrayEquals(new long[] {2, 32}, f.tensor("b").shape());
             assertEquals("llama", f.string("general.architecture"));
+        }
+    }
+
+    @Test
+    void versionTwoHasTheSameLayout() throws IOException {
+        Path p = dir.resolve("v2.gguf");
+        Files.write(p, valid(2).bytes());
+        try (GgufFile f = GgufFile.open(p)) {
+            assertEquals(2, f.version());
+            assertEquals(160, f.dataOffset());
+            assertEquals(32, f.offsetOf("b"));
         }
     }
 

@@ -182,6 +182,16 @@ public record LlamaConfig(
                 g.has(p + "attention.sliding_window") ? ggufPosInt(g, p + "attention.sliding_window") : 0);
     }
 
+    /** RoPE frequencies theta^(-2i/d) before any scaling. */
+    public static double[] baseFrequencies(double theta, int headDim) {
+        return Rope.frequencies(theta, headDim, null);
+    }
+
+    /** RoPE frequencies after this config's rope_scaling. */
+    public static double[] scaledFrequencies(LlamaConfig c) {
+        return Rope.frequencies(c.ropeTheta(), c.headDim(), c.ropeScaling());
+    }
+
     private static int ggufPosInt(GgufFile g, String key) {
         long v = g.integer(key);
         if (v <= 0 || v > Integer.MAX_VALUE) throw new BadInputException(g.path(), key, v + " is not a positive int");

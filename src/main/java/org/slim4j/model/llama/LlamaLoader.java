@@ -27,7 +27,12 @@ public final class LlamaLoader {
             LlamaConfig config = LlamaConfig.fromGguf(file);
             LlamaWeights weights = LlamaWeights.load(file, config, LlamaWeights.Names.GGUF);
             HfTokenizer tok = file.has("tokenizer.ggml.model") ? GgufTokenizer.from(file) : null;
-            return new LlamaModel(config, weights, tok, closing(tok, file));
+            checkTokenizer(tok, config, path + " tokenizer.ggml.tokens");
+            // llama.cpp's rule: add_bos_token when present, else SentencePiece vocabularies add BOS and BPE ones don't.
+            boolean addBos = file.has("tokenizer.ggml.add_bos_token") ? file.bool("tokenizer.ggml.add_bos_token")
+                    : tok != null && file.string("tokenizer.ggml.model").equals("llama");
+            int bos = addBos && file.has("tokenizer.ggml.bos_token_id") ? (int) file.integer("tokenizer.ggml.bos_token_id") : -1;
+            return new LlamaModel(config, weights, tok, closing(tok, file), bos);
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -48,11 +53,28 @@ public final class LlamaLoader {
             LlamaWeights weights = LlamaWeights.load(file, config, LlamaWeights.Names.HF);
             Path tokJson = dir.resolve("tokenizer.json");
             HfTokenizer tok = Files.isRegularFile(tokJson) ? HfTokenizer.load(tokJson) : null;
-            return new LlamaModel(config, weights, tok, closing(tok, file));
+            checkTokenizer(tok, config, tokJson.toString());
+            return new LlamaModel(config, weights, tok, closing(tok, file), hfAutoBos(tok, config));
         } catch (RuntimeException e) {
             file.close();
             throw e;
         }
+    }
+
+    /** A tokenizer that can produce ids past the embedding table belongs to another model. */
+    private static void checkTokenizer(HfTokenizer tok, LlamaConfig config, String source) {
+        if (tok != null && tok.vocabSize() > config.vocab()) {
+            tok.close();
+            throw new BadInputException(source, "vocab", "tokenizer has " + tok.vocabSize()
+                    + " tokens but the model's embedding has " + config.vocab() + " rows (tokenizer of another model?)");
+        }
+    }
+
+    /** The HF tokenizer's post-processor decides: BOS when encoding with special tokens puts it first. */
+    private static int hfAutoBos(HfTokenizer tok, LlamaConfig config) {
+        if (tok == null || config.bosId() < 0) return -1;
+        int[] with = tok.encode("a", true), without = tok.encode("a", false);
+        return with.length > without.length && with[0] == config.bosId() ? config.bosId() : -1;
     }
 
     private static AutoCloseable closing(HfTokenizer tok, AutoCloseable file) {

@@ -19,9 +19,16 @@ public final class LlamaModel implements CausalLM {
     private final Tokenizer tokenizer;
     private final AutoCloseable resources;
     private final Rope rope;
+    private final int autoBos;
 
     /** {@code resources} (the mapped file, the tokenizer) are closed with the model; may be null. */
     public LlamaModel(LlamaConfig config, LlamaWeights weights, Tokenizer tokenizer, AutoCloseable resources) {
+        this(config, weights, tokenizer, resources, -1);
+    }
+
+    /** @param autoBos the BOS id the tokenizer puts before every sequence, or -1 (see {@link CausalLM#autoBos()}) */
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, Tokenizer tokenizer, AutoCloseable resources, int autoBos) {
+        this.autoBos = autoBos;
         this.config = config;
         this.weights = weights;
         this.tokenizer = tokenizer;
@@ -42,6 +49,11 @@ public final class LlamaModel implements CausalLM {
     public Tokenizer tokenizer() {
         if (tokenizer == null) throw new IllegalStateException("this model was loaded without a tokenizer");
         return tokenizer;
+    }
+
+    @Override
+    public int autoBos() {
+        return autoBos;
     }
 
     @Override

@@ -4,7 +4,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import org.slim4j.tensor.DType;
 
-/** The codec for each block type. */
+/** The decoder and the encoder for each block type. */
 public final class BlockCodecs {
     private static final Map<DType, BlockCodec> CODECS = new EnumMap<>(DType.class);
 
@@ -16,11 +16,32 @@ public final class BlockCodecs {
         }
     }
 
+    private static final Map<DType, BlockEncoder> ENCODERS = new EnumMap<>(DType.class);
+
+    static {
+        for (BlockEncoder e : new BlockEncoder[] {
+            new Q4_0Encoder(), new Q4_1Encoder(), new Q5_0Encoder(), new Q5_1Encoder(), new Q8_0Encoder(),
+            new Q2_KEncoder(), new Q3_KEncoder(), new Q4_KEncoder(), new Q5_KEncoder(), new Q6_KEncoder(), new Q8_KEncoder()}) {
+            ENCODERS.put(e.type(), e);
+        }
+    }
+
     private BlockCodecs() {}
 
     public static BlockCodec of(DType type) {
         BlockCodec c = CODECS.get(type);
         if (c == null) throw new UnsupportedOperationException("no decoder for " + type + " yet");
         return c;
+    }
+
+    /** The reference quantizer for a block type (every block type but Q8_1, which only activations use). */
+    public static BlockEncoder encoder(DType type) {
+        BlockEncoder e = ENCODERS.get(type);
+        if (e == null) throw new UnsupportedOperationException("no encoder for " + type);
+        return e;
+    }
+
+    public static boolean canEncode(DType type) {
+        return ENCODERS.containsKey(type);
     }
 }

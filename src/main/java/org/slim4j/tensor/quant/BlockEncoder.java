@@ -1,0 +1,16 @@
+package org.slim4j.tensor.quant;
+
+import java.lang.foreign.MemorySegment;
+import org.slim4j.tensor.DType;
+
+/**
+ * Quantization of floats into one ggml block type, bit-identical to llama.cpp's reference quantizers
+ * (quantize_row_*_ref in ggml-quants.c, which llama-quantize uses when no importance matrix is given);
+ * {@code n} is a whole number of blocks.
+ */
+public interface BlockEncoder {
+
+    DType type();
+
+    void encode(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n);
+}

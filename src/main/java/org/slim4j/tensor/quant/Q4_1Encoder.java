@@ -1,0 +1,42 @@
+package org.slim4j.tensor.quant;
+
+import org.slim4j.tensor.DType;
+
+/** Q4_1 (fp16 d, fp16 m, nibbles; quantize_row_q4_1_ref): m = min, d = (max - min) / 15, q = min(15, trunc((x-m)/d + 0.5)). */
+final class Q4_1Encoder extends BlockQuantizer {
+    Q4_1Encoder() {
+        super(DType.Q4_1);
+    }
+
+    @Override
+    void encodeBlock(float[] x, int o, byte[] b) {
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        float d = (max - min) / 15;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        putF16(b, 0, d);
+        putF16(b, 2, min);
+        for (int j = 0; j < 16; j++) {
+            int q0 = Math.min(15, (byte) (int) ((x[o + j] - min) * id + 0.5f));
+            int q1 = Math.min(15, (byte) (int) ((x[o + 16 + j] - min) * id + 0.5f));
+            b[4 + j] = (byte) (q0 | q1 << 4);
+        }
+    }
+
+    /** The value of largest magnitude, the first one on ties (as Q4_0/Q5_0's scan keeps it). */
+    static float signedMax(float[] x, int o, int n) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < n; j++) {
+            float v = x[o + j];
+            if (amax < Math.abs(v)) {
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        return max;
+    }
+}

@@ -1,0 +1,104 @@
+package org.slim4j.io.gguf;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.LongStream;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Dequant;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.quant.BlockCodecs;
+import org.slim4j.tensor.quant.BlockEncoder;
+
+/**
+ * Re-encodes a GGUF with float weights (F32, F16, BF16) the way {@code llama-quantize --pure} does: every 2-D-or-more
+ * tensor whose name ends in "weight" (token_embd included) becomes the file type's block type; 1-D tensors
+ * (norms, rope_freqs) are copied as they are; metadata is copied in order, then general.quantization_version (2)
+ * and general.file_type are set at the end, as gguf_set_val moves a key there. With the reference encoders this
+ * reproduces llama.cpp's tensor bytes exactly. A matrix whose rows are not whole blocks takes {@code fallback}
+ * (which must fit it) and is listed in the result; with no fallback it is an error. The write is atomic.
+ */
+public final class GgufQuantizer {
+    /** The type each tensor was written as, and the tensors that took the fallback type, in file order. */
+    public record Result(Map<String, DType> types, List<String> fallbacks) {}
+
+    private GgufQuantizer() {}
+
+    public static Result quantize(Path src, Path dst, LlamaFileType fileType, DType fallback) {
+        try (GgufFile in = GgufFile.open(src); Arena arena = Arena.ofShared()) {
+            GgufWriter w = new GgufWriter();
+            in.metadata().forEach((k, v) -> {
+                if (!k.equals("general.quantization_version") && !k.equals("general.file_type")) w.put(k, in.typeOf(k), v);
+            });
+            w.putUint32("general.quantization_version", 2);
+            w.putUint32("general.file_type", fileType.id);
+            Map<String, DType> types = new LinkedHashMap<>();
+            List<String> fallbacks = new ArrayList<>();
+            for (Tensor t : in.tensors()) {
+                DType target = targetType(t, fileType.matrixType);
+                if (target != t.dtype() && t.cols() % target.blockSize != 0) {
+                    if (fallback == null) {
+                        throw new IllegalArgumentException(t.name() + ": rows of " + t.cols() + " are not whole " + target
+                                + " blocks of " + target.blockSize + " and no fallback type was given");
+                    }
+                    if (t.cols() % fallback.blockSize != 0) {
+                        throw new IllegalArgumentException(t.name() + ": rows of " + t.cols() + " fit neither " + target + " nor the fallback " + fallback);
+                    }
+                    target = fallback;
+                    fallbacks.add(t.name());
+                }
+                types.put(t.name(), target);
+                w.addTensor(t.name(), target, t.shape(), target == t.dtype() ? t.data() : encode(t, target, arena));
+            }
+            w.write(dst);
+            return new Result(Collections.unmodifiableMap(types), List.copyOf(fallbacks));
+        }
+    }
+
+    /** llama-quantize's choice in pure mode: weights of two or more dimensions get the matrix type. */
+    static DType targetType(Tensor t, DType matrixType) {
+        boolean matrix = t.shape().length >= 2 && t.name().endsWith("weight");
+        if (!matrix) return t.dtype();
+        if (t.dtype().isQuantized() && t.dtype() != matrixType) {
+            throw new IllegalArgumentException(t.name() + " is already " + t.dtype() + "; re-quantizing is not supported");
+        }
+        if (!t.dtype().isFloatLike()) throw new IllegalArgumentException(t.name() + ": " + t.dtype() + " is not a float type");
+        return matrixType;
+    }
+
+    /** Row by row (in parallel): a block never spans two rows, so this equals encoding the whole tensor at once. */
+    static MemorySegment encode(Tensor t, DType target, Arena arena) {
+        long rows = t.rows();
+        int cols = Math.toIntExact(t.cols());
+        long outRow = target.bytesFor(cols);
+        MemorySegment out = arena.allocate(rows * outRow, 64);
+        BlockEncoder enc = target.isQuantized() ? BlockCodecs.encoder(target) : null;
+        LongStream.range(0, rows).parallel().forEach(r -> {
+            float[] row = new float[cols];
+            Dequant.row(t, r, row);
+            if (enc != null) {
+                enc.encode(row, 0, out, r * outRow, cols);
+            } else {
+                floats(row, target, out, r * outRow);
+            }
+        });
+        return out;
+    }
+
+    /** F32 as is; F16 and BF16 rounded to nearest even, as ggml converts them. */
+    private static void floats(float[] row, DType target, MemorySegment out, long at) {
+        for (int i = 0; i < row.length; i++) {
+            switch (target) {
+                case F32 -> out.set(Dequant.F32, at + 4L * i, row[i]);
+                case F16 -> out.set(Dequant.I16, at + 2L * i, Float.floatToFloat16(row[i]));
+                case BF16 -> out.set(Dequant.I16, at + 2L * i, Dequant.floatToBf16(row[i]));
+                default -> throw new IllegalArgumentException("cannot write floats as " + target);
+            }
+        }
+    }
+}

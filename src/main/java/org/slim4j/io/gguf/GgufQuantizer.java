@@ -30,6 +30,17 @@ public final class GgufQuantizer {
     private GgufQuantizer() {}
 
     public static Result quantize(Path src, Path dst, LlamaFileType fileType, DType fallback) {
+        return quantize(src, dst, fileType, fallback, true);
+    }
+
+    /**
+     * {@code pure} false applies llama.cpp's per-tensor mix, so far only for Q4_K_M and Q5_K_M (llama_tensor_get_type):
+     * the output matrix (token_embd when tied) and attn_v / ffn_down of the layers use_more_bits picks get Q6_K.
+     */
+    public static Result quantize(Path src, Path dst, LlamaFileType fileType, DType fallback, boolean pure) {
+        if (!pure && fileType != LlamaFileType.MOSTLY_Q4_K_M && fileType != LlamaFileType.MOSTLY_Q5_K_M) {
+            throw new UnsupportedOperationException("llama.cpp's tensor mix is implemented for Q4_K_M and Q5_K_M only, not " + fileType);
+        }
         try (GgufFile in = GgufFile.open(src); Arena arena = Arena.ofShared()) {
             GgufWriter w = new GgufWriter();
             in.metadata().forEach((k, v) -> {
@@ -39,8 +50,10 @@ public final class GgufQuantizer {
             w.putUint32("general.file_type", fileType.id);
             Map<String, DType> types = new LinkedHashMap<>();
             List<String> fallbacks = new ArrayList<>();
+            Mix mix = pure ? null : new Mix(in);
             for (Tensor t : in.tensors()) {
                 DType target = targetType(t, fileType.matrixType);
+                if (mix != null && target == fileType.matrixType) target = mix.type(t.name(), target);
                 if (target != t.dtype() && t.cols() % target.blockSize != 0) {
                     if (fallback == null) {
                         throw new IllegalArgumentException(t.name() + ": rows of " + t.cols() + " are not whole " + target
@@ -57,6 +70,34 @@ public final class GgufQuantizer {
             }
             w.write(dst);
             return new Result(Collections.unmodifiableMap(types), List.copyOf(fallbacks));
+        }
+    }
+
+    /** The Q4_K_M / Q5_K_M rules of llama_tensor_get_type, with its counters over attn_v and ffn_down tensors. */
+    private static final class Mix {
+        private final boolean hasOutput;
+        private final int nAttnV, nFfnDown;
+        private int iAttnV;
+
+        Mix(GgufFile in) {
+            hasOutput = in.find("output.weight").isPresent();
+            nAttnV = (int) in.tensors().stream().filter(t -> t.name().contains("attn_v.weight")).count();
+            nFfnDown = (int) in.tensors().stream().filter(t -> t.name().contains("ffn_down")).count();
+        }
+
+        DType type(String name, DType base) {
+            if (name.equals("output.weight") || (!hasOutput && name.equals("token_embd.weight"))) return DType.Q6_K;
+            if (name.contains("attn_v.weight")) return moreBits(iAttnV++, nAttnV) ? DType.Q6_K : base;
+            if (name.contains("ffn_down")) {
+                int layer = name.startsWith("blk.") ? Integer.parseInt(name.substring(4, name.indexOf('.', 4))) : 0;
+                return moreBits(layer, nFfnDown) ? DType.Q6_K : base;
+            }
+            return base;
+        }
+
+        /** llama.cpp's use_more_bits: the first and last eighth of the layers and every third one between. */
+        private static boolean moreBits(int i, int n) {
+            return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
         }
     }
 

@@ -19,7 +19,7 @@ import org.slim4j.tensor.Tensor;
 import org.slim4j.testutil.Fixtures;
 
 /**
- * HF folder -> F32 GGUF (HfToGguf) -> GgufQuantizer, against llama-quantize --pure's fixtures: every tensor's bytes,
+ * HF folder -> F32 GGUF (HfToGguf) -> GgufQuantizer, against llama-quantize's fixtures (--pure, and Q4_K_M's mix): every tensor's bytes,
  * type and shape, the file-type keys, and the logits of the result.
  */
 class GgufQuantizerTest {
@@ -34,11 +34,12 @@ class GgufQuantizerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"Q8_0", "Q4_0", "Q6_K"})
-    void pureExportMatchesLlamaQuantizeAndItsLogits(String type) {
+    @ValueSource(strings = {"Q8_0", "Q4_0", "Q6_K", "Q4_K_M"})
+    void exportMatchesLlamaQuantizeAndItsLogits(String type) {
         Path out = tmp.resolve("tiny-" + type + ".gguf");
         LlamaFileType ft = LlamaFileType.byName(type);
-        GgufQuantizer.Result r = GgufQuantizer.quantize(f32, out, ft, null);
+        // the fixtures are --pure except Q4_K_M, which is llama-quantize's default mix
+        GgufQuantizer.Result r = GgufQuantizer.quantize(f32, out, ft, null, !type.equals("Q4_K_M"));
         assertEquals(List.of(), r.fallbacks());
         List<String> differing = new ArrayList<>();
         try (GgufFile ours = GgufFile.open(out); GgufFile ref = GgufFile.open(Fixtures.gguf(type))) {
@@ -110,6 +111,12 @@ class GgufQuantizerTest {
             assertEquals(Float.float16ToFloat(Float.floatToFloat16((float) Math.cos(5))),
                     org.slim4j.tensor.Dequant.toFloats(g.tensor("even.weight"))[5]);
         }
+    }
+
+    @Test
+    void mixIsOnlyImplementedForQ4_K_MAndQ5_K_M() {
+        assertThrows(UnsupportedOperationException.class,
+                () -> GgufQuantizer.quantize(f32, tmp.resolve("x.gguf"), LlamaFileType.MOSTLY_Q3_K_M, null, false));
     }
 
     @Test

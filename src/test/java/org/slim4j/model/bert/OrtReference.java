@@ -1,0 +1,71 @@
+package org.slim4j.model.bert;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** ONNX Runtime on the same .onnx file: the outside reference. Pooling and normalisation are done here, by hand. */
+final class OrtReference implements AutoCloseable {
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtSession session;
+
+    OrtReference(Path onnx, int threads) throws OrtException {
+        OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+        o.setIntraOpNumThreads(threads);
+        o.setInterOpNumThreads(1);
+        session = env.createSession(onnx.toString(), o);
+    }
+
+    /** last_hidden_state for one text, [ids.length, hidden] row-major. */
+    float[] hiddenStates(int[] ids, int[] types) throws OrtException {
+        int n = ids.length;
+        long[] id = new long[n], mask = new long[n], type = new long[n];
+        for (int i = 0; i < n; i++) {
+            id[i] = ids[i];
+            mask[i] = 1;
+            type[i] = types[i];
+        }
+        long[] shape = {1, n};
+        try (OnnxTensor a = OnnxTensor.createTensor(env, LongBuffer.wrap(id), shape);
+             OnnxTensor b = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
+             OnnxTensor c = OnnxTensor.createTensor(env, LongBuffer.wrap(type), shape);
+             OrtSession.Result r = session.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
+            OnnxTensor out = (OnnxTensor) r.get("last_hidden_state").orElseThrow();
+            float[] f = new float[(int) (out.getInfo().getShape()[1] * out.getInfo().getShape()[2])];
+            out.getFloatBuffer().get(f);
+            return f;
+        }
+    }
+
+    static float[] pool(float[] hidden, int n, int h, Conventions.Pooling pooling) {
+        float[] e = new float[h];
+        if (pooling == Conventions.Pooling.CLS) {
+            System.arraycopy(hidden, 0, e, 0, h);
+        } else {
+            for (int i = 0; i < n; i++) for (int j = 0; j < h; j++) e[j] += hidden[i * h + j] / n;
+        }
+        double s = 0;
+        for (float v : e) s += v * v;
+        for (int j = 0; j < h; j++) e[j] /= (float) Math.sqrt(s);
+        return e;
+    }
+
+    static double cosine(float[] a, float[] b) {
+        double ab = 0, aa = 0, bb = 0;
+        for (int i = 0; i < a.length; i++) {
+            ab += (double) a[i] * b[i];
+            aa += (double) a[i] * a[i];
+            bb += (double) b[i] * b[i];
+        }
+        return ab / Math.sqrt(aa * bb);
+    }
+
+    @Override
+    public void close() throws OrtException {
+        session.close();
+    }
+}

@@ -22,6 +22,8 @@ public final class BertModel implements Encoder {
     private final HfTokenizer tokenizer;
     private final Conventions conventions;
     private final AutoCloseable owner;
+    /** Texts per packed forward pass; chunks run in parallel, one per core. */
+    private static final int TEXTS_PER_CHUNK = 16;
 
     BertModel(BertConfig config, BertWeights weights, HfTokenizer tokenizer, Conventions conventions, OnnxModelFile owner) {
         this.config = config;
@@ -64,8 +66,18 @@ public final class BertModel implements Encoder {
         HfTokenizer.Encoded[] enc = new HfTokenizer.Encoded[texts.size()];
         for (int i = 0; i < enc.length; i++) enc[i] = tokenize(prefix + texts.get(i));
         float[][] out = new float[enc.length][];
-        boolean inside = enc.length == 1;
-        IntStream.range(0, enc.length).parallel().forEach(i -> out[i] = pool(hiddenStates(enc[i].ids(), enc[i].typeIds(), inside), enc[i].ids().length));
+        int chunks = (enc.length + TEXTS_PER_CHUNK - 1) / TEXTS_PER_CHUNK;
+        boolean inside = chunks == 1;
+        IntStream.range(0, chunks).parallel().forEach(c -> {
+            int from = c * TEXTS_PER_CHUNK, to = Math.min(enc.length, from + TEXTS_PER_CHUNK);
+            HfTokenizer.Encoded[] part = java.util.Arrays.copyOfRange(enc, from, to);
+            float[] hidden = forward(part, inside);
+            int row = 0;
+            for (int i = 0; i < part.length; i++) {
+                out[from + i] = pool(hidden, row, part[i].ids().length);
+                row += part[i].ids().length;
+            }
+        });
         return out;
     }
 
@@ -76,22 +88,33 @@ public final class BertModel implements Encoder {
 
     /** The last hidden state, [ids.length, hidden] row-major (what ONNX exports call last_hidden_state). */
     public float[] hiddenStates(int[] ids, int[] typeIds) {
-        return hiddenStates(ids, typeIds, true);
+        return forward(new HfTokenizer.Encoded[] {new HfTokenizer.Encoded(ids, typeIds)}, true);
     }
 
-    private float[] hiddenStates(int[] ids, int[] types, boolean parallel) {
-        int n = ids.length, h = config.hidden();
+    /**
+     * Several texts packed one after another into the rows of one matrix: the linear layers see every token at once
+     * (a tall matrix keeps the kernel busy; short texts alone leave it ragged), while embeddings, attention and
+     * pooling keep to each text's own rows, so no padding or mask is needed.
+     */
+    private float[] forward(HfTokenizer.Encoded[] seqs, boolean parallel) {
+        int h = config.hidden(), n = 0;
+        for (HfTokenizer.Encoded e : seqs) n += e.ids().length;
         float[] x = new float[n * h], row = new float[h];
-        for (int i = 0; i < n; i++) {
-            if (ids[i] < 0 || ids[i] >= config.vocabSize() || types[i] < 0 || types[i] >= config.typeVocabSize()) {
-                throw new IllegalArgumentException("token " + ids[i] + " / type " + types[i] + " out of range at " + i);
+        int r = 0;
+        for (HfTokenizer.Encoded e : seqs) {
+            int[] ids = e.ids(), types = e.typeIds();
+            if (ids.length > config.maxPositions()) throw new IllegalArgumentException(ids.length + " tokens, over " + config.maxPositions() + " positions");
+            for (int i = 0; i < ids.length; i++, r++) {
+                if (ids[i] < 0 || ids[i] >= config.vocabSize() || types[i] < 0 || types[i] >= config.typeVocabSize()) {
+                    throw new IllegalArgumentException("token " + ids[i] + " / type " + types[i] + " out of range at " + i);
+                }
+                Dequant.row(w.wordEmb(), ids[i], row);
+                System.arraycopy(row, 0, x, r * h, h);
+                Dequant.row(w.typeEmb(), types[i], row);
+                VectorOps.axpy(1f, row, 0, x, r * h, h);
+                Dequant.row(w.posEmb(), i, row);
+                VectorOps.axpy(1f, row, 0, x, r * h, h);
             }
-            Dequant.row(w.wordEmb(), ids[i], row);
-            System.arraycopy(row, 0, x, i * h, h);
-            Dequant.row(w.typeEmb(), types[i], row);
-            VectorOps.axpy(1f, row, 0, x, i * h, h);
-            Dequant.row(w.posEmb(), i, row);
-            VectorOps.axpy(1f, row, 0, x, i * h, h);
         }
         layerNorm(x, n, h, w.embNormW(), w.embNormB());
         float[] q = new float[n * h], k = new float[n * h], v = new float[n * h], ctx = new float[n * h], tmp = new float[n * h];
@@ -100,7 +123,11 @@ public final class BertModel implements Encoder {
             linear(l.q(), l.qb(), x, n, q, parallel);
             linear(l.k(), l.kb(), x, n, k, parallel);
             linear(l.v(), l.vb(), x, n, v, parallel);
-            attention(q, k, v, n, ctx);
+            int start = 0;
+            for (HfTokenizer.Encoded e : seqs) {
+                attention(q, k, v, start, e.ids().length, ctx);
+                start += e.ids().length;
+            }
             linear(l.attnOut(), l.attnOutB(), ctx, n, tmp, parallel);
             for (int i = 0; i < x.length; i++) x[i] += tmp[i];
             layerNorm(x, n, h, l.attnNormW(), l.attnNormB());
@@ -113,13 +140,14 @@ public final class BertModel implements Encoder {
         return x;
     }
 
-    private void attention(float[] q, float[] k, float[] v, int n, float[] ctx) {
+    /** Self-attention among rows [s, s + n) only: one text. */
+    private void attention(float[] q, float[] k, float[] v, int s, int n, float[] ctx) {
         int h = config.hidden(), d = config.headSize();
         float scale = (float) (1 / Math.sqrt(d));
         float[] p = new float[n];
-        java.util.Arrays.fill(ctx, 0f);
+        java.util.Arrays.fill(ctx, s * h, (s + n) * h, 0f);
         for (int head = 0; head < config.heads(); head++) {
-            int off = head * d;
+            int off = s * h + head * d;
             for (int i = 0; i < n; i++) {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < n; j++) {
@@ -161,13 +189,14 @@ public final class BertModel implements Encoder {
         }
     }
 
-    private float[] pool(float[] hidden, int n) {
+    /** Pooled, unit-length embedding of the n rows starting at row s. */
+    private float[] pool(float[] hidden, int s, int n) {
         int h = config.hidden();
         float[] e = new float[h];
         if (conventions.pooling() == Conventions.Pooling.CLS) {
-            System.arraycopy(hidden, 0, e, 0, h);
+            System.arraycopy(hidden, s * h, e, 0, h);
         } else {
-            for (int i = 0; i < n; i++) VectorOps.axpy(1f, hidden, i * h, e, 0, h);
+            for (int i = s; i < s + n; i++) VectorOps.axpy(1f, hidden, i * h, e, 0, h);
             for (int j = 0; j < h; j++) e[j] /= n;
         }
         double norm = 0;

@@ -6,7 +6,9 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import org.slim4j.tokenizer.HfTokenizer;
 
 /** ONNX Runtime on the same .onnx file: the outside reference. Pooling and normalisation are done here, by hand. */
 final class OrtReference implements AutoCloseable {
@@ -38,6 +40,36 @@ final class OrtReference implements AutoCloseable {
             float[] f = new float[(int) (out.getInfo().getShape()[1] * out.getInfo().getShape()[2])];
             out.getFloatBuffer().get(f);
             return f;
+        }
+    }
+
+    /**
+     * A padded batch with its attention mask (pad id 0, mask 0): returns each text's own rows of last_hidden_state.
+     * Padding exercises ORT's masked attention, so agreement also shows that unpadded per-text runs equal masked batches.
+     */
+    float[][] hiddenStatesPadded(List<HfTokenizer.Encoded> batch) throws OrtException {
+        int b = batch.size(), len = batch.stream().mapToInt(e -> e.ids().length).max().orElse(0);
+        long[] id = new long[b * len], mask = new long[b * len], type = new long[b * len];
+        for (int s = 0; s < b; s++) {
+            HfTokenizer.Encoded e = batch.get(s);
+            for (int i = 0; i < e.ids().length; i++) {
+                id[s * len + i] = e.ids()[i];
+                mask[s * len + i] = 1;
+                type[s * len + i] = e.typeIds()[i];
+            }
+        }
+        long[] shape = {b, len};
+        try (OnnxTensor a = OnnxTensor.createTensor(env, LongBuffer.wrap(id), shape);
+             OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
+             OnnxTensor c = OnnxTensor.createTensor(env, LongBuffer.wrap(type), shape);
+             OrtSession.Result r = session.run(Map.of("input_ids", a, "attention_mask", m, "token_type_ids", c))) {
+            OnnxTensor out = (OnnxTensor) r.get("last_hidden_state").orElseThrow();
+            int h = (int) out.getInfo().getShape()[2];
+            float[] all = new float[b * len * h];
+            out.getFloatBuffer().get(all);
+            float[][] rows = new float[b][];
+            for (int s = 0; s < b; s++) rows[s] = java.util.Arrays.copyOfRange(all, s * len * h, (s * len + batch.get(s).ids().length) * h);
+            return rows;
         }
     }
 

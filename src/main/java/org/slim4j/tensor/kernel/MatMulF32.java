@@ -18,7 +18,7 @@ public final class MatMulF32 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final int ROW_BLOCK = 3, COL_BLOCK = 3, COLS_PER_TASK = 48;
+    private static final int ROW_BLOCK = 3, COL_BLOCK = 3, ROW_TILE = 15, COLS_PER_TASK = 48;
 
     private MatMulF32() {}
 
@@ -32,18 +32,25 @@ public final class MatMulF32 {
         (parallel ? range.parallel() : range).forEach(t -> block(w, out, in, x, n, y, t * COLS_PER_TASK, Math.min(out, (t + 1) * COLS_PER_TASK)));
     }
 
-    /** Columns [c0, c1) for every row: rows outer so three rows of x stay in L1 while the W slice (c1 - c0 rows) sits in L2. */
+    /**
+     * Columns [c0, c1) for every row, in tiles of ROW_TILE rows: a tile of x (15 x 384 floats = 23 KB) and three rows of
+     * W stay in L1 while W's three rows are reused across the tile; a taller tile or either loop order alone spills
+     * to L2 on tall inputs (measured: 2x slower at 192 rows).
+     */
     private static void block(MemorySegment w, int out, int in, float[] x, int n, float[] y, int c0, int c1) {
-        int r = 0;
-        for (; r + ROW_BLOCK <= n; r += ROW_BLOCK) {
+        for (int t0 = 0; t0 < n; t0 += ROW_TILE) {
+            int t1 = Math.min(n, t0 + ROW_TILE);
             int c = c0;
-            for (; c + COL_BLOCK <= c1; c += COL_BLOCK) kernel3x3(w, out, in, x, r, c, y);
-            for (; c < c1; c++) {
-                for (int i = r; i < r + ROW_BLOCK; i++) y[i * out + c] = dot(w, c, in, x, i);
+            for (; c + COL_BLOCK <= c1; c += COL_BLOCK) {
+                int r = t0;
+                for (; r + ROW_BLOCK <= t1; r += ROW_BLOCK) kernel3x3(w, out, in, x, r, c, y);
+                for (; r < t1; r++) {
+                    for (int j = c; j < c + COL_BLOCK; j++) y[r * out + j] = dot(w, j, in, x, r);
+                }
             }
-        }
-        for (; r < n; r++) {
-            for (int c = c0; c < c1; c++) y[r * out + c] = dot(w, c, in, x, r);
+            for (; c < c1; c++) {
+                for (int r = t0; r < t1; r++) y[r * out + c] = dot(w, c, in, x, r);
+            }
         }
     }
 

@@ -92,9 +92,9 @@ class BertVsOrtTest {
             assertTrue(sOrt > 80, "STS-B dev Spearman of ORT itself: " + sOrt);
             Fidelity fid = Fidelity.of(ref, ours);
             assertTrue(fid.top10Overlap() > 0.99, fid.toString());
-            System.out.printf("%s: %d sentences (%d pairs, %d malformed lines); Spearman x100 ORT %.4f slim4j %.4f; min cosine %.8f; %s;"
+            System.out.printf("%s: %d sentences (%d pairs, %d malformed lines); Spearman x100 ORT %.4f slim4j %.4f; min cosine 1 - %.2e; %s;"
                     + " slim4j %.1f s, ORT %.1f s (2 threads, padded batches of " + ORT_BATCH + ")%n", name, sentences.size(), data.pairs().size(), data.malformed(),
-                    sOrt, sOurs, min, fid, oursSec, ortSec);
+                    sOrt, sOurs, 1 - min, fid, oursSec, ortSec);
         }
     }
 }

@@ -1,0 +1,218 @@
+package org.slim4j.model.bert;
+
+import java.util.List;
+import java.util.stream.IntStream;
+import org.slim4j.io.onnx.OnnxModelFile;
+import org.slim4j.model.Encoder;
+import org.slim4j.tensor.Dequant;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.MatMulF32;
+import org.slim4j.tensor.kernel.VectorOps;
+import org.slim4j.tokenizer.HfTokenizer;
+
+/**
+ * A BERT encoder in exact float32: embeddings + LayerNorm, post-LN layers with exact (erf) GELU, then mean or CLS
+ * pooling and L2 normalisation. Each text runs at its own length, so no padding or attention mask is involved and
+ * the result equals a padded, masked batch. Many texts run in parallel, one per core; a single text parallelises
+ * inside its matrix products instead.
+ */
+public final class BertModel implements Encoder {
+    private final BertConfig config;
+    private final BertWeights w;
+    private final HfTokenizer tokenizer;
+    private final Conventions conventions;
+    private final AutoCloseable owner;
+    /** Texts per packed forward pass; chunks run in parallel, one per core. */
+    private static final int TEXTS_PER_CHUNK = 16;
+
+    BertModel(BertConfig config, BertWeights weights, HfTokenizer tokenizer, Conventions conventions, OnnxModelFile owner) {
+        this.config = config;
+        this.w = weights;
+        this.tokenizer = tokenizer;
+        this.conventions = conventions;
+        this.owner = owner;
+    }
+
+    public BertConfig config() {
+        return config;
+    }
+
+    public Conventions conventions() {
+        return conventions;
+    }
+
+    @Override
+    public HfTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public int dimension() {
+        return config.hidden();
+    }
+
+    /** Embeddings of texts used as queries (or symmetric, as in STS): the query prefix is prepended. */
+    @Override
+    public float[][] embed(List<String> texts) {
+        return embed(texts, conventions.queryPrefix());
+    }
+
+    /** Embeddings of texts used as documents to retrieve: the passage prefix is prepended. */
+    public float[][] embedPassages(List<String> texts) {
+        return embed(texts, conventions.passagePrefix());
+    }
+
+    private float[][] embed(List<String> texts, String prefix) {
+        HfTokenizer.Encoded[] enc = new HfTokenizer.Encoded[texts.size()];
+        for (int i = 0; i < enc.length; i++) enc[i] = tokenize(prefix + texts.get(i));
+        float[][] out = new float[enc.length][];
+        int chunks = (enc.length + TEXTS_PER_CHUNK - 1) / TEXTS_PER_CHUNK;
+        boolean inside = chunks == 1;
+        IntStream.range(0, chunks).parallel().forEach(c -> {
+            int from = c * TEXTS_PER_CHUNK, to = Math.min(enc.length, from + TEXTS_PER_CHUNK);
+            HfTokenizer.Encoded[] part = java.util.Arrays.copyOfRange(enc, from, to);
+            float[] hidden = forward(part, inside);
+            int row = 0;
+            for (int i = 0; i < part.length; i++) {
+                out[from + i] = pool(hidden, row, part[i].ids().length);
+                row += part[i].ids().length;
+            }
+        });
+        return out;
+    }
+
+    /** [CLS] text [SEP], cut to the model's maximum positions. */
+    public HfTokenizer.Encoded tokenize(String text) {
+        return tokenizer.encode(text, true, config.maxPositions());
+    }
+
+    /** The last hidden state, [ids.length, hidden] row-major (what ONNX exports call last_hidden_state). */
+    public float[] hiddenStates(int[] ids, int[] typeIds) {
+        return forward(new HfTokenizer.Encoded[] {new HfTokenizer.Encoded(ids, typeIds)}, true);
+    }
+
+    /**
+     * Several texts packed one after another into the rows of one matrix: the linear layers see every token at once
+     * (a tall matrix keeps the kernel busy; short texts alone leave it ragged), while embeddings, attention and
+     * pooling keep to each text's own rows, so no padding or mask is needed.
+     */
+    private float[] forward(HfTokenizer.Encoded[] seqs, boolean parallel) {
+        int h = config.hidden(), n = 0;
+        for (HfTokenizer.Encoded e : seqs) n += e.ids().length;
+        float[] x = new float[n * h], row = new float[h];
+        int r = 0;
+        for (HfTokenizer.Encoded e : seqs) {
+            int[] ids = e.ids(), types = e.typeIds();
+            if (ids.length > config.maxPositions()) throw new IllegalArgumentException(ids.length + " tokens, over " + config.maxPositions() + " positions");
+            for (int i = 0; i < ids.length; i++, r++) {
+                if (ids[i] < 0 || ids[i] >= config.vocabSize() || types[i] < 0 || types[i] >= config.typeVocabSize()) {
+                    throw new IllegalArgumentException("token " + ids[i] + " / type " + types[i] + " out of range at " + i);
+                }
+                Dequant.row(w.wordEmb(), ids[i], row);
+                System.arraycopy(row, 0, x, r * h, h);
+                Dequant.row(w.typeEmb(), types[i], row);
+                VectorOps.axpy(1f, row, 0, x, r * h, h);
+                Dequant.row(w.posEmb(), i, row);
+                VectorOps.axpy(1f, row, 0, x, r * h, h);
+            }
+        }
+        layerNorm(x, n, h, w.embNormW(), w.embNormB());
+        float[] q = new float[n * h], k = new float[n * h], v = new float[n * h], ctx = new float[n * h], tmp = new float[n * h];
+        float[] inter = new float[n * config.intermediate()];
+        for (BertWeights.Layer l : w.layers()) {
+            linear(l.q(), l.qb(), x, n, q, parallel);
+            linear(l.k(), l.kb(), x, n, k, parallel);
+            linear(l.v(), l.vb(), x, n, v, parallel);
+            int start = 0;
+            for (HfTokenizer.Encoded e : seqs) {
+                attention(q, k, v, start, e.ids().length, ctx);
+                start += e.ids().length;
+            }
+            linear(l.attnOut(), l.attnOutB(), ctx, n, tmp, parallel);
+            for (int i = 0; i < x.length; i++) x[i] += tmp[i];
+            layerNorm(x, n, h, l.attnNormW(), l.attnNormB());
+            linear(l.inter(), l.interB(), x, n, inter, parallel);
+            for (int i = 0; i < inter.length; i++) inter[i] = Gelu.exact(inter[i]);
+            linear(l.out(), l.outB(), inter, n, tmp, parallel);
+            for (int i = 0; i < x.length; i++) x[i] += tmp[i];
+            layerNorm(x, n, h, l.outNormW(), l.outNormB());
+        }
+        return x;
+    }
+
+    /** Self-attention among rows [s, s + n) only: one text. */
+    private void attention(float[] q, float[] k, float[] v, int s, int n, float[] ctx) {
+        int h = config.hidden(), d = config.headSize();
+        float scale = (float) (1 / Math.sqrt(d));
+        float[] p = new float[n];
+        java.util.Arrays.fill(ctx, s * h, (s + n) * h, 0f);
+        for (int head = 0; head < config.heads(); head++) {
+            int off = s * h + head * d;
+            for (int i = 0; i < n; i++) {
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) {
+                    p[j] = VectorOps.dot(q, i * h + off, k, j * h + off, d) * scale;
+                    max = Math.max(max, p[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < n; j++) {
+                    p[j] = (float) Math.exp(p[j] - max);
+                    sum += p[j];
+                }
+                float inv = (float) (1 / sum);
+                for (int j = 0; j < n; j++) VectorOps.axpy(p[j] * inv, v, j * h + off, ctx, i * h + off, d);
+            }
+        }
+    }
+
+    private static void linear(Tensor weight, Tensor bias, float[] x, int n, float[] y, boolean parallel) {
+        int out = (int) weight.shape()[0], in = (int) weight.shape()[1];
+        MatMulF32.forward(weight.data(), out, in, x, n, y, parallel);
+        float[] b = Dequant.toFloats(bias);
+        for (int i = 0; i < n; i++) VectorOps.axpy(1f, b, 0, y, i * out, out);
+    }
+
+    private void layerNorm(float[] x, int n, int h, Tensor gamma, Tensor beta) {
+        float[] g = Dequant.toFloats(gamma), b = Dequant.toFloats(beta);
+        for (int i = 0; i < n; i++) {
+            int o = i * h;
+            double mean = 0, var = 0;
+            for (int j = 0; j < h; j++) mean += x[o + j];
+            mean /= h;
+            for (int j = 0; j < h; j++) {
+                double c = x[o + j] - mean;
+                var += c * c;
+            }
+            var /= h;
+            double inv = 1 / Math.sqrt(var + config.layerNormEps());
+            for (int j = 0; j < h; j++) x[o + j] = (float) ((x[o + j] - mean) * inv * g[j] + b[j]);
+        }
+    }
+
+    /** Pooled, unit-length embedding of the n rows starting at row s. */
+    private float[] pool(float[] hidden, int s, int n) {
+        int h = config.hidden();
+        float[] e = new float[h];
+        if (conventions.pooling() == Conventions.Pooling.CLS) {
+            System.arraycopy(hidden, s * h, e, 0, h);
+        } else {
+            for (int i = s; i < s + n; i++) VectorOps.axpy(1f, hidden, i * h, e, 0, h);
+            for (int j = 0; j < h; j++) e[j] /= n;
+        }
+        double norm = 0;
+        for (float f : e) norm += (double) f * f;
+        float inv = (float) (1 / Math.max(Math.sqrt(norm), 1e-12));
+        for (int j = 0; j < h; j++) e[j] *= inv;
+        return e;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        try {
+            owner.close();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,25 +1,106 @@
 package org.slim4j;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
 import org.slim4j.model.CausalLM;
 import org.slim4j.model.Encoder;
+import org.slim4j.model.bert.BertLoader;
+import org.slim4j.model.bert.Conventions;
+import org.slim4j.model.bert.DefaultModels;
+import org.slim4j.model.llama.LlamaLoader;
+import org.slim4j.runtime.ModelFiles;
 import org.slim4j.util.BadInputException;
 
-/** The Java API: load any supported model with one call. */
+/**
+ * The Java API: load any supported model with one call. A model is named by a path (a Hugging Face folder, a .gguf
+ * or an .onnx file) or by the name of a built-in encoder shipped through Maven Central.
+ */
 public final class Slim4j {
+    /** Built-in encoders: accepted names to the classpath model. */
+    private static final Map<String, String> BUILT_IN = Map.of(
+            "all-minilm-l6-v2", "all-minilm-l6-v2",
+            "sentence-transformers/all-minilm-l6-v2", "all-minilm-l6-v2",
+            "bge-small-en-v1.5", "bge-small-en-v1.5",
+            "baai/bge-small-en-v1.5", "bge-small-en-v1.5");
+
+    public enum Kind { DECODER, ENCODER }
+
     private Slim4j() {}
 
-    /** A Llama-family decoder from a Hugging Face folder or a .gguf file. */
+    /** A decoder ({@link CausalLM}) or an encoder ({@link Encoder}), whichever the model is. */
+    public static AutoCloseable load(String spec) {
+        return kindOf(spec) == Kind.DECODER ? loadCausalLM(spec) : loadEncoder(spec);
+    }
+
+    public static Kind kindOf(String spec) {
+        if (builtIn(spec) != null) return Kind.ENCODER;
+        Path p = Path.of(spec);
+        return switch (ModelFiles.detect(p)) {
+            case GGUF -> Kind.DECODER;
+            case ONNX -> Kind.ENCODER;
+            case SAFETENSORS -> kindOfConfig(p.resolveSibling("config.json"));
+            case HF_FOLDER -> kindOfConfig(p.resolve("config.json"));
+        };
+    }
+
+    /** A Llama-family decoder (Llama, Mistral, Qwen2, SmolLM) from a Hugging Face folder or a .gguf file. */
     public static CausalLM loadCausalLM(String spec) {
-        return org.slim4j.model.llama.LlamaLoader.load(path(spec));
+        if (builtIn(spec) != null) throw new BadInputException(spec, null, "is an encoder, not a decoder");
+        return LlamaLoader.load(Path.of(spec));
     }
 
-    /** A BERT-family encoder: a built-in name, an .onnx file (tokenizer.json beside it) or a Hugging Face folder. */
+    /**
+     * A BERT-family encoder: a built-in name (all-minilm-l6-v2, bge-small-en-v1.5), an .onnx file with its
+     * tokenizer (tokenizer.json or NAME-tokenizer.json beside it), or a Hugging Face folder.
+     */
     public static Encoder loadEncoder(String spec) {
-        throw new BadInputException(spec, null, "no encoder loader is wired in yet");
+        String name = builtIn(spec);
+        if (name != null) {
+            return name.startsWith("bge") ? DefaultModels.bgeSmallEnV15() : DefaultModels.allMiniLmL6V2();
+        }
+        Path p = Path.of(spec);
+        Conventions conv = Conventions.forModelName(p.toAbsolutePath().toString());
+        return switch (ModelFiles.detect(p)) {
+            case ONNX -> BertLoader.load(p, tokenizerBeside(p), conv);
+            case HF_FOLDER -> BertLoader.loadHf(p, conv);
+            default -> throw new BadInputException(p, null, "not an encoder (expected an .onnx file or a Hugging Face BERT folder)");
+        };
     }
 
-    static Path path(String spec) {
-        return Path.of(spec);
+    /** The file behind a model name: a built-in encoder's extracted .onnx, or the path itself. */
+    public static Path file(String spec) {
+        String name = builtIn(spec);
+        return name != null ? DefaultModels.files(name)[0] : Path.of(spec);
+    }
+
+    private static String builtIn(String spec) {
+        return BUILT_IN.get(spec.toLowerCase(Locale.ROOT));
+    }
+
+    private static Path tokenizerBeside(Path onnx) {
+        String stem = onnx.getFileName().toString().replaceFirst("\\.onnx$", "");
+        for (Path c : new Path[] {onnx.resolveSibling("tokenizer.json"), onnx.resolveSibling(stem + "-tokenizer.json")}) {
+            if (Files.isRegularFile(c)) return c;
+        }
+        throw new BadInputException(onnx, "tokenizer.json", "no tokenizer.json or " + stem + "-tokenizer.json beside the model");
+    }
+
+    private static Kind kindOfConfig(Path configJson) {
+        if (!Files.isRegularFile(configJson)) throw new BadInputException(configJson, "config.json", "file not found");
+        String type;
+        try {
+            type = new ObjectMapper().readTree(configJson.toFile()).path("model_type").asText("");
+        } catch (IOException e) {
+            throw new BadInputException(configJson, "config.json", "not valid JSON");
+        }
+        return switch (type) {
+            case "llama", "mistral", "qwen2" -> Kind.DECODER;
+            case "bert" -> Kind.ENCODER;
+            default -> throw new BadInputException(configJson, "model_type", "'" + type + "' is not supported (llama, mistral, qwen2, bert)");
+        };
     }
 }

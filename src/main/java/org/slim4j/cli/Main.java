@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 @Command(name = "slim4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Compress neural networks and run them fast on the JVM.",
             "With no command: evaluate the embedded default model (all-MiniLM-L6-v2) against ONNX Runtime."},
-        subcommands = {GenerateCommand.class, EvalCommand.class,
+        subcommands = {InspectCommand.class, GenerateCommand.class, EmbedCommand.class, EvalCommand.class,
             ConvertCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
@@ -23,7 +23,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return 0;
+        return new DefaultJob(new java.io.PrintWriter(System.out, true), threads).call();
     }
 
     public static void main(String[] args) {

@@ -3,6 +3,7 @@ package org.slim4j.model.bert;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slim4j.io.onnx.OnnxModelFile;
+import org.slim4j.io.safetensors.SafetensorsFile;
 import org.slim4j.tokenizer.HfTokenizer;
 import org.slim4j.util.BadInputException;
 
@@ -14,6 +15,30 @@ public final class BertLoader {
      * The config comes from a config.json beside the .onnx file when there is one (checked against the weights'
      * shapes), else it is inferred from the graph (see {@link OnnxBertConfig}).
      */
+    /**
+     * A Hugging Face folder: config.json (model_type bert), safetensors, tokenizer.json. Pooling follows the
+     * sentence-transformers module config (1_Pooling/config.json) when present, else {@code conventions}.
+     */
+    public static BertModel loadHf(Path dir, Conventions conventions) {
+        BertConfig config = BertConfig.fromJson(dir.resolve("config.json"));
+        Conventions conv = SentenceTransformersPooling.apply(dir, conventions);
+        SafetensorsFile f = SafetensorsFile.open(dir);
+        HfTokenizer tok = null;
+        try {
+            BertWeights weights = BertWeights.fromCheckpoint(f, config);
+            tok = HfTokenizer.load(dir.resolve("tokenizer.json"));
+            if (tok.vocabSize() > config.vocabSize()) {
+                throw new BadInputException(dir.resolve("tokenizer.json").toString(), "vocab", "tokenizer has " + tok.vocabSize()
+                        + " tokens but the model's embedding has " + config.vocabSize() + " rows (tokenizer of another model?)");
+            }
+            return new BertModel(config, weights, tok, conv, f);
+        } catch (RuntimeException e) {
+            if (tok != null) tok.close();
+            f.close();
+            throw e;
+        }
+    }
+
     public static BertModel load(Path onnxFile, Path tokenizerJson, Conventions conventions) {
         OnnxModelFile f = OnnxModelFile.open(onnxFile);
         HfTokenizer tok = null;
@@ -30,6 +55,10 @@ public final class BertLoader {
             }
             BertWeights weights = BertWeights.from(f, config);
             tok = HfTokenizer.load(tokenizerJson);
+            if (tok.vocabSize() > config.vocabSize()) {
+                throw new BadInputException(tokenizerJson.toString(), "vocab", "tokenizer has " + tok.vocabSize()
+                        + " tokens but the model's embedding has " + config.vocabSize() + " rows (tokenizer of another model?)");
+            }
             return new BertModel(config, weights, tok, conventions, f);
         } catch (RuntimeException e) {
             if (tok != null) tok.close();

@@ -25,7 +25,7 @@ public final class BertModel implements Encoder {
     /** Texts per packed forward pass; chunks run in parallel, one per core. */
     private static final int TEXTS_PER_CHUNK = 16;
 
-    BertModel(BertConfig config, BertWeights weights, HfTokenizer tokenizer, Conventions conventions, OnnxModelFile owner) {
+    BertModel(BertConfig config, BertWeights weights, HfTokenizer tokenizer, Conventions conventions, AutoCloseable owner) {
         this.config = config;
         this.w = weights;
         this.tokenizer = tokenizer;
@@ -167,7 +167,11 @@ public final class BertModel implements Encoder {
 
     private static void linear(Tensor weight, Tensor bias, float[] x, int n, float[] y, boolean parallel) {
         int out = (int) weight.shape()[0], in = (int) weight.shape()[1];
-        MatMulF32.forward(weight.data(), out, in, x, n, y, parallel);
+        if (weight.dtype() == org.slim4j.tensor.DType.F32) {
+            MatMulF32.forward(weight.data(), out, in, x, n, y, parallel);
+        } else {
+            org.slim4j.tensor.kernel.Linear.forward(weight, x, n, y); // F16/BF16 checkpoints and compressed weights
+        }
         float[] b = Dequant.toFloats(bias);
         for (int i = 0; i < n; i++) VectorOps.axpy(1f, b, 0, y, i * out, out);
     }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slim4j.io.TensorFile;
 import org.slim4j.io.onnx.OnnxModelFile;
 import org.slim4j.io.onnx.proto.Onnx.NodeProto;
 import org.slim4j.tensor.DType;
@@ -79,6 +80,40 @@ public record BertWeights(Tensor wordEmb, Tensor posEmb, Tensor typeEmb, Tensor 
                 matrix(f, "embeddings.position_embeddings.weight", c.maxPositions(), c.hidden()),
                 matrix(f, "embeddings.token_type_embeddings.weight", c.typeVocabSize(), c.hidden()),
                 vec(f, "embeddings.LayerNorm.weight", c.hidden()), vec(f, "embeddings.LayerNorm.bias", c.hidden()), layers);
+    }
+
+    /**
+     * From a Hugging Face checkpoint (safetensors), where every weight already has its HF name and [out, in] shape;
+     * names may carry the "bert." prefix of BertModel-with-head checkpoints.
+     */
+    public static BertWeights fromCheckpoint(TensorFile f, BertConfig c) {
+        String pre = f.find("bert.embeddings.word_embeddings.weight").isPresent() ? "bert." : "";
+        java.util.function.BiFunction<String, long[], Tensor> get = (name, shape) -> {
+            Tensor t = f.tensor(pre + name);
+            if (!t.dtype().isFloatLike() || !java.util.Arrays.equals(t.shape(), shape)) {
+                throw new BadInputException(f.path().toString(), pre + name,
+                        "expected a float tensor of shape " + java.util.Arrays.toString(shape) + ", got " + t.dtype() + " " + t.shapeString());
+            }
+            return t;
+        };
+        long h = c.hidden(), i = c.intermediate();
+        List<Layer> layers = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            String p = "encoder.layer." + l + ".";
+            layers.add(new Layer(
+                    get.apply(p + "attention.self.query.weight", new long[] {h, h}), get.apply(p + "attention.self.query.bias", new long[] {h}),
+                    get.apply(p + "attention.self.key.weight", new long[] {h, h}), get.apply(p + "attention.self.key.bias", new long[] {h}),
+                    get.apply(p + "attention.self.value.weight", new long[] {h, h}), get.apply(p + "attention.self.value.bias", new long[] {h}),
+                    get.apply(p + "attention.output.dense.weight", new long[] {h, h}), get.apply(p + "attention.output.dense.bias", new long[] {h}),
+                    get.apply(p + "attention.output.LayerNorm.weight", new long[] {h}), get.apply(p + "attention.output.LayerNorm.bias", new long[] {h}),
+                    get.apply(p + "intermediate.dense.weight", new long[] {i, h}), get.apply(p + "intermediate.dense.bias", new long[] {i}),
+                    get.apply(p + "output.dense.weight", new long[] {h, i}), get.apply(p + "output.dense.bias", new long[] {h}),
+                    get.apply(p + "output.LayerNorm.weight", new long[] {h}), get.apply(p + "output.LayerNorm.bias", new long[] {h})));
+        }
+        return new BertWeights(get.apply("embeddings.word_embeddings.weight", new long[] {c.vocabSize(), h}),
+                get.apply("embeddings.position_embeddings.weight", new long[] {c.maxPositions(), h}),
+                get.apply("embeddings.token_type_embeddings.weight", new long[] {c.typeVocabSize(), h}),
+                get.apply("embeddings.LayerNorm.weight", new long[] {h}), get.apply("embeddings.LayerNorm.bias", new long[] {h}), layers);
     }
 
     /** The [out, in] weight: a MatMul's [in, out] initializer transposed, or an initializer already named and shaped so. */

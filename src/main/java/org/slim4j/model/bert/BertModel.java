@@ -132,7 +132,7 @@ public final class BertModel implements Encoder {
             for (int i = 0; i < x.length; i++) x[i] += tmp[i];
             layerNorm(x, n, h, l.attnNormW(), l.attnNormB());
             linear(l.inter(), l.interB(), x, n, inter, parallel);
-            for (int i = 0; i < inter.length; i++) inter[i] = Gelu.exact(inter[i]);
+            Gelu.inPlace(inter, inter.length);
             linear(l.out(), l.outB(), inter, n, tmp, parallel);
             for (int i = 0; i < x.length; i++) x[i] += tmp[i];
             layerNorm(x, n, h, l.outNormW(), l.outNormB());

@@ -12,9 +12,9 @@ import org.slim4j.tokenizer.HfTokenizer;
 
 /**
  * A BERT encoder in exact float32: embeddings + LayerNorm, post-LN layers with exact (erf) GELU, then mean or CLS
- * pooling and L2 normalisation. Each text runs at its own length, so no padding or attention mask is involved and
- * the result equals a padded, masked batch. Many texts run in parallel, one per core; a single text parallelises
- * inside its matrix products instead.
+ * pooling and L2 normalisation. Each text keeps its own length, so no padding or attention mask is involved and
+ * the result equals a padded, masked batch. Texts are packed 16 at a time into one forward pass and the packs run in
+ * parallel, one per core; when there is a single pack, its matrix products are split over the cores instead.
  */
 public final class BertModel implements Encoder {
     private final BertConfig config;
@@ -132,7 +132,7 @@ public final class BertModel implements Encoder {
             for (int i = 0; i < x.length; i++) x[i] += tmp[i];
             layerNorm(x, n, h, l.attnNormW(), l.attnNormB());
             linear(l.inter(), l.interB(), x, n, inter, parallel);
-            for (int i = 0; i < inter.length; i++) inter[i] = Gelu.exact(inter[i]);
+            Gelu.inPlace(inter, inter.length);
             linear(l.out(), l.outB(), inter, n, tmp, parallel);
             for (int i = 0; i < x.length; i++) x[i] += tmp[i];
             layerNorm(x, n, h, l.outNormW(), l.outNormB());

@@ -22,7 +22,7 @@ public record Conventions(String name, Pooling pooling, String queryPrefix, Stri
     public static Conventions forModelName(String name) {
         String n = name.toLowerCase(Locale.ROOT);
         if (n.contains("bge")) return BGE;
-        if (n.contains("e5")) return E5;
+        if (n.matches("(?s).*(^|[^a-z0-9])e5([^a-z0-9].*|$)")) return E5;
         return ALL_MINILM;
     }
 }

@@ -42,8 +42,8 @@ public final class DefaultModels {
         Path target = cacheDir().resolve(resource);
         try (InputStream in = DefaultModels.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) throw new IllegalStateException("classpath resource " + resource + " is missing (langchain4j embeddings jar not on the classpath?)");
-            URLSize size = URLSize.of(resource);
-            if (Files.isRegularFile(target) && (size.bytes() < 0 || Files.size(target) == size.bytes())) return target;
+            long size = resourceSize(resource);
+            if (Files.isRegularFile(target) && (size < 0 || Files.size(target) == size)) return target;
             Files.createDirectories(target.getParent());
             Path tmp = Files.createTempFile(target.getParent(), resource, ".part");
             try {
@@ -59,14 +59,12 @@ public final class DefaultModels {
     }
 
     /** The uncompressed size the classpath reports for a resource (-1 when unknown), to spot a stale cached copy. */
-    private record URLSize(long bytes) {
-        static URLSize of(String resource) {
-            try {
-                var url = DefaultModels.class.getClassLoader().getResource(resource);
-                return new URLSize(url == null ? -1 : url.openConnection().getContentLengthLong());
-            } catch (IOException e) {
-                return new URLSize(-1);
-            }
+    private static long resourceSize(String resource) {
+        try {
+            var url = DefaultModels.class.getClassLoader().getResource(resource);
+            return url == null ? -1 : url.openConnection().getContentLengthLong();
+        } catch (IOException e) {
+            return -1;
         }
     }
 }

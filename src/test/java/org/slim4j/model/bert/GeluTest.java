@@ -25,10 +25,23 @@ class GeluTest {
     }
 
     @Test
+    void vectorGeluAgreesWithScalar() {
+        float[] a = new float[10001];
+        for (int i = 0; i < a.length; i++) a[i] = -12 + 24f * i / (a.length - 1);
+        float[] b = a.clone();
+        Gelu.inPlace(b, b.length);
+        for (int i = 0; i < a.length; i++) {
+            double want = Gelu.exact(a[i]);
+            assertEquals(want, b[i], 2e-6 * Math.max(1, Math.abs(want)), "gelu(" + a[i] + ")");
+        }
+    }
+
+    @Test
     void conventionsByName() {
         assertEquals(Conventions.Pooling.CLS, Conventions.forModelName("BAAI/bge-small-en-v1.5").pooling());
         assertEquals(Conventions.Pooling.MEAN, Conventions.forModelName("all-minilm-l6-v2.onnx").pooling());
         assertEquals("query: ", Conventions.forModelName("intfloat/e5-small-v2").queryPrefix());
         assertEquals("passage: ", Conventions.forModelName("intfloat/e5-small-v2").passagePrefix());
+        assertEquals("", Conventions.forModelName("models/de5k-encoder").queryPrefix());
     }
 }

@@ -20,11 +20,13 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     private final HuggingFaceTokenizer tok;
     private final String source;
     private final int vocabSize;
+    private final String modelType;
 
-    private HfTokenizer(HuggingFaceTokenizer tok, String source, int vocabSize) {
+    private HfTokenizer(HuggingFaceTokenizer tok, String source, VocabSize info) {
         this.tok = tok;
         this.source = source;
-        this.vocabSize = vocabSize;
+        this.vocabSize = info.size();
+        this.modelType = info.modelType();
     }
 
     public static HfTokenizer load(Path tokenizerJson) {
@@ -44,7 +46,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         options.put("addSpecialTokens", "false");
         options.put("truncation", "false");
         options.put("padding", "false");
-        int vocab = VocabSize.of(json, source);
+        VocabSize vocab = VocabSize.of(json, source);
         try (InputStream in = new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8))) {
             return new HfTokenizer(HuggingFaceTokenizer.newInstance(in, options), source, vocab);
         } catch (IOException | RuntimeException e) {
@@ -87,6 +89,11 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     @Override
     public int vocabSize() {
         return vocabSize;
+    }
+
+    /** The tokenizer.json model type: BPE, WordPiece, Unigram or WordLevel. */
+    public String modelType() {
+        return modelType;
     }
 
     public String source() {

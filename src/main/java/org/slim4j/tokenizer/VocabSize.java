@@ -4,11 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.slim4j.util.BadInputException;
 
-/** The number of ids a tokenizer.json can produce: its model vocabulary plus added tokens past it. */
-final class VocabSize {
-    private VocabSize() {}
+/** What slim4j checks a tokenizer.json against a model with: how many ids it produces and its model type. */
+record VocabSize(int size, String modelType) {
 
-    static int of(String json, String source) {
+    static VocabSize of(String json, String source) {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(json);
@@ -24,6 +23,6 @@ final class VocabSize {
             max = vocab.size() - 1; // Unigram: [[piece, score], ...]
         }
         for (JsonNode t : root.path("added_tokens")) max = Math.max(max, t.path("id").asInt());
-        return max + 1;
+        return new VocabSize(max + 1, root.path("model").path("type").asText(""));
     }
 }

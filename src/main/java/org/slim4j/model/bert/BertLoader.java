@@ -27,6 +27,7 @@ public final class BertLoader {
         try {
             BertWeights weights = BertWeights.fromCheckpoint(f, config);
             tok = HfTokenizer.load(dir.resolve("tokenizer.json"));
+            checkWordPiece(tok, dir.resolve("tokenizer.json"));
             if (tok.vocabSize() > config.vocabSize()) {
                 throw new BadInputException(dir.resolve("tokenizer.json").toString(), "vocab", "tokenizer has " + tok.vocabSize()
                         + " tokens but the model's embedding has " + config.vocabSize() + " rows (tokenizer of another model?)");
@@ -55,6 +56,7 @@ public final class BertLoader {
             }
             BertWeights weights = BertWeights.from(f, config);
             tok = HfTokenizer.load(tokenizerJson);
+            checkWordPiece(tok, tokenizerJson);
             if (tok.vocabSize() > config.vocabSize()) {
                 throw new BadInputException(tokenizerJson.toString(), "vocab", "tokenizer has " + tok.vocabSize()
                         + " tokens but the model's embedding has " + config.vocabSize() + " rows (tokenizer of another model?)");
@@ -64,6 +66,14 @@ public final class BertLoader {
             if (tok != null) tok.close();
             f.close();
             throw e;
+        }
+    }
+
+    /** BERT-family encoders tokenize with WordPiece; anything else is another model's tokenizer. */
+    private static void checkWordPiece(HfTokenizer tok, Path file) {
+        if (!tok.modelType().equals("WordPiece")) {
+            throw new BadInputException(file.toString(), "model.type", "a " + tok.modelType()
+                    + " tokenizer cannot belong to a BERT encoder (tokenizer of another model?)");
         }
     }
 }

@@ -33,6 +33,10 @@ public final class BertModel implements Encoder {
         this.owner = owner;
     }
 
+    public BertWeights weights() {
+        return w;
+    }
+
     public BertConfig config() {
         return config;
     }

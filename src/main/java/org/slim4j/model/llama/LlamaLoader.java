@@ -63,6 +63,11 @@ public final class LlamaLoader {
 
     /** A tokenizer that can produce ids past the embedding table belongs to another model. */
     private static void checkTokenizer(HfTokenizer tok, LlamaConfig config, String source) {
+        if (tok != null && !tok.modelType().equals("BPE") && !tok.modelType().equals("Unigram")) {
+            tok.close();
+            throw new BadInputException(source, "model.type", "a " + tok.modelType() + " tokenizer cannot belong to a "
+                    + config.arch() + " decoder (tokenizer of another model?)");
+        }
         if (tok != null && tok.vocabSize() > config.vocab()) {
             tok.close();
             throw new BadInputException(source, "vocab", "tokenizer has " + tok.vocabSize()

@@ -1,0 +1,25 @@
+package org.slim4j.compress;
+
+/**
+ * A compression method of the literature applied to one linear layer: quantizers, pruners and factorizations all
+ * implement this, each as one small class named after its method (Rtn, Gptq, Awq, Wanda, SparseGpt, Svd, ...).
+ * Calibration-aware methods read {@link InputStats}; data-free ones ignore it.
+ */
+public interface Compressor {
+
+    /** The method's name as recipes and reports spell it. */
+    String name();
+
+    /** Whether {@link InputStats} must carry the Gram matrix X^T X (costly: cols^2 doubles). */
+    default boolean needsGram() {
+        return false;
+    }
+
+    /** Whether the method needs calibration statistics at all. */
+    default boolean needsCalibration() {
+        return needsGram();
+    }
+
+    /** @param stats the layer's input statistics, or null when calibration was not run and not needed */
+    CompressedLinear compress(LinearWeight weight, InputStats stats);
+}

@@ -104,7 +104,7 @@ public final class GgufFile implements TensorFile {
                 }
             }
             int typeId = c.i32(field + " type");
-            DType dt = DType.fromGgmlId(typeId).orElseThrow(() -> c.bad(field, "unknown ggml type " + Integer.toUnsignedString(typeId)));
+            DType dt = DType.fromGgmlId(typeId).orElseThrow(() -> c.bad(field, GgmlTypeNames.unsupported(typeId)));
             long rowLen = nDims == 0 ? 1 : ne[0];
             if (rowLen % dt.blockSize != 0) {
                 throw c.bad(field, "row of " + rowLen + " elements is not a whole number of " + dt + " blocks of " + dt.blockSize);

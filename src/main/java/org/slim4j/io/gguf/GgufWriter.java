@@ -127,22 +127,7 @@ public final class GgufWriter {
 
     /** Float values encoded as F32, F16 (round to nearest even) or BF16 (round to nearest even, as ggml does). */
     public GgufWriter addTensor(String name, long[] shape, float[] values, DType encodeAs) {
-        MemorySegment seg = switch (encodeAs) {
-            case F32 -> {
-                MemorySegment s = MemorySegment.ofArray(new byte[values.length * 4]);
-                MemorySegment.copy(values, 0, s, Dequant.F32, 0, values.length);
-                yield s;
-            }
-            case F16, BF16 -> {
-                MemorySegment s = MemorySegment.ofArray(new byte[values.length * 2]);
-                for (int i = 0; i < values.length; i++) {
-                    short h = encodeAs == DType.F16 ? Float.floatToFloat16(values[i]) : Dequant.floatToBf16(values[i]);
-                    s.set(Dequant.I16, 2L * i, h);
-                }
-                yield s;
-            }
-            default -> throw new IllegalArgumentException(name + ": can only encode floats as F32, F16 or BF16, not " + encodeAs);
-        };
+        MemorySegment seg = org.slim4j.tensor.Floats.encode(values, encodeAs);
         return addTensor(name, encodeAs, shape, seg);
     }
 

@@ -64,22 +64,7 @@ public final class SafetensorsWriter {
 
     /** Float values stored as F32, F16 or BF16 (round to nearest even). */
     public SafetensorsWriter add(String name, DType dtype, long[] shape, float[] values) {
-        MemorySegment seg = switch (dtype) {
-            case F32 -> {
-                MemorySegment s = MemorySegment.ofArray(new byte[values.length * 4]);
-                MemorySegment.copy(values, 0, s, Dequant.F32, 0, values.length);
-                yield s;
-            }
-            case F16, BF16 -> {
-                MemorySegment s = MemorySegment.ofArray(new byte[values.length * 2]);
-                for (int i = 0; i < values.length; i++) {
-                    short h = dtype == DType.F16 ? Float.floatToFloat16(values[i]) : Dequant.floatToBf16(values[i]);
-                    s.set(Dequant.I16, 2L * i, h);
-                }
-                yield s;
-            }
-            default -> throw new IllegalArgumentException("float[] can be written as F32, F16 or BF16, not " + dtype);
-        };
+        MemorySegment seg = org.slim4j.tensor.Floats.encode(values, dtype);
         return add(name, dtype, shape, seg);
     }
 

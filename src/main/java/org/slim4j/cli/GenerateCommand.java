@@ -37,13 +37,7 @@ final class GenerateCommand implements Callable<Integer> {
         return Threads.run(model.threads, () -> {
             try (CausalLM lm = Slim4j.loadCausalLM(model.model)) {
                 if (!(lm instanceof LlamaModel llama)) throw new BadInputException(model.model, null, "not a decoder");
-                int[] promptIds = lm.tokenizer().encode(prompt, true);
-                if (lm.autoBos() >= 0 && (promptIds.length == 0 || promptIds[0] != lm.autoBos())) {
-                    int[] withBos = new int[promptIds.length + 1];
-                    withBos[0] = lm.autoBos();
-                    System.arraycopy(promptIds, 0, withBos, 1, promptIds.length);
-                    promptIds = withBos;
-                }
+                int[] promptIds = llama.promptIds(prompt);
                 PrintWriter out = spec.commandLine().getOut();
                 if (!ids) out.print(prompt);
                 out.flush();

@@ -14,6 +14,9 @@ public interface CausalLM extends AutoCloseable {
     /** Logits for every position of {@code tokens} (a fresh sequence), row-major [tokens.length][vocabSize]. */
     float[] logits(int[] tokens);
 
+    /** Continues {@code prompt} (BOS added where the model expects it); returns only the new text. */
+    String generate(String prompt, GenerationOptions options);
+
     /** The BOS id this model's tokenizer puts at the start of every sequence, or -1 when it puts none. */
     default int autoBos() {
         return -1;

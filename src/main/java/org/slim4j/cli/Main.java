@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 @Command(name = "slim4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Compress neural networks and run them fast on the JVM.",
             "With no command: evaluate the embedded default model (all-MiniLM-L6-v2) against ONNX Runtime."},
-        subcommands = {GenerateCommand.class, EvalCommand.class,
+        subcommands = {GenerateCommand.class, EvalCommand.class, BenchCommand.class, SynthCommand.class,
             ConvertCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {

@@ -15,7 +15,7 @@ public final class WorkerPool implements AutoCloseable {
         void run(int w, int n);
     }
 
-    private static final int SPINS = 20_000;
+    private static final int SPINS = 2_000;
 
     private final int size;
     private final Thread[] threads;
@@ -58,7 +58,10 @@ public final class WorkerPool implements AutoCloseable {
         try {
             j.run(0, size);
         } finally {
-            while (pending.get() != 0) Thread.onSpinWait();
+            for (int spins = 0; pending.get() != 0; spins++) {
+                if (spins < SPINS) Thread.onSpinWait();
+                else Thread.yield(); // a worker was descheduled (shared cores): let it run
+            }
         }
         Throwable f = failure;
         if (f != null) {

@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import org.slim4j.tensor.Dequant;
 
@@ -56,10 +57,10 @@ final class KQuantKernels {
                 int xl = xb + 64 * j, xh = xl + 32;
                 FloatVector lo = FloatVector.zero(F), hi = FloatVector.zero(F), xsl = FloatVector.zero(F), xsh = FloatVector.zero(F);
                 for (int k = 0; k < 32; k += 8) {
-                    ByteVector v = ByteVector.fromMemorySegment(B8, w, q + k, LE);
+                    IntVector v = QuantKernels.ints(w, q + k);
                     FloatVector a = x(x, xl + k), c = x(x, xh + k);
-                    lo = f(v.and((byte) 0xF)).fma(a, lo);
-                    hi = f(v.lanewise(VectorOperators.LSHR, 4)).fma(c, hi);
+                    lo = QuantKernels.fl(v.and(0xF)).fma(a, lo);
+                    hi = QuantKernels.fl(v.lanewise(VectorOperators.ASHR, 4).and(0xF)).fma(c, hi);
                     xsl = xsl.add(a);
                     xsh = xsh.add(c);
                 }
@@ -84,17 +85,16 @@ final class KQuantKernels {
                 for (int g = 0; g < 2; g++) { // l in [16g, 16g+16): scale index g
                     FloatVector s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F), s4 = FloatVector.zero(F);
                     for (int l = 16 * g; l < 16 * g + 16; l += 8) {
-                        ByteVector a = ByteVector.fromMemorySegment(B8, w, ql + l, LE);
-                        ByteVector c = ByteVector.fromMemorySegment(B8, w, ql + l + 32, LE);
-                        ByteVector h = ByteVector.fromMemorySegment(B8, w, qh + l, LE);
-                        ByteVector q1 = a.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                        ByteVector q2 = c.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                        ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                        ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                        s1 = f(q1).fma(x(x, xb + l), s1);
-                        s2 = f(q2).fma(x(x, xb + l + 32), s2);
-                        s3 = f(q3).fma(x(x, xb + l + 64), s3);
-                        s4 = f(q4).fma(x(x, xb + l + 96), s4);
+                        IntVector a = QuantKernels.ints(w, ql + l), c = QuantKernels.ints(w, ql + l + 32);
+                        IntVector h = QuantKernels.ints(w, qh + l).lanewise(VectorOperators.LSHL, 4); // high bits at 4..5 for q1
+                        IntVector q1 = a.and(0xF).or(h.and(0x30)).sub(32);
+                        IntVector q2 = c.and(0xF).or(h.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
+                        IntVector q3 = a.lanewise(VectorOperators.ASHR, 4).and(0xF).or(h.lanewise(VectorOperators.ASHR, 4).and(0x30)).sub(32);
+                        IntVector q4 = c.lanewise(VectorOperators.ASHR, 4).and(0xF).or(h.lanewise(VectorOperators.ASHR, 6).and(0x30)).sub(32);
+                        s1 = QuantKernels.fl(q1).fma(x(x, xb + l), s1);
+                        s2 = QuantKernels.fl(q2).fma(x(x, xb + l + 32), s2);
+                        s3 = QuantKernels.fl(q3).fma(x(x, xb + l + 64), s3);
+                        s4 = QuantKernels.fl(q4).fma(x(x, xb + l + 96), s4);
                     }
                     acc = s1.fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g)), acc);
                     acc = s2.fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g + 2)), acc);

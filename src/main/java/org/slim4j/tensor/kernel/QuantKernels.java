@@ -6,6 +6,7 @@ import static org.slim4j.tensor.kernel.FloatKernels.LE;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.slim4j.tensor.Dequant;
@@ -23,6 +24,15 @@ final class QuantKernels {
 
     private static FloatVector f(ByteVector b) {
         return (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** 8 bytes widened to 8 int lanes (sign-extended): nibble work then runs on dword lanes, which AVX2 shifts natively. */
+    static IntVector ints(MemorySegment w, long p) {
+        return (IntVector) ByteVector.fromMemorySegment(B8, w, p, LE).convertShape(VectorOperators.B2I, IntVector.SPECIES_256, 0);
+    }
+
+    static FloatVector fl(IntVector v) {
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
 
     private static FloatVector x(float[] x, int o) {
@@ -50,13 +60,12 @@ final class QuantKernels {
         for (int b = 0; b < blocks; b++) {
             long p = off + 18L * b;
             int xb = xo + 32 * b;
-            ByteVector v0 = ByteVector.fromMemorySegment(B8, w, p + 2, LE);
-            ByteVector v1 = ByteVector.fromMemorySegment(B8, w, p + 10, LE);
+            IntVector v0 = ints(w, p + 2), v1 = ints(w, p + 10);
             // low nibbles are elements 0..15, high nibbles 16..31; codes are q - 8
-            FloatVector s = f(v0.and((byte) 0xF).sub((byte) 8)).mul(x(x, xb));
-            s = f(v1.and((byte) 0xF).sub((byte) 8)).fma(x(x, xb + 8), s);
-            s = f(v0.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(x(x, xb + 16), s);
-            s = f(v1.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(x(x, xb + 24), s);
+            FloatVector s = fl(v0.and(0xF).sub(8)).mul(x(x, xb));
+            s = fl(v1.and(0xF).sub(8)).fma(x(x, xb + 8), s);
+            s = fl(v0.lanewise(VectorOperators.ASHR, 4).and(0xF).sub(8)).fma(x(x, xb + 16), s);
+            s = fl(v1.lanewise(VectorOperators.ASHR, 4).and(0xF).sub(8)).fma(x(x, xb + 24), s);
             acc = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, p))), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);

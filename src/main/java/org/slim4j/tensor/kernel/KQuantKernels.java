@@ -83,26 +83,29 @@ final class KQuantKernels {
                 long ql = p + 64L * half, qh = p + 128 + 32L * half, sc = p + 192 + 8L * half;
                 int xb = xo + 256 * b + 128 * half;
                 for (int g = 0; g < 2; g++) { // l in [16g, 16g+16): scale index g
-                    FloatVector s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F), s4 = FloatVector.zero(F);
-                    for (int l = 16 * g; l < 16 * g + 16; l += 8) {
-                        IntVector a = QuantKernels.ints(w, ql + l), c = QuantKernels.ints(w, ql + l + 32);
-                        IntVector h = QuantKernels.ints(w, qh + l).lanewise(VectorOperators.LSHL, 4); // high bits at 4..5 for q1
-                        IntVector q1 = a.and(0xF).or(h.and(0x30)).sub(32);
-                        IntVector q2 = c.and(0xF).or(h.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
-                        IntVector q3 = a.lanewise(VectorOperators.ASHR, 4).and(0xF).or(h.lanewise(VectorOperators.ASHR, 4).and(0x30)).sub(32);
-                        IntVector q4 = c.lanewise(VectorOperators.ASHR, 4).and(0xF).or(h.lanewise(VectorOperators.ASHR, 6).and(0x30)).sub(32);
-                        s1 = QuantKernels.fl(q1).fma(x(x, xb + l), s1);
-                        s2 = QuantKernels.fl(q2).fma(x(x, xb + l + 32), s2);
-                        s3 = QuantKernels.fl(q3).fma(x(x, xb + l + 64), s3);
-                        s4 = QuantKernels.fl(q4).fma(x(x, xb + l + 96), s4);
-                    }
-                    acc = s1.fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g)), acc);
-                    acc = s2.fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g + 2)), acc);
-                    acc = s3.fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g + 4)), acc);
-                    acc = s4.fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g + 6)), acc);
+                    int l = 16 * g;
+                    acc = q6(w, ql + l, false, qh + l, 0, x, xb + l).fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g)), acc);
+                    acc = q6(w, ql + l + 32, false, qh + l, 2, x, xb + l + 32).fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g + 2)), acc);
+                    acc = q6(w, ql + l, true, qh + l, 4, x, xb + l + 64).fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g + 4)), acc);
+                    acc = q6(w, ql + l + 32, true, qh + l, 6, x, xb + l + 96).fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g + 6)), acc);
                 }
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Partial dot of 16 Q6_K elements sharing one scale: low bits from a nibble of ql, high bits from qh at
+     * {@code shift}. A small method of its own so the JIT inlines it; one big loop body left vectors boxed.
+     */
+    private static FloatVector q6(MemorySegment w, long ql, boolean high, long qh, int shift, float[] x, int xo) {
+        FloatVector s = FloatVector.zero(F);
+        for (int k = 0; k < 16; k += 8) {
+            IntVector a = QuantKernels.ints(w, ql + k);
+            IntVector lo = high ? a.lanewise(VectorOperators.ASHR, 4).and(0xF) : a.and(0xF);
+            IntVector hb = QuantKernels.ints(w, qh + k).lanewise(VectorOperators.ASHR, shift).and(3).lanewise(VectorOperators.LSHL, 4);
+            s = QuantKernels.fl(lo.or(hb).sub(32)).fma(x(x, xo + k), s);
+        }
+        return s;
     }
 }

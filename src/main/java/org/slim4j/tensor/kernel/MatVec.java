@@ -55,12 +55,17 @@ public final class MatVec {
             case Q8_0 -> QuantKernels.q8_0(s, off, x, xo, cols);
             case Q4_0 -> QuantKernels.q4_0(s, off, x, xo, cols);
             case Q4_K -> KQuantKernels.q4_k(s, off, x, xo, cols);
-            case Q6_K -> KQuantKernels.q6_k(s, off, x, xo, cols);
-            default -> {
-                Dequant.decode(w.dtype(), s, off, scratch, 0, cols);
-                yield VectorOps.dot(scratch, 0, x, xo, cols);
-            }
+            case Q6_K -> Q6_FUSED ? KQuantKernels.q6_k(s, off, x, xo, cols) : fallback(w, s, off, x, xo, cols, scratch);
+            default -> fallback(w, s, off, x, xo, cols, scratch);
         };
+    }
+
+    /** -Dslim4j.q6k.decode=true routes Q6_K through the row-decode fallback, to compare the two in JMH. */
+    private static final boolean Q6_FUSED = !Boolean.getBoolean("slim4j.q6k.decode");
+
+    private static float fallback(Tensor w, MemorySegment s, long off, float[] x, int xo, int cols, float[] scratch) {
+        Dequant.decode(w.dtype(), s, off, scratch, 0, cols);
+        return VectorOps.dot(scratch, 0, x, xo, cols);
     }
 
     /**

@@ -28,6 +28,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "0.95", description = "Nucleus: keep tokens up to this total probability (default: ${DEFAULT-VALUE}).") double topP;
     @Option(names = {"-s", "--seed"}, defaultValue = "42", description = "Random seed (default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--ids", description = "Print token ids instead of text.") boolean ids;
+    @Option(names = "--exact", description = "Use the float32 reference path (LlamaModel) instead of the fast kernels.") boolean exact;
 
     @Override
     public Integer call() throws Exception {
@@ -46,7 +47,7 @@ final class GenerateCommand implements Callable<Integer> {
                 // byte-level tokens appears once it is complete.
                 var sofar = new java.util.ArrayList<Integer>();
                 StringBuilder shown = new StringBuilder();
-                int[] generated = new Generator(llama).generate(promptIds, n, Sampler.random(temp, topK, topP, seed), tok -> {
+                int[] generated = new Generator(exact ? llama : new org.slim4j.model.llama.FastLlama(llama, model.threads, false)).generate(promptIds, n, Sampler.random(temp, topK, topP, seed), tok -> {
                     if (ids) {
                         out.print(tok + " ");
                     } else {

@@ -5,9 +5,9 @@ import java.util.function.IntConsumer;
 
 /** Prompt in, tokens out: prefill once, then decode token by token until a limit or an end-of-sequence id. */
 public final class Generator {
-    private final LlamaModel model;
+    private final Decoder model;
 
-    public Generator(LlamaModel model) {
+    public Generator(Decoder model) {
         this.model = model;
     }
 
@@ -16,7 +16,7 @@ public final class Generator {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt needs at least one token");
         int capacity = Math.min(model.contextLength(), prompt.length + maxNew);
         int limit = Math.min(maxNew, capacity - prompt.length + 1);
-        Session s = model.newSession(capacity);
+        DecoderSession s = model.newSession(capacity);
         int[] out = new int[Math.max(0, limit)];
         if (limit <= 0) return out;
         float[] logits = s.prefill(prompt);

@@ -13,7 +13,7 @@ import org.slim4j.tokenizer.Tokenizer;
  * embed -> layers x (RMSNorm, Q/K/V (+bias), RoPE, causal GQA attention, O, residual; RMSNorm, SwiGLU, residual)
  * -> RMSNorm -> output matrix. Every matrix product goes through {@link Linear#forward} on the weights as stored.
  */
-public final class LlamaModel implements CausalLM {
+public final class LlamaModel implements Decoder {
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final Tokenizer tokenizer;

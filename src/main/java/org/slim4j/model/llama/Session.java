@@ -4,7 +4,7 @@ package org.slim4j.model.llama;
  * One sequence being generated: a KV cache plus scratch buffers. Prefill the prompt as a batch, then decode a token
  * at a time. The returned logits array is owned by the session and overwritten by the next call.
  */
-public final class Session {
+public final class Session implements DecoderSession {
     private final LlamaModel model;
     private final KvCache cache;
     private final Buffers one;

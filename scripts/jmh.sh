@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds and runs the JMH kernel benchmarks (profile jmh): scripts/jmh.sh [JMH args, e.g. KernelBench -p type=Q4_0]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$ROOT/scripts/jdk.sh"
+cd "$ROOT"
+mvn -B -q -ntp -Pjmh -DskipTests package >&2
+mvn -B -q -ntp -Pjmh dependency:build-classpath -Dmdep.outputFile=target/jmh.cp >&2
+exec java --add-modules jdk.incubator.vector -cp "target/classes:$(cat target/jmh.cp)" org.openjdk.jmh.Main "$@"

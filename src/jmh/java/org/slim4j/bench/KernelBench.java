@@ -1,0 +1,65 @@
+package org.slim4j.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.*;
+import org.openjdk.jmh.infra.Blackhole;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Dequant;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.MatVec;
+import org.slim4j.tensor.quant.BlockCodecs;
+
+/**
+ * One-thread matrix-vector product per weight type on a matrix far larger than the caches (4096 x 4096), so the
+ * weights stream from memory. GB/s of weights = bytesPerOp (printed at setup) x ops/s; compare with
+ * {@link BandwidthBench} for the roofline.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+public class KernelBench {
+    @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q5_K"})
+    public String type;
+
+    @Param({"4096"})
+    public int rows;
+
+    @Param({"4096"})
+    public int cols;
+
+    Tensor w;
+    float[] x, y, scratch;
+
+    @Setup
+    public void setup() {
+        DType t = DType.valueOf(type);
+        SplittableRandom r = new SplittableRandom(1);
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextDouble() - 0.5);
+        MemorySegment seg = Arena.ofShared().allocate(t.bytesFor((long) rows * cols), 64);
+        switch (t) {
+            case F32 -> MemorySegment.copy(v, 0, seg, Dequant.F32, 0, v.length);
+            case F16 -> { for (int i = 0; i < v.length; i++) seg.set(Dequant.I16, 2L * i, Float.floatToFloat16(v[i])); }
+            case BF16 -> { for (int i = 0; i < v.length; i++) seg.set(Dequant.I16, 2L * i, Dequant.floatToBf16(v[i])); }
+            default -> BlockCodecs.encoder(t).encode(v, 0, seg, 0, v.length);
+        }
+        w = new Tensor("w", t, new long[] {rows, cols}, seg);
+        x = new float[cols];
+        for (int i = 0; i < cols; i++) x[i] = (float) r.nextGaussian();
+        y = new float[rows];
+        scratch = new float[MatVec.scratchSize(cols)];
+        System.out.printf("%n[%s] bytesPerOp %d%n", type, seg.byteSize());
+    }
+
+    @Benchmark
+    public void matvec(Blackhole bh) {
+        MatVec.rows(w, 0, rows, x, 1, y, rows, false, scratch);
+        bh.consume(y);
+    }
+}

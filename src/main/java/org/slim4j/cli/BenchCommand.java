@@ -1,0 +1,121 @@
+package org.slim4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.slim4j.model.llama.Decoder;
+import org.slim4j.model.llama.FastLlama;
+import org.slim4j.model.llama.LlamaLoader;
+import org.slim4j.model.llama.LlamaModel;
+import org.slim4j.runtime.DecoderBench;
+import org.slim4j.runtime.Threads;
+import org.slim4j.util.BadInputException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Decoder throughput the way llama-bench measures it (pp = prompt batch, tg = single-token decode), plus load time
+ * and peak RSS, optionally next to llama-bench itself run on the same file with the same threads.
+ * Encoders (ONNX Runtime as the anchor) are benchmarked elsewhere; {@link #encoder} is where that plugs in.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Decode (tg) and prefill (pp) tokens/s, load time and peak RSS of a Llama-family GGUF or HF folder.")
+final class BenchCommand implements Callable<Integer> {
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, required = true, description = "A .gguf file or Hugging Face folder.") Path model;
+    @Option(names = {"-t", "--threads"}, defaultValue = "2", description = "Threads (default: ${DEFAULT-VALUE}).") int threads;
+    @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "Prompt tokens for pp (default: ${DEFAULT-VALUE}).") int nPrompt;
+    @Option(names = {"-n", "--n-gen"}, defaultValue = "64", description = "Generated tokens for tg (default: ${DEFAULT-VALUE}).") int nGen;
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Timed repetitions after one warm-up (default: ${DEFAULT-VALUE}).") int reps;
+    @Option(names = "--exact", description = "Use the float32 reference path (LlamaModel) instead of the fast one.") boolean exact;
+    @Option(names = "--json", description = "Print JSON instead of a table.") boolean json;
+    @Option(names = "--vs-llama-bench", paramLabel = "PATH", description = "Also run llama.cpp's llama-bench on the same file and print the ratios.")
+    Path llamaBench;
+
+    @Override
+    public Integer call() throws Exception {
+        if (reps < 1 || nPrompt < 0 || nGen < 0 || threads < 1) throw new BadInputException("options", null, "need -r >= 1, -p/-n >= 0, -t >= 1");
+        if (!Files.exists(model)) throw new BadInputException(model, "model", "no such file or folder");
+        if (model.toString().endsWith(".onnx")) return encoder();
+        long t0 = System.nanoTime();
+        LlamaModel llama = LlamaLoader.load(model);
+        Decoder d = exact ? llama : new FastLlama(llama, threads, true);
+        double loadS = (System.nanoTime() - t0) / 1e9;
+        DecoderBench.Result r;
+        try (d) {
+            if (exact) {
+                r = Threads.run(threads, () -> DecoderBench.run(d, nPrompt, nGen, reps));
+            } else {
+                r = DecoderBench.run(d, nPrompt, nGen, reps);
+            }
+        }
+        long rss = DecoderBench.peakRss();
+        long fileBytes = Files.isDirectory(model) ? dirSize(model) : Files.size(model);
+        var c = llama.config();
+        long kvBytes = 2L * c.layers() * (Math.max(nPrompt, nGen) + 1) * c.kvDim() * 4;
+
+        ObjectMapper om = new ObjectMapper();
+        ObjectNode o = om.createObjectNode();
+        o.put("model", model.toString()).put("path", exact ? "exact" : "fast").put("threads", threads)
+                .put("load_s", loadS).put("pp_n", nPrompt).put("pp_tps", r.ppTps()).put("pp_std", r.ppStd())
+                .put("tg_n", nGen).put("tg_tps", r.tgTps()).put("tg_std", r.tgStd())
+                .put("peak_rss_bytes", rss).put("file_bytes", fileBytes).put("kv_cache_bytes", kvBytes);
+        JsonNode cpp = llamaBench != null ? runLlamaBench(om) : null;
+        if (cpp != null) {
+            o.set("llama_bench", cpp);
+            if (cpp.has("pp_tps") && r.ppTps() > 0) o.put("pp_ratio", r.ppTps() / cpp.get("pp_tps").asDouble());
+            if (cpp.has("tg_tps") && r.tgTps() > 0) o.put("tg_ratio", r.tgTps() / cpp.get("tg_tps").asDouble());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(om.writerWithDefaultPrettyPrinter().writeValueAsString(o));
+            return 0;
+        }
+        out.printf(Locale.ROOT, "%-8s %7s %8s %16s %16s %10s %10s%n", "engine", "threads", "load s", "pp" + nPrompt + " t/s", "tg" + nGen + " t/s", "RSS MB", "file MB");
+        out.printf(Locale.ROOT, "%-8s %7d %8.2f %9.1f ± %4.1f %9.1f ± %4.1f %10.1f %10.1f%n", exact ? "exact" : "slim4j", threads, loadS,
+                r.ppTps(), r.ppStd(), r.tgTps(), r.tgStd(), rss / 1e6, fileBytes / 1e6);
+        if (cpp != null) {
+            out.printf(Locale.ROOT, "%-8s %7d %8s %9.1f ± %4.1f %9.1f ± %4.1f%n", "llama.cpp", threads, "",
+                    cpp.path("pp_tps").asDouble(), cpp.path("pp_std").asDouble(), cpp.path("tg_tps").asDouble(), cpp.path("tg_std").asDouble());
+            out.printf(Locale.ROOT, "%-8s %7s %8s %16.2f %16.2f%n", "ratio", "", "", o.path("pp_ratio").asDouble(), o.path("tg_ratio").asDouble());
+        }
+        return 0;
+    }
+
+    /** The place for encoder benchmarks against ONNX Runtime (owned by the encoder work, not done here). */
+    private int encoder() {
+        throw new BadInputException(model, "model", "encoder (.onnx) benchmarking is not in this command yet; bench takes Llama-family decoders");
+    }
+
+    /** llama-bench -m MODEL -p P -n N -t T -r R -o json: its pp and tg rows' mean and stddev tokens/s. */
+    private JsonNode runLlamaBench(ObjectMapper om) throws Exception {
+        List<String> cmd = List.of(llamaBench.toString(), "-m", model.toString(), "-p", String.valueOf(nPrompt), "-n", String.valueOf(nGen),
+                "-t", String.valueOf(threads), "-r", String.valueOf(reps), "-o", "json");
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new BadInputException(llamaBench, "--vs-llama-bench", "llama-bench failed (exit " + p.exitValue() + ")");
+        }
+        ObjectNode res = om.createObjectNode();
+        for (JsonNode row : om.readTree(text)) {
+            String k = row.path("n_gen").asInt() > 0 ? "tg" : "pp";
+            res.put(k + "_tps", row.path("avg_ts").asDouble()).put(k + "_std", row.path("stddev_ts").asDouble());
+        }
+        return res;
+    }
+
+    private static long dirSize(Path dir) throws java.io.IOException {
+        try (var s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package org.slim4j.io.convert;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.slim4j.io.gguf.GgufFile;
+import org.slim4j.io.gguf.GgufQuantizer;
+import org.slim4j.io.gguf.GgufWriter;
+import org.slim4j.io.gguf.LlamaFileType;
+import org.slim4j.model.llama.LlamaConfig;
+import org.slim4j.model.llama.LlamaConfig.RopeLayout;
+import org.slim4j.model.llama.LlamaConfig.RopeScaling;
+import org.slim4j.model.llama.LlamaWeights;
+import org.slim4j.tensor.DType;
+
+/**
+ * A random-weight GGUF with the exact shape of a real model, for benchmarks: llama.cpp and slim4j both load it.
+ * Matrices are uniform with standard deviation 0.02 (seeded), norms 1, biases 0.02-scale; the tokenizer is a
+ * byte-level BPE vocabulary (the SmolLM2 one from a tokenizer GGUF, padded with unused tokens up to the vocab size).
+ * The float tensors are written as F16 first; other types go through {@link GgufQuantizer} (llama.cpp's Q4_K_M mix
+ * for Q4_K_M/Q5_K_M, --pure otherwise), so the files are what llama-quantize would make of the F16 one.
+ */
+public final class SynthGguf {
+    /** Shapes of real checkpoints (hidden, layers, heads, kv heads, ffn, vocab; tied; qkv bias; rope). */
+    public enum Shape {
+        TINY("llama", 64, 2, 4, 2, 128, 49152, 10000, false, null),
+        SMOLLM2_135M("llama", 576, 30, 9, 3, 1536, 49152, 100000, false, null),
+        QWEN2_5_0_5B("qwen2", 896, 24, 14, 2, 4864, 151936, 1000000, true, null),
+        LLAMA_3_2_1B("llama", 2048, 16, 32, 8, 8192, 128256, 500000, false, new RopeScaling(32, 1, 4, 8192));
+
+        final String arch;
+        final int hidden, layers, heads, kvHeads, ffn, vocab;
+        final double theta;
+        final boolean qkvBias;
+        final RopeScaling scaling;
+
+        Shape(String arch, int hidden, int layers, int heads, int kvHeads, int ffn, int vocab, double theta, boolean qkvBias, RopeScaling scaling) {
+            this.arch = arch;
+            this.hidden = hidden;
+            this.layers = layers;
+            this.heads = heads;
+            this.kvHeads = kvHeads;
+            this.ffn = ffn;
+            this.vocab = vocab;
+            this.theta = theta;
+            this.qkvBias = qkvBias;
+            this.scaling = scaling;
+        }
+
+        public static Shape byName(String name) {
+            String n = name.toUpperCase(Locale.ROOT).replace('-', '_').replace('.', '_');
+            for (Shape s : values()) if (s.name().equals(n)) return s;
+            throw new IllegalArgumentException("unknown shape '" + name + "' (known: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, tiny)");
+        }
+
+        public LlamaConfig config() {
+            return new LlamaConfig(arch, hidden, layers, heads, kvHeads, hidden / heads, ffn, vocab, 1e-5f, theta, scaling,
+                    RopeLayout.ADJACENT_PAIRS, true, qkvBias, 8192, 1, new int[] {2}, 0);
+        }
+    }
+
+    private SynthGguf() {}
+
+    /** Writes {@code shape} with matrices of {@code fileType} to {@code out}; {@code tokenizerGguf} supplies tokenizer.ggml.*. */
+    public static void write(Shape shape, LlamaFileType fileType, long seed, Path tokenizerGguf, Path out) {
+        boolean f16 = fileType == LlamaFileType.MOSTLY_F16;
+        Path f16Path = f16 ? out : out.resolveSibling("." + out.getFileName() + ".f16.tmp");
+        try {
+            writeF16(shape, seed, tokenizerGguf, f16Path);
+            if (!f16) {
+                boolean mix = fileType == LlamaFileType.MOSTLY_Q4_K_M || fileType == LlamaFileType.MOSTLY_Q5_K_M;
+                GgufQuantizer.quantize(f16Path, out, fileType, DType.Q8_0, !mix);
+            }
+        } finally {
+            if (!f16) {
+                try {
+                    Files.deleteIfExists(f16Path);
+                } catch (java.io.IOException ignored) {
+                    // a leftover temp file is harmless
+                }
+            }
+        }
+    }
+
+    private static void writeF16(Shape s, long seed, Path tokenizerGguf, Path out) {
+        LlamaConfig c = s.config();
+        GgufWriter w = new GgufWriter();
+        String p = s.arch + ".";
+        w.putString("general.architecture", s.arch);
+        w.putString("general.name", "slim4j synth " + s.name().toLowerCase(Locale.ROOT));
+        w.putUint32("general.file_type", 1);
+        w.putUint32(p + "block_count", c.layers());
+        w.putUint32(p + "context_length", c.maxPositions());
+        w.putUint32(p + "embedding_length", c.hidden());
+        w.putUint32(p + "feed_forward_length", c.ffn());
+        w.putUint32(p + "attention.head_count", c.heads());
+        w.putUint32(p + "attention.head_count_kv", c.kvHeads());
+        w.putFloat32(p + "rope.freq_base", (float) c.ropeTheta());
+        w.putFloat32(p + "attention.layer_norm_rms_epsilon", c.rmsEps());
+        w.putUint32(p + "vocab_size", c.vocab());
+        w.putUint32(p + "rope.dimension_count", c.headDim());
+        tokenizer(w, tokenizerGguf, c.vocab());
+
+        SplittableRandom rng = new SplittableRandom(seed);
+        LlamaWeights.Names n = LlamaWeights.Names.GGUF;
+        int h = c.hidden(), q = c.qDim(), kv = c.kvDim(), f = c.ffn();
+        w.addTensor(n.embedding(), new long[] {c.vocab(), h}, random(rng, (long) c.vocab() * h, 0.02), DType.F16);
+        for (int l = 0; l < c.layers(); l++) {
+            w.addTensor(n.attnNorm().formatted(l), new long[] {h}, ones(h), DType.F32);
+            w.addTensor(n.wq().formatted(l), new long[] {q, h}, random(rng, (long) q * h, 0.02), DType.F16);
+            w.addTensor(n.wk().formatted(l), new long[] {kv, h}, random(rng, (long) kv * h, 0.02), DType.F16);
+            w.addTensor(n.wv().formatted(l), new long[] {kv, h}, random(rng, (long) kv * h, 0.02), DType.F16);
+            if (c.qkvBias()) {
+                w.addTensor(n.bq().formatted(l), new long[] {q}, random(rng, q, 0.02), DType.F32);
+                w.addTensor(n.bk().formatted(l), new long[] {kv}, random(rng, kv, 0.02), DType.F32);
+                w.addTensor(n.bv().formatted(l), new long[] {kv}, random(rng, kv, 0.02), DType.F32);
+            }
+            w.addTensor(n.wo().formatted(l), new long[] {h, q}, random(rng, (long) h * q, 0.02), DType.F16);
+            w.addTensor(n.ffnNorm().formatted(l), new long[] {h}, ones(h), DType.F32);
+            w.addTensor(n.wGate().formatted(l), new long[] {f, h}, random(rng, (long) f * h, 0.02), DType.F16);
+            w.addTensor(n.wUp().formatted(l), new long[] {f, h}, random(rng, (long) f * h, 0.02), DType.F16);
+            w.addTensor(n.wDown().formatted(l), new long[] {h, f}, random(rng, (long) h * f, 0.02), DType.F16);
+        }
+        w.addTensor(n.outputNorm(), new long[] {h}, ones(h), DType.F32);
+        if (c.ropeScaling() != null) w.addTensor(LlamaWeights.ROPE_FREQS, new long[] {c.headDim() / 2}, HfToGguf.ropeFactors(c), DType.F32);
+        w.write(out);
+    }
+
+    /** tokenizer.ggml.* of a tokenizer GGUF, padded with unused tokens (type UNUSED 5) up to {@code vocab}. */
+    private static void tokenizer(GgufWriter w, Path src, int vocab) {
+        try (GgufFile g = GgufFile.open(src)) {
+            List<String> tokens = new ArrayList<>(g.strings("tokenizer.ggml.tokens"));
+            int[] types = g.ints("tokenizer.ggml.token_type");
+            if (tokens.size() > vocab) {
+                throw new IllegalArgumentException(src + " has " + tokens.size() + " tokens, more than the shape's vocab " + vocab);
+            }
+            int[] tt = java.util.Arrays.copyOf(types, vocab);
+            for (int i = tokens.size(); i < vocab; i++) {
+                tokens.add("[PAD" + i + "]");
+                tt[i] = 5;
+            }
+            for (String k : g.metadata().keySet()) {
+                if (!k.startsWith("tokenizer.ggml.") || k.equals("tokenizer.ggml.tokens") || k.equals("tokenizer.ggml.token_type")) continue;
+                w.put(k, g.typeOf(k), g.value(k));
+            }
+            w.putStrings("tokenizer.ggml.tokens", tokens);
+            w.putInts("tokenizer.ggml.token_type", tt);
+        }
+    }
+
+    private static float[] random(SplittableRandom rng, long count, double std) {
+        float[] v = new float[Math.toIntExact(count)];
+        double a = std * Math.sqrt(3); // uniform on [-a, a] has this standard deviation
+        for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * a);
+        return v;
+    }
+
+    private static float[] ones(int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 1f);
+        return v;
+    }
+}

@@ -1,0 +1,104 @@
+package org.slim4j.model.llama;
+
+import org.slim4j.runtime.WorkerPool;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.MatVec;
+import org.slim4j.tokenizer.Tokenizer;
+
+/**
+ * The fast forward pass of a Llama-family decoder: same weights (memory-mapped, any type) and same arithmetic
+ * as {@link LlamaModel}, but every matrix goes through the fused {@link MatVec} kernels split by rows over a
+ * fixed {@link WorkerPool}, the KV cache is laid out [layer][kv head][position][head dim] so attention reads
+ * keys and values sequentially, the residual adds are fused into the output projections, and SwiGLU into the
+ * gate/up step. Prompts run in batches of up to {@link #BATCH} positions. Decoding allocates nothing.
+ * {@link LlamaModel} stays the reference; this class is tested against it.
+ */
+public final class FastLlama implements Decoder {
+    /** Positions per prefill step (bounds the activation buffers). */
+    public static final int BATCH = 128;
+
+    private final LlamaModel model;
+    private final LlamaConfig config;
+    private final LlamaWeights weights;
+    private final Rope rope;
+    private final WorkerPool pool;
+    private final boolean ownsModel;
+
+    /** Wraps {@code model}'s weights; {@code threads <= 0} means all cores. Closing this closes the model when {@code ownsModel}. */
+    public FastLlama(LlamaModel model, int threads, boolean ownsModel) {
+        this.model = model;
+        this.config = model.config();
+        this.weights = model.weights();
+        this.rope = new Rope(config, weights.ropeFactors());
+        this.ownsModel = ownsModel;
+        MatVec.check(weights.output());
+        for (LlamaWeights.Layer l : weights.layers()) {
+            for (Tensor t : new Tensor[] {l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()}) MatVec.check(t);
+        }
+        this.pool = WorkerPool.of(threads);
+    }
+
+    public int threads() {
+        return pool.size();
+    }
+
+    @Override
+    public LlamaConfig config() {
+        return config;
+    }
+
+    LlamaWeights weights() {
+        return weights;
+    }
+
+    Rope rope() {
+        return rope;
+    }
+
+    WorkerPool pool() {
+        return pool;
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return model.tokenizer();
+    }
+
+    @Override
+    public int autoBos() {
+        return model.autoBos();
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocab();
+    }
+
+    @Override
+    public int contextLength() {
+        return config.maxPositions();
+    }
+
+    @Override
+    public FastSession newSession(int capacity) {
+        if (capacity <= 0 || capacity > contextLength()) {
+            throw new IllegalArgumentException("capacity " + capacity + " must be in [1, " + contextLength() + "]");
+        }
+        return new FastSession(this, capacity);
+    }
+
+    @Override
+    public float[] logits(int[] tokens) {
+        float[] out = new float[tokens.length * config.vocab()];
+        if (tokens.length == 0) return out;
+        FastSession s = newSession(tokens.length);
+        s.logitsAllRows(tokens, out);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        if (ownsModel) model.close();
+    }
+}

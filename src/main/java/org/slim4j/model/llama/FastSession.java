@@ -1,0 +1,276 @@
+package org.slim4j.model.llama;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.slim4j.runtime.WorkerPool;
+import org.slim4j.tensor.Dequant;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.MatVec;
+import org.slim4j.tensor.kernel.VectorOps;
+
+/**
+ * A sequence on {@link FastLlama}: KV cache, activation buffers for {@link FastLlama#BATCH} positions, per-worker
+ * scratch, all allocated once. The session is itself the pool's job: {@link #step} says which parallel step runs,
+ * so no lambda or task object is created per token.
+ */
+public final class FastSession implements DecoderSession, WorkerPool.Job {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int QKV = 0, ATTENTION = 1, WO = 2, GATE_UP = 3, DOWN = 4, OUTPUT = 5;
+
+    private final FastLlama m;
+    private final LlamaConfig c;
+    private final int capacity, rows;
+    private final float[][] kCache, vCache; // [layer][kvHead][position][headDim]
+    private final float[] x, xb, q, k, v, att, gate, up, cos, sin, logits;
+    private final float[][] scratch, scores;
+    private int position;
+
+    // the current step's arguments
+    private int step, n, pos0, outRows;
+    private LlamaWeights.Layer w;
+    private float[] stepLogits;
+    private float[] outX;
+
+    FastSession(FastLlama m, int capacity) {
+        this.m = m;
+        this.c = m.config();
+        this.capacity = capacity;
+        this.rows = Math.min(capacity, FastLlama.BATCH);
+        int kvSize = Math.multiplyExact(capacity, c.kvDim());
+        kCache = new float[c.layers()][kvSize];
+        vCache = new float[c.layers()][kvSize];
+        x = new float[rows * c.hidden()];
+        xb = new float[rows * Math.max(c.hidden(), c.qDim())];
+        q = new float[rows * c.qDim()];
+        k = new float[rows * c.kvDim()];
+        v = new float[rows * c.kvDim()];
+        att = new float[rows * c.qDim()];
+        gate = new float[rows * c.ffn()];
+        up = new float[rows * c.ffn()];
+        cos = new float[rows * c.headDim() / 2];
+        sin = new float[rows * c.headDim() / 2];
+        logits = new float[c.vocab()];
+        int workers = m.pool().size();
+        int maxCols = Math.max(Math.max(c.hidden(), c.ffn()), c.qDim());
+        scratch = new float[workers][MatVec.scratchSize(maxCols)];
+        scores = new float[workers][capacity];
+    }
+
+    @Override
+    public float[] prefill(int[] tokens) {
+        if (tokens.length == 0) throw new IllegalArgumentException("prefill needs at least one token");
+        for (int i = 0; i < tokens.length; i += rows) {
+            int len = Math.min(rows, tokens.length - i);
+            forward(tokens, i, len, logits, false);
+        }
+        return logits;
+    }
+
+    private final int[] single = new int[1];
+
+    @Override
+    public float[] decode(int token) {
+        single[0] = token;
+        forward(single, 0, 1, logits, false);
+        return logits;
+    }
+
+    /** Logits for every position of a fresh sequence, [tokens.length][vocab]. */
+    void logitsAllRows(int[] tokens, float[] out) {
+        reset();
+        for (int i = 0; i < tokens.length; i += rows) {
+            int len = Math.min(rows, tokens.length - i);
+            float[] part = new float[len * c.vocab()];
+            forward(tokens, i, len, part, true);
+            System.arraycopy(part, 0, out, i * c.vocab(), part.length);
+        }
+    }
+
+    @Override
+    public int position() {
+        return position;
+    }
+
+    @Override
+    public int capacity() {
+        return capacity;
+    }
+
+    @Override
+    public void reset() {
+        position = 0;
+    }
+
+    private void forward(int[] tokens, int off, int len, float[] out, boolean allRows) {
+        int h = c.hidden();
+        if (position + len > capacity) {
+            throw new IllegalArgumentException("positions up to " + (position + len) + " exceed the cache's " + capacity);
+        }
+        Tensor emb = m.weights().embedding();
+        for (int i = 0; i < len; i++) {
+            int t = tokens[off + i];
+            if (t < 0 || t >= c.vocab()) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + c.vocab() + ")");
+            Dequant.decode(emb.dtype(), emb.data(), t * emb.rowBytes(), x, i * h, h);
+        }
+        n = len;
+        pos0 = position;
+        m.rope().tables(pos0, n, cos, sin);
+        WorkerPool pool = m.pool();
+        for (int l = 0; l < c.layers(); l++) {
+            w = m.weights().layers()[l];
+            rmsNorm(x, xb, w.attnNorm(), n);
+            run(pool, QKV);
+            if (w.bq() != null) {
+                for (int i = 0; i < n; i++) {
+                    VectorOps.axpy(1f, w.bq(), 0, q, i * c.qDim(), c.qDim());
+                    VectorOps.axpy(1f, w.bk(), 0, k, i * c.kvDim(), c.kvDim());
+                    VectorOps.axpy(1f, w.bv(), 0, v, i * c.kvDim(), c.kvDim());
+                }
+            }
+            m.rope().apply(q, n, c.heads(), cos, sin);
+            m.rope().apply(k, n, c.kvHeads(), cos, sin);
+            storeKv(l);
+            layer = l;
+            run(pool, ATTENTION);
+            run(pool, WO);
+            rmsNorm(x, xb, w.ffnNorm(), n);
+            run(pool, GATE_UP);
+            run(pool, DOWN);
+        }
+        position += n;
+        if (allRows) {
+            rmsNorm(x, xb, m.weights().outputNorm(), n);
+            outRows = n;
+        } else {
+            System.arraycopy(x, (n - 1) * h, xb, 0, h);
+            rmsNorm(xb, xb, m.weights().outputNorm(), 1);
+            outRows = 1;
+        }
+        stepLogits = out;
+        run(pool, OUTPUT);
+        stepLogits = null;
+    }
+
+    private int layer;
+
+    private void run(WorkerPool pool, int s) {
+        step = s;
+        pool.run(this);
+    }
+
+    private void storeKv(int l) {
+        int hd = c.headDim(), kvDim = c.kvDim();
+        for (int i = 0; i < n; i++) {
+            for (int g = 0; g < c.kvHeads(); g++) {
+                int dst = (g * capacity + pos0 + i) * hd;
+                System.arraycopy(k, i * kvDim + g * hd, kCache[l], dst, hd);
+                System.arraycopy(v, i * kvDim + g * hd, vCache[l], dst, hd);
+            }
+        }
+    }
+
+    @Override
+    public void run(int wi, int wn) {
+        float[] sc = scratch[wi];
+        int h = c.hidden();
+        switch (step) {
+            case QKV -> {
+                int qd = c.qDim(), kd = c.kvDim(), total = qd + 2 * kd;
+                int a = WorkerPool.from(total, wi, wn, MatVec.TILE), b = WorkerPool.from(total, wi + 1, wn, MatVec.TILE);
+                part(w.wq(), 0, qd, a, b, xb, q, sc);
+                part(w.wk(), qd, kd, a, b, xb, k, sc);
+                part(w.wv(), qd + kd, kd, a, b, xb, v, sc);
+            }
+            case ATTENTION -> attention(wi, wn);
+            case WO -> {
+                int a = WorkerPool.from(h, wi, wn, MatVec.TILE), b = WorkerPool.from(h, wi + 1, wn, MatVec.TILE);
+                if (a < b) MatVec.rows(w.wo(), a, b, att, n, x, h, true, sc);
+            }
+            case GATE_UP -> {
+                int f = c.ffn();
+                int a = WorkerPool.from(f, wi, wn, MatVec.TILE), b = WorkerPool.from(f, wi + 1, wn, MatVec.TILE);
+                if (a >= b) return;
+                MatVec.rows(w.wGate(), a, b, xb, n, gate, f, false, sc);
+                MatVec.rows(w.wUp(), a, b, xb, n, up, f, false, sc);
+                for (int i = 0; i < n; i++) {
+                    for (int r = i * f + a, e = i * f + b; r < e; r++) {
+                        float g = gate[r];
+                        gate[r] = g / (1f + (float) Math.exp(-g)) * up[r];
+                    }
+                }
+            }
+            case DOWN -> {
+                int a = WorkerPool.from(h, wi, wn, MatVec.TILE), b = WorkerPool.from(h, wi + 1, wn, MatVec.TILE);
+                if (a < b) MatVec.rows(w.wDown(), a, b, gate, n, x, h, true, sc);
+            }
+            case OUTPUT -> {
+                int vocab = c.vocab();
+                int a = WorkerPool.from(vocab, wi, wn, MatVec.TILE), b = WorkerPool.from(vocab, wi + 1, wn, MatVec.TILE);
+                if (a < b) MatVec.rows(m.weights().output(), a, b, xb, outRows, stepLogits, vocab, false, sc);
+            }
+            default -> throw new IllegalStateException("step " + step);
+        }
+    }
+
+    /** The rows of one matrix that fall in this worker's share [a, b) of the concatenated Q/K/V rows. */
+    private void part(Tensor t, int start, int count, int a, int b, float[] in, float[] out, float[] sc) {
+        int r0 = Math.max(a, start) - start, r1 = Math.min(b, start + count) - start;
+        if (r0 < r1) MatVec.rows(t, r0, r1, in, n, out, count, false, sc);
+    }
+
+    /** Causal attention; work units are (row, head) pairs split contiguously over workers. */
+    private void attention(int wi, int wn) {
+        int heads = c.heads(), hd = c.headDim(), qDim = c.qDim();
+        int group = heads / c.kvHeads();
+        int window = c.slidingWindow();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float[] keys = kCache[layer], values = vCache[layer], s = scores[wi];
+        int units = n * heads;
+        int u0 = WorkerPool.from(units, wi, wn, 1), u1 = WorkerPool.from(units, wi + 1, wn, 1);
+        for (int u = u0; u < u1; u++) {
+            int i = u / heads, head = u % heads;
+            int pos = pos0 + i;
+            int from = window > 0 ? Math.max(0, pos - window + 1) : 0;
+            int qOff = i * qDim + head * hd;
+            int kvBase = (head / group) * capacity * hd;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int t = from; t <= pos; t++) {
+                float sc = VectorOps.dot(q, qOff, keys, kvBase + t * hd, hd) * scale;
+                s[t] = sc;
+                if (sc > max) max = sc;
+            }
+            float sum = 0;
+            for (int t = from; t <= pos; t++) {
+                float e = (float) Math.exp(s[t] - max);
+                s[t] = e;
+                sum += e;
+            }
+            float inv = 1f / sum;
+            Arrays.fill(att, qOff, qOff + hd, 0f);
+            for (int t = from; t <= pos; t++) VectorOps.axpy(s[t] * inv, values, kvBase + t * hd, att, qOff, hd);
+        }
+    }
+
+    private void rmsNorm(float[] in, float[] out, float[] weight, int rowsToNorm) {
+        int h = c.hidden();
+        for (int i = 0; i < rowsToNorm; i++) {
+            int o = i * h;
+            FloatVector acc = FloatVector.zero(S);
+            int j = 0;
+            for (; j + S.length() <= h; j += S.length()) {
+                FloatVector a = FloatVector.fromArray(S, in, o + j);
+                acc = a.fma(a, acc);
+            }
+            double ss = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < h; j++) ss += (double) in[o + j] * in[o + j];
+            float inv = (float) (1.0 / Math.sqrt(ss / h + c.rmsEps()));
+            j = 0;
+            for (; j + S.length() <= h; j += S.length()) {
+                FloatVector.fromArray(S, in, o + j).mul(inv).mul(FloatVector.fromArray(S, weight, j)).intoArray(out, o + j);
+            }
+            for (; j < h; j++) out[o + j] = in[o + j] * inv * weight[j];
+        }
+    }
+}

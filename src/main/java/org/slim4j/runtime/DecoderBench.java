@@ -1,0 +1,77 @@
+package org.slim4j.runtime;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import org.slim4j.model.llama.Decoder;
+import org.slim4j.model.llama.DecoderSession;
+
+/**
+ * llama-bench's protocol for a decoder: pp = one batch of {@code promptTokens} random tokens into a fresh cache,
+ * tg = {@code genTokens} single-token decode steps from an empty cache (as llama-bench's tg does), each repeated
+ * and averaged after one warm-up run. Tokens/s are tokens over wall time of the timed part only.
+ */
+public final class DecoderBench {
+    public record Result(double ppTps, double ppStd, double tgTps, double tgStd) {}
+
+    private DecoderBench() {}
+
+    public static Result run(Decoder m, int promptTokens, int genTokens, int reps) {
+        SplittableRandom rng = new SplittableRandom(1);
+        int[] prompt = new int[promptTokens];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(m.vocabSize());
+        DecoderSession s = m.newSession(Math.max(promptTokens, genTokens) + 1);
+        double[] pp = new double[reps], tg = new double[reps];
+        for (int r = -1; r < reps; r++) { // r = -1: warm-up (JIT, page cache)
+            if (promptTokens > 0) {
+                s.reset();
+                long t0 = System.nanoTime();
+                s.prefill(prompt);
+                if (r >= 0) pp[r] = promptTokens / ((System.nanoTime() - t0) / 1e9);
+            }
+            if (genTokens > 0) {
+                s.reset();
+                int tok = prompt.length > 0 ? prompt[0] : 1;
+                long t0 = System.nanoTime();
+                for (int i = 0; i < genTokens; i++) {
+                    float[] logits = s.decode(tok);
+                    tok = argmax(logits);
+                }
+                if (r >= 0) tg[r] = genTokens / ((System.nanoTime() - t0) / 1e9);
+            }
+        }
+        return new Result(mean(pp), std(pp), mean(tg), std(tg));
+    }
+
+    private static int argmax(float[] v) {
+        int b = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
+        return b;
+    }
+
+    static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) s += x;
+        return v.length == 0 ? 0 : s / v.length;
+    }
+
+    static double std(double[] v) {
+        if (v.length < 2) return 0;
+        double m = mean(v), s = 0;
+        for (double x : v) s += (x - m) * (x - m);
+        return Math.sqrt(s / (v.length - 1));
+    }
+
+    /** Peak resident set (VmHWM) of this process in bytes, or -1 where /proc is not there. */
+    public static long peakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}

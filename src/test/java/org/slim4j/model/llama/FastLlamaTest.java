@@ -1,0 +1,74 @@
+package org.slim4j.model.llama;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.slim4j.eval.LogitMath;
+import org.slim4j.testutil.Fixtures;
+
+/**
+ * The fast path against the exact one on the tiny fixtures. Tolerances: logits within 2e-3 of the float64
+ * references (same bound as LlamaModel; only summation order differs), mean KL vs llama.cpp's logits <= 0.01
+ * with 90% argmax agreement, identical greedy tokens, and decode steps within 1e-3 of the batched prefill.
+ */
+class FastLlamaTest {
+
+    static Path path(String type) {
+        return type.equals("HF") ? Fixtures.TINY_LLAMA : Fixtures.gguf(type);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HF", "Q8_0", "Q4_0", "Q6_K", "Q4_K_M"})
+    void logitsMatchReferencesAndGreedyTokensMatchExactPath(String type) {
+        int[] tokens = Fixtures.promptTokens();
+        try (LlamaModel exact = LlamaLoader.load(path(type)); FastLlama fast = new FastLlama(exact, 2, false)) {
+            float[] got = fast.logits(tokens);
+            String ref = type.equals("HF") ? "logits-exact.f32" : "logits-exact-" + type + ".f32";
+            double d = LogitMath.maxAbsDiff(Fixtures.f32(ref), got);
+            int v = fast.vocabSize(), n = tokens.length;
+            String report = type + ": max|d| vs " + ref + " " + d;
+            if (!type.equals("HF")) {
+                float[] cpp = Fixtures.f32("logits-" + type + ".f32");
+                double kl = 0;
+                int agree = 0;
+                for (int i = 0; i < n; i++) {
+                    kl += LogitMath.kl(cpp, i * v, got, i * v, v);
+                    if (LogitMath.argmax(cpp, i * v, v) == LogitMath.argmax(got, i * v, v)) agree++;
+                }
+                kl /= n;
+                report += String.format(", mean KL vs llama.cpp %.5f, argmax agreement %d/%d", kl, agree, n);
+                assertTrue(kl <= 0.01, report);
+                assertTrue(agree >= 0.9 * n, report);
+            }
+            System.out.println(report);
+            assertTrue(d <= 2e-3, report);
+
+            int[] prompt = Arrays.copyOf(tokens, 12);
+            int[] want = new Generator(exact).generate(prompt, 16, Sampler.greedy());
+            int[] have = new Generator(fast).generate(prompt, 16, Sampler.greedy());
+            assertArrayEquals(want, have, type + " greedy tokens");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void decodeStepsMatchBatchedLogitsForAnyThreadCount(int threads) {
+        int[] tokens = Fixtures.promptTokens();
+        try (LlamaModel exact = LlamaLoader.load(Fixtures.gguf("Q4_K_M")); FastLlama fast = new FastLlama(exact, threads, false)) {
+            float[] full = fast.logits(tokens);
+            int v = fast.vocabSize();
+            FastSession s = fast.newSession(tokens.length);
+            float[] last = s.prefill(Arrays.copyOf(tokens, 20));
+            assertTrue(LogitMath.maxAbsDiff(Arrays.copyOfRange(full, 19 * v, 20 * v), last) <= 1e-3);
+            for (int i = 20; i < tokens.length; i++) {
+                last = s.decode(tokens[i]);
+                assertTrue(LogitMath.maxAbsDiff(Arrays.copyOfRange(full, i * v, (i + 1) * v), last) <= 1e-3, "position " + i);
+            }
+            assertEquals(tokens.length, s.position());
+            assertThrows(IllegalArgumentException.class, () -> s.decode(1));
+        }
+    }
+}

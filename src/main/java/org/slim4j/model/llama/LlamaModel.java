@@ -52,22 +52,6 @@ public final class LlamaModel implements Decoder {
     }
 
     @Override
-    public String generate(String prompt, org.slim4j.model.GenerationOptions o) {
-        int[] out = new Generator(this).generate(promptIds(prompt), o.maxNewTokens(), Sampler.random(o.temperature(), o.topK(), o.topP(), o.seed()));
-        return tokenizer().decode(out);
-    }
-
-    /** Prompt ids as generation starts from them: the tokenizer's special tokens, and BOS where the model wants it. */
-    public int[] promptIds(String prompt) {
-        int[] ids = tokenizer().encode(prompt, true);
-        if (autoBos < 0 || (ids.length > 0 && ids[0] == autoBos)) return ids;
-        int[] withBos = new int[ids.length + 1];
-        withBos[0] = autoBos;
-        System.arraycopy(ids, 0, withBos, 1, ids.length);
-        return withBos;
-    }
-
-    @Override
     public int autoBos() {
         return autoBos;
     }

@@ -24,6 +24,7 @@ import org.slim4j.model.bert.BertModel;
 import org.slim4j.model.bert.Conventions;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
+import org.slim4j.testutil.HfFolders;
 
 /**
  * all-MiniLM-L6-v2 written as compressed-tensors pack-quantized (a mix of int8 per-channel symmetric and int4 g32

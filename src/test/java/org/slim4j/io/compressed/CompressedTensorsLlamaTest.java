@@ -15,6 +15,7 @@ import org.slim4j.model.llama.LlamaLoader;
 import org.slim4j.model.llama.LlamaModel;
 import org.slim4j.tensor.DType;
 import org.slim4j.testutil.Fixtures;
+import org.slim4j.testutil.HfFolders;
 
 /** The tiny random Llama's projections as int4 g64 asymmetric pack-quantized, run through LlamaLoader.loadHf. */
 class CompressedTensorsLlamaTest {

@@ -1,4 +1,4 @@
-package org.slim4j.io.compressed;
+package org.slim4j.testutil;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,11 +19,11 @@ import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
 
 /** Hugging Face folders for the format tests: a BERT encoder written out in F32, and "fake-quantized" copies. */
-final class HfFolders {
+public final class HfFolders {
     private HfFolders() {}
 
     /** all-MiniLM-L6-v2 (from its ONNX export) as an F32 HF folder with tokenizer and mean pooling. */
-    static Path miniLm(Path dir) throws IOException {
+    public static Path miniLm(Path dir) throws IOException {
         Files.createDirectories(dir);
         try (BertModel m = DefaultModels.allMiniLmL6V2()) {
             BertConfig c = m.config();
@@ -61,7 +61,7 @@ final class HfFolders {
     }
 
     /** Every 2-D weight named ".weight" of the folder that {@code pick} selects, compressed by {@code method}. */
-    static Map<String, CompressedLinear> compressAll(Path dir, java.util.function.Predicate<String> pick, Function<LinearWeight, CompressedLinear> method) {
+    public static Map<String, CompressedLinear> compressAll(Path dir, java.util.function.Predicate<String> pick, Function<LinearWeight, CompressedLinear> method) {
         Map<String, CompressedLinear> out = new LinkedHashMap<>();
         try (SafetensorsFile f = SafetensorsFile.open(dir)) {
             for (Tensor t : f.tensors()) {
@@ -74,7 +74,7 @@ final class HfFolders {
     }
 
     /** The same folder with each compressed layer's effective weight in F32: what the compressed model must compute. */
-    static Path fakeQuant(Path src, Map<String, CompressedLinear> layers, Path dst) throws IOException {
+    public static Path fakeQuant(Path src, Map<String, CompressedLinear> layers, Path dst) throws IOException {
         Files.createDirectories(dst);
         SafetensorsWriter out = new SafetensorsWriter().metadata("format", "pt");
         try (SafetensorsFile f = SafetensorsFile.open(src)) {

@@ -18,6 +18,8 @@ import org.slim4j.compress.CompressedLinear;
 import org.slim4j.compress.quant.QuantScheme;
 import org.slim4j.compress.quant.QuantizedLinear;
 import org.slim4j.compress.quant.Rtn;
+import org.slim4j.compress.quant.LutLinear;
+import org.slim4j.compress.quant.SqueezeLlm;
 import org.slim4j.io.TensorFile;
 import org.slim4j.model.bert.BertLoader;
 import org.slim4j.model.bert.BertModel;
@@ -123,5 +125,54 @@ class CompressedTensorsBertTest {
         String s = o.toString();
         assertTrue(s.matches("(?s).*encoder\\.layer\\.0\\.intermediate\\.dense\\.weight_packed\\s+I32\\s+\\[1536, 48\\]\\s+294,912.*"), s);
         assertTrue(s.contains("weight_zero_point"), s);
+    }
+
+    @Test
+    void lutAndDenseLayersTravelInTheSlim4jExtension() throws Exception {
+        // value layers as SqueezeLLM 3-bit LUTs with outliers, key layers as an opaque (say pruned) form, the rest int4
+        Map<String, CompressedLinear> mixed = HfFolders.compressAll(src, n -> n.startsWith("encoder."), w -> {
+            if (w.name().contains(".value.")) return new SqueezeLlm(3, 0.005).compress(w, null);
+            if (w.name().contains(".key.")) return new Opaque(w);
+            return Rtn.quantize(w, new QuantScheme(4, 32, true), false, "rtn");
+        });
+        Path out = dir.resolve("ct-lut");
+        var r = new CompressedTensorsWriter(DType.F32).write(src, mixed, out);
+        assertEquals("lut", r.formats().get("encoder.layer.2.attention.self.value"));
+        assertEquals("dense", r.formats().get("encoder.layer.2.attention.self.key"));
+        JsonNode qc = new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("quantization_config");
+        JsonNode v = qc.get("slim4j").get("layers").get("encoder.layer.2.attention.self.value");
+        assertEquals(3, v.get("bits").asInt());
+        assertTrue(v.get("outliers").asInt() > 0);
+        assertTrue(qc.get("ignore").toString().contains("encoder.layer.2.attention.self.value"), "compressed-tensors tooling must skip extension layers");
+        try (TensorFile f = CompressedTensorsFile.openFolder(out)) {
+            for (var e : mixed.entrySet()) assertArrayEquals(e.getValue().effectiveWeight(), Dequant.toFloats(f.tensor(e.getKey())), e.getKey());
+            assertTrue(f.tensors().stream().noneMatch(t -> t.name().contains("weight_lut") || t.name().contains("weight_outlier")));
+        }
+        try (var f = org.slim4j.io.safetensors.SafetensorsFile.open(out)) {
+            LutLinear l = (LutLinear) mixed.get("encoder.layer.0.attention.self.value.weight");
+            // 3 bits: 10 codes per int32, the last 2 bits unused; 384 columns -> 39 ints per row
+            assertArrayEquals(new long[] {384, 39}, f.tensor("encoder.layer.0.attention.self.value.weight_lut_codes").shape());
+            int want = 0;
+            for (int i = 0; i < 10; i++) want |= (l.codes()[i] & 0xff) << (3 * i);
+            assertEquals(want, f.tensor("encoder.layer.0.attention.self.value.weight_lut_codes").data().getAtIndex(Dequant.I32, 0));
+        }
+        Path fake = HfFolders.fakeQuant(src, mixed, dir.resolve("fake-lut"));
+        try (BertModel a = BertLoader.loadHf(out, Conventions.ALL_MINILM); BertModel b = BertLoader.loadHf(fake, Conventions.ALL_MINILM)) {
+            float[][] x = a.embed(TEXTS), y = b.embed(TEXTS);
+            for (int i = 0; i < x.length; i++) assertArrayEquals(y[i], x[i], 1e-6f, TEXTS.get(i));
+        }
+    }
+
+    /** A compressed form compressed-tensors has no name for. */
+    private record Opaque(org.slim4j.compress.LinearWeight w) implements CompressedLinear {
+        public float[] effectiveWeight() {
+            float[] v = w.w().clone();
+            for (int i = 0; i < v.length; i += 2) v[i] = 0;
+            return v;
+        }
+        public int rows() { return w.rows(); }
+        public int cols() { return w.cols(); }
+        public long storageBits() { return (long) rows() * cols() * 16; }
+        public String describe() { return "50% structured (test)"; }
     }
 }

@@ -14,6 +14,7 @@ import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.quant.BlockCodecs;
 import org.slim4j.tensor.quant.BlockEncoder;
+import org.slim4j.tensor.quant.ImatrixEncoder;
 
 /**
  * Re-encodes a GGUF with float weights (F32, F16, BF16) the way {@code llama-quantize --pure} does: every 2-D-or-more
@@ -38,6 +39,16 @@ public final class GgufQuantizer {
      * the output matrix (token_embd when tied) and attn_v / ffn_down of the layers use_more_bits picks get Q6_K.
      */
     public static Result quantize(Path src, Path dst, LlamaFileType fileType, DType fallback, boolean pure) {
+        return quantize(src, dst, fileType, fallback, pure, null);
+    }
+
+    /**
+     * With an importance matrix, as llama-quantize --imatrix: each tensor it covers is encoded by the
+     * importance-weighted quantizer ({@link ImatrixEncoder}), and quantize.imatrix.{file,dataset,entries_count,
+     * chunks_count} are recorded after general.file_type, followed by general.quantized_by = "slim4j" (written only
+     * here, so the unweighted path still reproduces llama-quantize's files byte for byte).
+     */
+    public static Result quantize(Path src, Path dst, LlamaFileType fileType, DType fallback, boolean pure, Imatrix imatrix) {
         if (!pure && fileType != LlamaFileType.MOSTLY_Q4_K_M && fileType != LlamaFileType.MOSTLY_Q5_K_M) {
             throw new UnsupportedOperationException("llama.cpp's tensor mix is implemented for Q4_K_M and Q5_K_M only, not " + fileType);
         }
@@ -48,6 +59,16 @@ public final class GgufQuantizer {
             });
             w.putUint32("general.quantization_version", 2);
             w.putUint32("general.file_type", fileType.id);
+            if (imatrix != null) {
+                if (!ImatrixEncoder.supports(fileType.matrixType)) {
+                    throw new UnsupportedOperationException("importance-weighted " + fileType.matrixType + " is not implemented (Q4_0, Q6_K and Q8_0 are)");
+                }
+                w.putString("quantize.imatrix.file", imatrix.file());
+                w.putString("quantize.imatrix.dataset", imatrix.dataset());
+                w.putInt32("quantize.imatrix.entries_count", imatrix.entries().size());
+                w.putInt32("quantize.imatrix.chunks_count", imatrix.chunks());
+                w.putString("general.quantized_by", "slim4j");
+            }
             Map<String, DType> types = new LinkedHashMap<>();
             List<String> fallbacks = new ArrayList<>();
             Mix mix = pure ? null : new Mix(in);
@@ -66,7 +87,14 @@ public final class GgufQuantizer {
                     fallbacks.add(t.name());
                 }
                 types.put(t.name(), target);
-                w.addTensor(t.name(), target, t.shape(), target == t.dtype() ? t.data() : encode(t, target, arena));
+                float[] qw = imatrix == null || target == t.dtype() || !target.isQuantized() ? null : imatrix.importance(t.name());
+                if (qw != null && !ImatrixEncoder.supports(target)) {
+                    throw new UnsupportedOperationException(t.name() + ": importance-weighted " + target + " is not implemented");
+                }
+                if (qw != null && qw.length != t.cols()) {
+                    throw new IllegalArgumentException(t.name() + ": importance has " + qw.length + " values for rows of " + t.cols());
+                }
+                w.addTensor(t.name(), target, t.shape(), target == t.dtype() ? t.data() : qw != null ? encodeWeighted(t, target, qw, arena) : encode(t, target, arena));
             }
             w.write(dst);
             return new Result(Collections.unmodifiableMap(types), List.copyOf(fallbacks));
@@ -127,6 +155,19 @@ public final class GgufQuantizer {
             } else {
                 floats(row, target, out, r * outRow);
             }
+        });
+        return out;
+    }
+
+    static MemorySegment encodeWeighted(Tensor t, DType target, float[] qw, Arena arena) {
+        long rows = t.rows();
+        int cols = Math.toIntExact(t.cols());
+        long outRow = target.bytesFor(cols);
+        MemorySegment out = arena.allocate(rows * outRow, 64);
+        LongStream.range(0, rows).parallel().forEach(r -> {
+            float[] row = new float[cols];
+            Dequant.row(t, r, row);
+            ImatrixEncoder.encodeRow(target, row, qw, out, r * outRow);
         });
         return out;
     }

@@ -3,7 +3,8 @@ package org.slim4j.model.bert;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slim4j.io.onnx.OnnxModelFile;
-import org.slim4j.io.safetensors.SafetensorsFile;
+import org.slim4j.io.TensorFile;
+import org.slim4j.io.compressed.CompressedTensorsFile;
 import org.slim4j.tokenizer.HfTokenizer;
 import org.slim4j.util.BadInputException;
 
@@ -22,7 +23,8 @@ public final class BertLoader {
     public static BertModel loadHf(Path dir, Conventions conventions) {
         BertConfig config = BertConfig.fromJson(dir.resolve("config.json"));
         Conventions conv = SentenceTransformersPooling.apply(dir, conventions);
-        SafetensorsFile f = SafetensorsFile.open(dir);
+        // a compressed-tensors folder reads as the dense checkpoint it encodes
+        TensorFile f = CompressedTensorsFile.openFolder(dir);
         HfTokenizer tok = null;
         try {
             BertWeights weights = BertWeights.fromCheckpoint(f, config);

@@ -35,7 +35,7 @@ public record BertWeights(Tensor wordEmb, Tensor posEmb, Tensor typeEmb, Tensor 
     private static final Pattern BIAS_NAME = Pattern.compile("(?:.*\\.)?encoder\\.layer\\.(\\d+)\\.(" + String.join("|", ROLES).replace(".", "\\.") + ")\\.bias$");
 
     /** HF-style names ("encoder.layer.0.attention.self.query.weight") to the MatMul initializers that hold them. */
-    static Map<String, String> linearWeightNames(OnnxModelFile f) {
+    public static Map<String, String> linearWeightNames(OnnxModelFile f) {
         Map<String, String> names = new HashMap<>();
         for (NodeProto n : f.nodes()) {
             if (!n.getOpType().equals("MatMul") || n.getInputCount() != 2 || f.find(n.getInput(1)).isEmpty()) continue;

@@ -3,7 +3,8 @@ package org.slim4j.model.llama;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slim4j.io.gguf.GgufFile;
-import org.slim4j.io.safetensors.SafetensorsFile;
+import org.slim4j.io.TensorFile;
+import org.slim4j.io.compressed.CompressedTensorsFile;
 import org.slim4j.tokenizer.GgufTokenizer;
 import org.slim4j.tokenizer.HfTokenizer;
 import org.slim4j.util.BadInputException;
@@ -44,7 +45,7 @@ public final class LlamaLoader {
         Path configJson = dir.resolve("config.json");
         if (!Files.isRegularFile(configJson)) throw new BadInputException(dir, "config.json", "file not found");
         LlamaConfig config = LlamaConfig.fromHfConfig(configJson);
-        SafetensorsFile file = SafetensorsFile.open(dir);
+        TensorFile file = CompressedTensorsFile.openFolder(dir); // compressed-tensors folders decode to dense weights
         try {
             if (!config.tiedEmbeddings() && file.find(LlamaWeights.Names.HF.output()).isEmpty()) {
                 throw new BadInputException(file.path(), "tensor '" + LlamaWeights.Names.HF.output() + "'",

@@ -13,11 +13,16 @@ final class Q6_KEncoder extends BlockQuantizer {
 
     @Override
     void encodeBlock(float[] x, int o, byte[] b) {
+        encodeBlock(x, o, b, null, 0);
+    }
+
+    /** With importance qw (quantize_row_q6_K_impl): the group fits weigh each value by qw directly. */
+    void encodeBlock(float[] x, int o, byte[] b, float[] qw, int qo) {
         byte[] L = new byte[256];
         float[] scales = new float[16];
         float maxScale = 0, maxAbsScale = 0;
         for (int ib = 0; ib < 16; ib++) {
-            float scale = KQuantMath.makeQxQuants(16, 32, x, o + 16 * ib, L, 16 * ib, 1, null, 0);
+            float scale = KQuantMath.makeQxQuants(16, 32, x, o + 16 * ib, L, 16 * ib, 1, qw, qo + 16 * ib);
             scales[ib] = scale;
             if (Math.abs(scale) > maxAbsScale) {
                 maxAbsScale = Math.abs(scale);

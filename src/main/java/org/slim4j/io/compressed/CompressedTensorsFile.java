@@ -1,0 +1,175 @@
+package org.slim4j.io.compressed;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.io.TensorFile;
+import org.slim4j.io.safetensors.SafetensorsFile;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Dequant;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.util.BadInputException;
+
+/**
+ * A compressed-tensors folder seen as the dense checkpoint it encodes: every packed linear appears as an F32
+ * {@code module.weight} [out, in] holding (q - zero) * scale, decoded once at open into off-heap memory; every
+ * other tensor is the mapped original. Dequantizing at load (rather than a packed Tensor dtype) is deliberate: group
+ * size, bits and zero-point layout vary per file and per layer, while an F32 weight runs on the fast MatMulF32 path
+ * that Linear.forward already has; integer kernels can later read the packed tensors, which {@link #packed()} keeps.
+ * Costs 4 bytes per weight of memory at run time, as an F32 checkpoint would.
+ */
+public final class CompressedTensorsFile implements TensorFile {
+    private final SafetensorsFile packed;
+    private final Arena arena;
+    private final List<Tensor> tensors;
+
+    private CompressedTensorsFile(SafetensorsFile packed, Arena arena, List<Tensor> tensors) {
+        this.packed = packed;
+        this.arena = arena;
+        this.tensors = List.copyOf(tensors);
+    }
+
+    /** The quantization_config of a folder's config.json when it is a compressed-tensors one. */
+    public static Optional<JsonNode> quantizationConfig(Path dir) {
+        Path cfg = dir.resolve("config.json");
+        if (!Files.isRegularFile(cfg)) return Optional.empty();
+        try {
+            JsonNode qc = new ObjectMapper().readTree(cfg.toFile()).get("quantization_config");
+            return qc != null && CompressedTensorsConfig.QUANT_METHOD.equals(qc.path("quant_method").asText()) ? Optional.of(qc) : Optional.empty();
+        } catch (IOException e) {
+            throw new BadInputException(cfg, "config.json", "not valid JSON: " + e.getMessage());
+        }
+    }
+
+    /** The folder's tensors: decoded when config.json says compressed-tensors, else plain safetensors. */
+    public static TensorFile openFolder(Path dir) {
+        return quantizationConfig(dir).<TensorFile>map(qc -> open(dir, qc)).orElseGet(() -> SafetensorsFile.open(dir));
+    }
+
+    public static CompressedTensorsFile open(Path dir, JsonNode qc) {
+        CompressedTensorsConfig config;
+        try {
+            config = CompressedTensorsConfig.parse(qc, dir.resolve("config.json").toString());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(dir.resolve("config.json"), "quantization_config", e.getMessage());
+        }
+        SafetensorsFile f = SafetensorsFile.open(dir);
+        Arena arena = Arena.ofShared();
+        try {
+            Set<String> consumed = new HashSet<>();
+            List<Tensor> out = new ArrayList<>();
+            for (Tensor t : f.tensors()) {
+                String n = t.name();
+                if (n.endsWith(".weight_packed")) {
+                    String module = n.substring(0, n.length() - ".weight_packed".length());
+                    out.add(unpack(f, module, config, arena, consumed));
+                } else if (Slim4jLayers.owns(config.slim4j(), n)) {
+                    Slim4jLayers.decode(f, config.slim4j(), n, arena, consumed).ifPresent(out::add);
+                } else {
+                    out.add(t);
+                }
+            }
+            out.removeIf(t -> consumed.contains(t.name()));
+            return new CompressedTensorsFile(f, arena, out);
+        } catch (RuntimeException e) {
+            arena.close();
+            f.close();
+            throw e;
+        }
+    }
+
+    private static Tensor unpack(SafetensorsFile f, String module, CompressedTensorsConfig config, Arena arena, Set<String> consumed) {
+        QuantScheme s = config.schemeOf(module).orElseThrow(() -> new BadInputException(f.path(), module + ".weight_packed",
+                "packed weight of a module no config group of quantization_config targets"));
+        int[] shape = ints(f, module + ".weight_shape");
+        int rows = shape[0], cols = shape[1], bits = s.bits();
+        Tensor packedT = f.tensor(module + ".weight_packed");
+        if (packedT.dtype() != DType.I32 || packedT.shape().length != 2 || packedT.shape()[0] != rows
+                || packedT.shape()[1] != PackInt32.ceil(cols, PackInt32.perInt(bits))) {
+            throw new BadInputException(f.path(), module + ".weight_packed", "expected I32 [" + rows + ", "
+                    + PackInt32.ceil(cols, PackInt32.perInt(bits)) + "] for " + bits + "-bit weights of " + rows + " x " + cols + ", got " + packedT);
+        }
+        int[] q = PackInt32.unpackRows(ints(f, module + ".weight_packed"), rows, cols, bits);
+        float[] scales = Dequant.toFloats(f.tensor(module + ".weight_scale"));
+        int groups = s.groupSize() == QuantScheme.PER_TENSOR ? 1 : s.groupsPerRow(cols);
+        int expected = s.groupSize() == QuantScheme.PER_TENSOR ? 1 : rows * groups;
+        if (scales.length != expected) {
+            throw new BadInputException(f.path(), module + ".weight_scale", scales.length + " scales, expected " + expected + " for " + s);
+        }
+        int[] zeros = new int[expected];
+        if (!s.symmetric()) {
+            Tensor zt = f.tensor(module + ".weight_zero_point");
+            if (s.groupSize() == QuantScheme.PER_TENSOR) zeros[0] = (int) Dequant.toFloats(asFloat(zt))[0];
+            else zeros = PackInt32.unpackColumns(ints(f, module + ".weight_zero_point"), rows, groups, bits);
+            consumed.add(zt.name());
+        }
+        // actorder checkpoints map each input column to its group explicitly
+        int[] gIdx = f.find(module + ".weight_g_idx").map(t -> ints(f, t.name())).orElse(null);
+        int width = s.groupWidth(cols);
+        MemorySegment dst = arena.allocate(4L * rows * cols, 64);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                int g = s.groupSize() == QuantScheme.PER_TENSOR ? 0 : r * groups + (gIdx != null ? gIdx[c] : c / width);
+                dst.setAtIndex(Dequant.F32, (long) r * cols + c, (q[r * cols + c] - zeros[g]) * scales[g]);
+            }
+        }
+        for (String p : new String[] {".weight_packed", ".weight_scale", ".weight_shape", ".weight_g_idx"}) consumed.add(module + p);
+        return new Tensor(module + ".weight", DType.F32, new long[] {rows, cols}, dst);
+    }
+
+    /** An I32 (or I64, as torch.tensor(shape) gives) tensor's values. */
+    static int[] ints(SafetensorsFile f, String name) {
+        Tensor t = f.tensor(name);
+        int n = Math.toIntExact(t.elements());
+        int[] v = new int[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = switch (t.dtype()) {
+                case I32 -> t.data().getAtIndex(Dequant.I32, i);
+                case I64 -> Math.toIntExact(t.data().getAtIndex(Dequant.I64, i));
+                default -> throw new BadInputException(f.path(), name, "expected I32 or I64, got " + t.dtype());
+            };
+        }
+        return v;
+    }
+
+    private static Tensor asFloat(Tensor t) {
+        if (t.dtype() != DType.I8) return t;
+        float[] v = new float[Math.toIntExact(t.elements())];
+        for (int i = 0; i < v.length; i++) v[i] = t.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, i);
+        return new Tensor(t.name(), DType.F32, t.shape(), MemorySegment.ofArray(v));
+    }
+
+    /** The packed file as stored (weight_packed, weight_scale, ...), for integer kernels and inspection. */
+    public SafetensorsFile packed() {
+        return packed;
+    }
+
+    @Override
+    public Path path() {
+        return packed.path();
+    }
+
+    @Override
+    public List<Tensor> tensors() {
+        return tensors;
+    }
+
+    @Override
+    public void close() {
+        try {
+            arena.close();
+        } finally {
+            packed.close();
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package org.slim4j.io.onnx;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slim4j.compress.CompressedLinear;
+import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.compress.quant.Rtn;
+import org.slim4j.model.bert.BertLoader;
+import org.slim4j.model.bert.BertModel;
+import org.slim4j.model.bert.Conventions;
+import org.slim4j.model.bert.DefaultModels;
+import org.slim4j.runtime.OrtEncoder;
+import org.slim4j.testutil.HfFolders;
+import org.slim4j.tokenizer.HfTokenizer;
+
+/**
+ * all-MiniLM-L6-v2's ONNX graph rewritten with quantized weights, run by ONNX Runtime, against slim4j running an HF
+ * folder with exactly the same (fake-quantized) weights: the two engines must agree, so the export is faithful.
+ */
+class OnnxQuantExportTest {
+    @TempDir static Path dir;
+    static Path src, onnx, tokenizer;
+    static final List<String> TEXTS = List.of("A man is playing a guitar.", "The cat sat on the mat.",
+            "Stocks fell sharply on Monday after the central bank raised rates.", "quantization keeps most of the accuracy");
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        src = HfFolders.miniLm(dir.resolve("src"));
+        Path[] files = DefaultModels.files("all-minilm-l6-v2");
+        onnx = files[0];
+        tokenizer = files[1];
+    }
+
+    @Test
+    void int8QdqRunsInOrtLikeSlim4j() throws Exception {
+        Map<String, CompressedLinear> layers = HfFolders.compressAll(src, n -> n.startsWith("encoder."),
+                w -> Rtn.quantize(w, new QuantScheme(8, QuantScheme.PER_CHANNEL, true), false, "rtn"));
+        check("int8 QDQ", layers, "DequantizeLinear+MatMul");
+    }
+
+    @Test
+    void int4MatMulNBitsRunsInOrtLikeSlim4j() throws Exception {
+        Map<String, CompressedLinear> layers = HfFolders.compressAll(src, n -> n.startsWith("encoder."),
+                w -> Rtn.quantize(w, new QuantScheme(4, 32, false), false, "rtn"));
+        check("int4 MatMulNBits g32 asym", layers, "MatMulNBits");
+    }
+
+    @Test
+    void int4SymmetricOmitsZeroPoints() throws Exception {
+        Map<String, CompressedLinear> layers = HfFolders.compressAll(src, n -> n.startsWith("encoder.layer.0."),
+                w -> Rtn.quantize(w, new QuantScheme(4, 64, true), false, "rtn"));
+        check("int4 MatMulNBits g64 sym, layer 0 only", layers, "MatMulNBits");
+    }
+
+    private void check(String label, Map<String, CompressedLinear> layers, String op) throws Exception {
+        Path out = dir.resolve(label.replace(' ', '_') + ".onnx");
+        OnnxQuantExport.Result r = OnnxQuantExport.export(onnx, layers, out);
+        assertEquals(layers.size(), r.ops().size());
+        assertTrue(r.ops().values().stream().allMatch(op::equals), r.ops().toString());
+        Path fake = HfFolders.fakeQuant(src, layers, dir.resolve(label.replace(' ', '_') + "-fake"));
+        double worst = 1, worstVsFloat = 1;
+        try (HfTokenizer tok = HfTokenizer.load(tokenizer);
+             OrtEncoder ort = new OrtEncoder(out, tok, false, 256, 1);
+             BertModel slim = BertLoader.loadHf(fake, Conventions.ALL_MINILM);
+             BertModel dense = DefaultModels.allMiniLmL6V2()) {
+            float[][] a = ort.embed(TEXTS), b = slim.embed(TEXTS), c = dense.embed(TEXTS);
+            for (int i = 0; i < TEXTS.size(); i++) {
+                worst = Math.min(worst, cos(a[i], b[i]));
+                worstVsFloat = Math.min(worstVsFloat, cos(a[i], c[i]));
+            }
+        }
+        System.out.printf("%s: %d bytes file (source %d), quantized weights %d bytes = %.3f bits/weight; min cosine ORT vs slim4j %.7f, vs float model %.5f%n",
+                label, Files.size(out), Files.size(onnx), r.weightBytes(), r.bitsPerWeight(), worst, worstVsFloat);
+        assertTrue(worst >= 0.9999, label + ": cosine " + worst);
+        assertTrue(Files.size(out) < Files.size(onnx), "the quantized graph is smaller");
+    }
+
+    private static double cos(float[] a, float[] b) {
+        double d = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            d += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return d / Math.sqrt(na * nb);
+    }
+}

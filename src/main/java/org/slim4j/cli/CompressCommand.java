@@ -22,6 +22,7 @@ import org.slim4j.compress.calib.CalibrationText;
 import org.slim4j.compress.calib.LayerResult;
 import org.slim4j.compress.calib.LayerwiseCompressor;
 import org.slim4j.compress.calib.LlamaBlocks;
+import org.slim4j.compress.output.CompressedTensorsModelWriter;
 import org.slim4j.compress.output.EffectiveWeightsWriter;
 import org.slim4j.compress.output.Inventory;
 import org.slim4j.compress.output.PeakMemory;
@@ -56,7 +57,8 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--samples", paramLabel = "N", description = "Calibration samples (default: 512 sentences / 64 sequences).") Integer samples;
     @Option(names = "--seq-len", paramLabel = "L", defaultValue = "256", description = "Decoder calibration sequence length (default: 256).") int seqLen;
     @Option(names = "--seed", defaultValue = "42", description = "Calibration sampling seed.") long seed;
-    @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Output folder (Hugging Face layout, effective weights); report beside it.") Path out;
+    @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Output folder: Hugging Face layout with compressed-tensors weights; report beside it.") Path out;
+    @Option(names = "--dense", description = "Write the effective weights as float32 instead of compressed-tensors (for tools that cannot read it).") boolean dense;
     @Option(names = "--eval-chunks", defaultValue = "4", description = "Decoders: chunks of held-out text for KLD/perplexity.") int evalChunks;
     @Option(names = "--ctx", defaultValue = "128", description = "Decoders: tokens per evaluation chunk.") int ctx;
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads (default: all cores).") int threads;
@@ -92,7 +94,7 @@ final class CompressCommand implements Callable<Integer> {
                 StsB dev = StsB.read(DataFiles.find("stsb-dev.tsv"));
                 List<String> sentences = dev.sentences();
                 float[][] ref = b.embed(sentences);
-                before = Quality.encoder(dev, b, ref, sentences);
+                before = Quality.of(dev, ref, ref, sentences);
                 List<Path> files = calib != null ? calib : List.of(DataFiles.find("stsb-train.tsv"));
                 blocks = new BertBlocks(b, CalibrationText.sentences(files, samples != null ? samples : 512, seed));
                 after = null;
@@ -141,7 +143,10 @@ final class CompressCommand implements Callable<Integer> {
 
     record Quality(double spearman, Fidelity fidelity) {
         static Quality encoder(StsB dev, BertModel m, float[][] ref, List<String> sentences) {
-            float[][] e = m.embed(sentences);
+            return of(dev, ref, m.embed(sentences), sentences);
+        }
+
+        static Quality of(StsB dev, float[][] ref, float[][] e, List<String> sentences) {
             Map<String, float[]> by = new LinkedHashMap<>();
             for (int i = 0; i < e.length; i++) by.put(sentences.get(i), e[i]);
             return new Quality(Sts.spearman100(dev, by::get), Fidelity.of(ref, e));
@@ -151,7 +156,7 @@ final class CompressCommand implements Callable<Integer> {
     private void finish(PrintWriter o, ObjectNode report, AutoCloseable m, Map<String, CompressedLinear> compressed,
                         List<LayerResult> layers, Map<String, Inventory.Entry> inventory, Quality before, Quality after,
                         double secs, boolean table) throws Exception {
-        new EffectiveWeightsWriter().write(out, m, compressed);
+        (dense ? new EffectiveWeightsWriter() : new CompressedTensorsModelWriter()).write(out, m, compressed);
         long params = 0, bits = 0, origBits = 0, linParams = 0, linBits = 0;
         Map<String, LayerResult> byName = new LinkedHashMap<>();
         for (LayerResult lr : layers) byName.put(lr.name(), lr);

@@ -1,17 +1,27 @@
 package org.slim4j.util;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
-/** Writes go to a temp file beside the target, renamed into place only when complete: no half-written outputs. */
+/**
+ * Writes go to a temp file beside the target, forced to disk and renamed into place only when complete: a failure
+ * never leaves a half-written output, and a reader never sees one.
+ */
 public final class AtomicFiles {
     private AtomicFiles() {}
 
     public interface Writer {
         void write(Path tmp) throws IOException;
+    }
+
+    public interface ChannelWriter {
+        void write(FileChannel ch) throws IOException;
     }
 
     public static void write(Path target, Writer writer) throws IOException {
@@ -20,6 +30,10 @@ public final class AtomicFiles {
         if (dir != null) Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
         try {
+            // createTempFile makes it owner-only; an output file should get the usual permissions
+            if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            }
             writer.write(tmp);
             try {
                 Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -29,5 +43,15 @@ public final class AtomicFiles {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /** The same, for writers that stream into a channel; the data is forced to disk before the rename. */
+    public static void writeChannel(Path target, ChannelWriter writer) throws IOException {
+        write(target, tmp -> {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                writer.write(ch);
+                ch.force(true);
+            }
+        });
     }
 }

@@ -46,11 +46,11 @@ public final class EffectiveWeightsWriter implements CompressedModelWriter {
         BertConfig c = m.config();
         BertWeights w = m.weights();
         SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt");
-        f32(st, "embeddings.word_embeddings.weight", w.wordEmb());
-        f32(st, "embeddings.position_embeddings.weight", w.posEmb());
-        f32(st, "embeddings.token_type_embeddings.weight", w.typeEmb());
-        f32(st, "embeddings.LayerNorm.weight", w.embNormW());
-        f32(st, "embeddings.LayerNorm.bias", w.embNormB());
+        store(st, "embeddings.word_embeddings.weight", w.wordEmb());
+        store(st, "embeddings.position_embeddings.weight", w.posEmb());
+        store(st, "embeddings.token_type_embeddings.weight", w.typeEmb());
+        store(st, "embeddings.LayerNorm.weight", w.embNormW());
+        store(st, "embeddings.LayerNorm.bias", w.embNormB());
         String[][] roles = {{"q", "attention.self.query"}, {"k", "attention.self.key"}, {"v", "attention.self.value"},
             {"attnOut", "attention.output.dense"}, {"inter", "intermediate.dense"}, {"out", "output.dense"}};
         for (int l = 0; l < w.layers().size(); l++) {
@@ -58,13 +58,13 @@ public final class EffectiveWeightsWriter implements CompressedModelWriter {
             String p = "encoder.layer." + l + ".";
             Tensor[] t = {L.q(), L.qb(), L.k(), L.kb(), L.v(), L.vb(), L.attnOut(), L.attnOutB(), L.inter(), L.interB(), L.out(), L.outB()};
             for (int r = 0; r < roles.length; r++) {
-                f32(st, p + roles[r][1] + ".weight", t[2 * r]);
-                f32(st, p + roles[r][1] + ".bias", t[2 * r + 1]);
+                store(st, p + roles[r][1] + ".weight", t[2 * r]);
+                store(st, p + roles[r][1] + ".bias", t[2 * r + 1]);
             }
-            f32(st, p + "attention.output.LayerNorm.weight", L.attnNormW());
-            f32(st, p + "attention.output.LayerNorm.bias", L.attnNormB());
-            f32(st, p + "output.LayerNorm.weight", L.outNormW());
-            f32(st, p + "output.LayerNorm.bias", L.outNormB());
+            store(st, p + "attention.output.LayerNorm.weight", L.attnNormW());
+            store(st, p + "attention.output.LayerNorm.bias", L.attnNormB());
+            store(st, p + "output.LayerNorm.weight", L.outNormW());
+            store(st, p + "output.LayerNorm.bias", L.outNormB());
         }
         st.write(out.resolve("model.safetensors"));
         ObjectMapper json = new ObjectMapper();
@@ -87,18 +87,18 @@ public final class EffectiveWeightsWriter implements CompressedModelWriter {
         SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt");
         LlamaWeights.Names n = LlamaWeights.Names.HF;
         int h = m.config().hidden();
-        f32(st, n.embedding(), w.embedding());
+        store(st, n.embedding(), w.embedding());
         for (int l = 0; l < w.layers().length; l++) {
             LlamaWeights.Layer L = w.layers()[l];
             st.add(n.attnNorm().formatted(l), DType.F32, new long[] {h}, L.attnNorm());
             st.add(n.ffnNorm().formatted(l), DType.F32, new long[] {h}, L.ffnNorm());
-            f32(st, n.wq().formatted(l), L.wq());
-            f32(st, n.wk().formatted(l), L.wk());
-            f32(st, n.wv().formatted(l), L.wv());
-            f32(st, n.wo().formatted(l), L.wo());
-            f32(st, n.wGate().formatted(l), L.wGate());
-            f32(st, n.wUp().formatted(l), L.wUp());
-            f32(st, n.wDown().formatted(l), L.wDown());
+            store(st, n.wq().formatted(l), L.wq());
+            store(st, n.wk().formatted(l), L.wk());
+            store(st, n.wv().formatted(l), L.wv());
+            store(st, n.wo().formatted(l), L.wo());
+            store(st, n.wGate().formatted(l), L.wGate());
+            store(st, n.wUp().formatted(l), L.wUp());
+            store(st, n.wDown().formatted(l), L.wDown());
             if (L.bq() != null) {
                 st.add(n.bq().formatted(l), DType.F32, new long[] {L.bq().length}, L.bq());
                 st.add(n.bk().formatted(l), DType.F32, new long[] {L.bk().length}, L.bk());
@@ -106,7 +106,7 @@ public final class EffectiveWeightsWriter implements CompressedModelWriter {
             }
         }
         st.add(n.outputNorm(), DType.F32, new long[] {h}, w.outputNorm());
-        if (!m.config().tiedEmbeddings()) f32(st, n.output(), w.output());
+        if (!m.config().tiedEmbeddings()) store(st, n.output(), w.output());
         st.write(out.resolve("model.safetensors"));
         Path src = sourceDir(m);
         for (String f : new String[] {"config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json"}) {
@@ -123,8 +123,11 @@ public final class EffectiveWeightsWriter implements CompressedModelWriter {
         throw new BadInputException("-o", null, "writing a decoder needs the Hugging Face folder it came from (config.json, tokenizer.json); GGUF input is not supported yet");
     }
 
-    private static void f32(SafetensorsWriter st, String name, Tensor t) {
-        st.add(name, DType.F32, t.shape(), Dequant.toFloats(t));
+    /** Tensors keep their stored float type (BF16 stays BF16); block-quantized ones become F32. */
+    private static void store(SafetensorsWriter st, String name, Tensor t) {
+        DType d = t.dtype();
+        if (d == DType.F32 || d == DType.F16 || d == DType.BF16) st.add(name, d, t.shape(), t.data());
+        else st.add(name, DType.F32, t.shape(), Dequant.toFloats(t));
     }
 
     private static void copy(Path from, Path to) throws IOException {

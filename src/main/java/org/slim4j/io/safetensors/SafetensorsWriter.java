@@ -92,11 +92,8 @@ public final class SafetensorsWriter {
         while (head.hasRemaining()) head.put((byte) ' ');
         head.flip();
 
-        Path abs = target.toAbsolutePath();
-        Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE)) {
+            org.slim4j.util.AtomicFiles.writeChannel(target, ch -> {
                 writeFully(ch, head);
                 for (Item it : items) {
                     // Chunks keep each ByteBuffer view under 2 GB and avoid a heap copy of mapped tensors.
@@ -105,15 +102,8 @@ public final class SafetensorsWriter {
                         writeFully(ch, it.bytes.asSlice(p, Math.min(1 << 26, size - p)).asByteBuffer());
                     }
                 }
-                ch.force(true);
-            }
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            });
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the original error matters more
-            }
             throw new UncheckedIOException("writing " + target, e);
         }
     }

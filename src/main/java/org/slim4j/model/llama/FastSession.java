@@ -221,10 +221,9 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
             case OUTPUT -> {
                 int vocab = c.vocab();
                 int a = WorkerPool.from(vocab, wi, wn, MatVec.TILE), b = WorkerPool.from(vocab, wi + 1, wn, MatVec.TILE);
-                if (a < b) {
-                    if (outRows == 1) mul(m.weights().output(), a, b, qIn, xb, stepLogits, vocab, false, sc);
-                    else MatVec.rows(m.weights().output(), a, b, xb, outRows, stepLogits, vocab, false, sc);
-                }
+                if (a >= b) return;
+                if (act8) MatVec.rows(m.weights().output(), a, b, qIn, xb, stepLogits, false, sc); // act8 implies one row
+                else MatVec.rows(m.weights().output(), a, b, xb, outRows, stepLogits, vocab, false, sc);
             }
             default -> throw new IllegalStateException("step " + step);
         }
@@ -238,7 +237,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
 
     /** Rows [r0, r1) of t times this step's input: integer kernels on {@code qa} when the step quantized it. */
     private void mul(Tensor t, int r0, int r1, Q8Act qa, float[] in, float[] out, int stride, boolean acc, float[] sc) {
-        if (act8 && n == 1) MatVec.rows(t, r0, r1, qa, in, out, acc, sc);
+        if (act8) MatVec.rows(t, r0, r1, qa, in, out, acc, sc);
         else MatVec.rows(t, r0, r1, in, n, out, stride, acc, sc);
     }
 

@@ -51,11 +51,30 @@ final class BenchCommand implements Callable<Integer> {
         Decoder d = exact ? llama : new FastLlama(llama, threads, true);
         double loadS = (System.nanoTime() - t0) / 1e9;
         DecoderBench.Result r;
+        ObjectMapper om = new ObjectMapper();
+        JsonNode cpp = null;
         try (d) {
-            if (exact) {
-                r = Threads.run(threads, () -> DecoderBench.run(d, nPrompt, nGen, reps));
+            if (llamaBench == null) {
+                r = exact ? Threads.run(threads, () -> DecoderBench.run(d, nPrompt, nGen, reps)) : DecoderBench.run(d, nPrompt, nGen, reps);
             } else {
-                r = DecoderBench.run(d, nPrompt, nGen, reps);
+                // alternate one repetition each, so a shared machine's load changes hit both engines alike
+                if (exact) Threads.run(threads, () -> DecoderBench.run(d, nPrompt, nGen, 0));
+                else DecoderBench.run(d, nPrompt, nGen, 0); // warm-up only
+                double[][] mine = new double[2][reps], theirs = new double[2][reps];
+                for (int i = 0; i < reps; i++) {
+                    DecoderBench.Result one = exact ? Threads.run(threads, () -> DecoderBench.run(d, nPrompt, nGen, 1, false))
+                            : DecoderBench.run(d, nPrompt, nGen, 1, false);
+                    JsonNode c = runLlamaBench(om, 1);
+                    mine[0][i] = one.ppTps();
+                    mine[1][i] = one.tgTps();
+                    theirs[0][i] = c.path("pp_tps").asDouble();
+                    theirs[1][i] = c.path("tg_tps").asDouble();
+                }
+                r = new DecoderBench.Result(DecoderBench.mean(mine[0]), DecoderBench.std(mine[0]), DecoderBench.mean(mine[1]), DecoderBench.std(mine[1]));
+                ObjectNode cn = om.createObjectNode();
+                if (nPrompt > 0) cn.put("pp_tps", DecoderBench.mean(theirs[0])).put("pp_std", DecoderBench.std(theirs[0]));
+                if (nGen > 0) cn.put("tg_tps", DecoderBench.mean(theirs[1])).put("tg_std", DecoderBench.std(theirs[1]));
+                cpp = cn;
             }
         }
         long rss = DecoderBench.peakRss();
@@ -63,13 +82,11 @@ final class BenchCommand implements Callable<Integer> {
         var c = llama.config();
         long kvBytes = 2L * c.layers() * (Math.max(nPrompt, nGen) + 1) * c.kvDim() * 4;
 
-        ObjectMapper om = new ObjectMapper();
         ObjectNode o = om.createObjectNode();
-        o.put("model", model.toString()).put("path", exact ? "exact" : "fast").put("threads", threads)
+        o.put("model", model.toString()).put("path", exact ? "exact" : d instanceof FastLlama f && f.act8() ? "fast-act8" : "fast").put("threads", threads)
                 .put("load_s", loadS).put("pp_n", nPrompt).put("pp_tps", r.ppTps()).put("pp_std", r.ppStd())
                 .put("tg_n", nGen).put("tg_tps", r.tgTps()).put("tg_std", r.tgStd())
                 .put("peak_rss_bytes", rss).put("file_bytes", fileBytes).put("kv_cache_bytes", kvBytes);
-        JsonNode cpp = llamaBench != null ? runLlamaBench(om) : null;
         if (cpp != null) {
             o.set("llama_bench", cpp);
             if (cpp.has("pp_tps") && r.ppTps() > 0) o.put("pp_ratio", r.ppTps() / cpp.get("pp_tps").asDouble());
@@ -97,9 +114,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** llama-bench -m MODEL -p P -n N -t T -r R -o json: its pp and tg rows' mean and stddev tokens/s. */
-    private JsonNode runLlamaBench(ObjectMapper om) throws Exception {
+    private JsonNode runLlamaBench(ObjectMapper om, int r) throws Exception {
         List<String> cmd = List.of(llamaBench.toString(), "-m", model.toString(), "-p", String.valueOf(nPrompt), "-n", String.valueOf(nGen),
-                "-t", String.valueOf(threads), "-r", String.valueOf(reps), "-o", "json");
+                "-t", String.valueOf(threads), "-r", String.valueOf(r), "-o", "json");
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
@@ -107,6 +124,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         ObjectNode res = om.createObjectNode();
         for (JsonNode row : om.readTree(text)) {
+            if (row.path("n_prompt").asInt() == 0 && row.path("n_gen").asInt() == 0) continue;
             String k = row.path("n_gen").asInt() > 0 ? "tg" : "pp";
             res.put(k + "_tps", row.path("avg_ts").asDouble()).put(k + "_std", row.path("stddev_ts").asDouble());
         }

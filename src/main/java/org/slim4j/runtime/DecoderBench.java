@@ -18,12 +18,17 @@ public final class DecoderBench {
     private DecoderBench() {}
 
     public static Result run(Decoder m, int promptTokens, int genTokens, int reps) {
+        return run(m, promptTokens, genTokens, reps, true);
+    }
+
+    /** As {@link #run(Decoder, int, int, int)}; {@code warmUp} false skips the untimed first run (already warm). */
+    public static Result run(Decoder m, int promptTokens, int genTokens, int reps, boolean warmUp) {
         SplittableRandom rng = new SplittableRandom(1);
         int[] prompt = new int[promptTokens];
         for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(m.vocabSize());
         DecoderSession s = m.newSession(Math.max(promptTokens, genTokens) + 1);
         double[] pp = new double[reps], tg = new double[reps];
-        for (int r = -1; r < reps; r++) { // r = -1: warm-up (JIT, page cache)
+        for (int r = warmUp ? -1 : 0; r < reps; r++) { // r = -1: warm-up (JIT, page cache)
             if (promptTokens > 0) {
                 s.reset();
                 long t0 = System.nanoTime();
@@ -50,13 +55,13 @@ public final class DecoderBench {
         return b;
     }
 
-    static double mean(double[] v) {
+    public static double mean(double[] v) {
         double s = 0;
         for (double x : v) s += x;
         return v.length == 0 ? 0 : s / v.length;
     }
 
-    static double std(double[] v) {
+    public static double std(double[] v) {
         if (v.length < 2) return 0;
         double m = mean(v), s = 0;
         for (double x : v) s += (x - m) * (x - m);

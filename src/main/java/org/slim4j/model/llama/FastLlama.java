@@ -23,9 +23,19 @@ public final class FastLlama implements Decoder {
     private final Rope rope;
     private final WorkerPool pool;
     private final boolean ownsModel;
+    private final boolean act8;
 
     /** Wraps {@code model}'s weights; {@code threads <= 0} means all cores. Closing this closes the model when {@code ownsModel}. */
     public FastLlama(LlamaModel model, int threads, boolean ownsModel) {
+        this(model, threads, ownsModel, ACT8_DEFAULT);
+    }
+
+    /**
+     * {@code act8}: decode steps quantize each matrix input to int8 per 32-block (as llama.cpp does) and use integer
+     * dot products for Q8_0, Q4_0, Q4_K and Q6_K weights; false keeps every product in float32 (the exact path).
+     */
+    public FastLlama(LlamaModel model, int threads, boolean ownsModel, boolean act8) {
+        this.act8 = act8;
         this.model = model;
         this.config = model.config();
         this.weights = model.weights();
@@ -36,6 +46,13 @@ public final class FastLlama implements Decoder {
             for (Tensor t : new Tensor[] {l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()}) MatVec.check(t);
         }
         this.pool = WorkerPool.of(threads);
+    }
+
+    /** Default for int8 activations: -Dslim4j.act8=false turns them off. */
+    public static final boolean ACT8_DEFAULT = !"false".equals(System.getProperty("slim4j.act8"));
+
+    public boolean act8() {
+        return act8;
     }
 
     public int threads() {

@@ -8,6 +8,7 @@ import org.slim4j.runtime.WorkerPool;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.kernel.MatVec;
+import org.slim4j.tensor.kernel.Q8Act;
 import org.slim4j.tensor.kernel.VectorOps;
 
 /**
@@ -25,6 +26,9 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
     private final float[][] kCache, vCache; // [layer][kvHead][position][headDim]
     private final float[] x, xb, q, k, v, att, gate, up, cos, sin, logits;
     private final float[][] scratch, scores;
+    // int8 copies of the decode step's matrix inputs (xb, att, gate), made once per step on the calling thread
+    private final Q8Act qIn, qAtt, qGate;
+    private boolean act8; // this step quantizes its activations
     private int position;
 
     // the current step's arguments
@@ -56,6 +60,9 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
         int maxCols = Math.max(Math.max(c.hidden(), c.ffn()), c.qDim());
         scratch = new float[workers][MatVec.scratchSize(maxCols)];
         scores = new float[workers][capacity];
+        qIn = new Q8Act(c.hidden());
+        qAtt = new Q8Act(c.qDim());
+        qGate = new Q8Act(c.ffn());
     }
 
     @Override
@@ -116,11 +123,13 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
         }
         n = len;
         pos0 = position;
+        act8 = m.act8() && n == 1;
         m.rope().tables(pos0, n, cos, sin);
         WorkerPool pool = m.pool();
         for (int l = 0; l < c.layers(); l++) {
             w = m.weights().layers()[l];
             rmsNorm(x, xb, w.attnNorm(), n);
+            if (act8) qIn.quantize(xb, 0, h);
             run(pool, QKV);
             if (w.bq() != null) {
                 for (int i = 0; i < n; i++) {
@@ -134,9 +143,12 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
             storeKv(l);
             layer = l;
             run(pool, ATTENTION);
+            if (act8) qAtt.quantize(att, 0, c.qDim());
             run(pool, WO);
             rmsNorm(x, xb, w.ffnNorm(), n);
+            if (act8) qIn.quantize(xb, 0, h);
             run(pool, GATE_UP);
+            if (act8) qGate.quantize(gate, 0, c.ffn());
             run(pool, DOWN);
         }
         position += n;
@@ -146,6 +158,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
         } else {
             System.arraycopy(x, (n - 1) * h, xb, 0, h);
             rmsNorm(xb, xb, m.weights().outputNorm(), 1);
+            if (act8) qIn.quantize(xb, 0, h);
             outRows = 1;
         }
         stepLogits = out;
@@ -186,14 +199,14 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
             case ATTENTION -> attention(wi, wn);
             case WO -> {
                 int a = WorkerPool.from(h, wi, wn, MatVec.TILE), b = WorkerPool.from(h, wi + 1, wn, MatVec.TILE);
-                if (a < b) MatVec.rows(w.wo(), a, b, att, n, x, h, true, sc);
+                if (a < b) mul(w.wo(), a, b, qAtt, att, x, h, true, sc);
             }
             case GATE_UP -> {
                 int f = c.ffn();
                 int a = WorkerPool.from(f, wi, wn, MatVec.TILE), b = WorkerPool.from(f, wi + 1, wn, MatVec.TILE);
                 if (a >= b) return;
-                MatVec.rows(w.wGate(), a, b, xb, n, gate, f, false, sc);
-                MatVec.rows(w.wUp(), a, b, xb, n, up, f, false, sc);
+                mul(w.wGate(), a, b, qIn, xb, gate, f, false, sc);
+                mul(w.wUp(), a, b, qIn, xb, up, f, false, sc);
                 for (int i = 0; i < n; i++) {
                     for (int r = i * f + a, e = i * f + b; r < e; r++) {
                         float g = gate[r];
@@ -203,12 +216,14 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
             }
             case DOWN -> {
                 int a = WorkerPool.from(h, wi, wn, MatVec.TILE), b = WorkerPool.from(h, wi + 1, wn, MatVec.TILE);
-                if (a < b) MatVec.rows(w.wDown(), a, b, gate, n, x, h, true, sc);
+                if (a < b) mul(w.wDown(), a, b, qGate, gate, x, h, true, sc);
             }
             case OUTPUT -> {
                 int vocab = c.vocab();
                 int a = WorkerPool.from(vocab, wi, wn, MatVec.TILE), b = WorkerPool.from(vocab, wi + 1, wn, MatVec.TILE);
-                if (a < b) MatVec.rows(m.weights().output(), a, b, xb, outRows, stepLogits, vocab, false, sc);
+                if (a >= b) return;
+                if (act8) MatVec.rows(m.weights().output(), a, b, qIn, xb, stepLogits, false, sc); // act8 implies one row
+                else MatVec.rows(m.weights().output(), a, b, xb, outRows, stepLogits, vocab, false, sc);
             }
             default -> throw new IllegalStateException("step " + step);
         }
@@ -217,7 +232,13 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
     /** The rows of one matrix that fall in this worker's share [a, b) of the concatenated Q/K/V rows. */
     private void part(Tensor t, int start, int count, int a, int b, float[] in, float[] out, float[] sc) {
         int r0 = Math.max(a, start) - start, r1 = Math.min(b, start + count) - start;
-        if (r0 < r1) MatVec.rows(t, r0, r1, in, n, out, count, false, sc);
+        if (r0 < r1) mul(t, r0, r1, qIn, in, out, count, false, sc);
+    }
+
+    /** Rows [r0, r1) of t times this step's input: integer kernels on {@code qa} when the step quantized it. */
+    private void mul(Tensor t, int r0, int r1, Q8Act qa, float[] in, float[] out, int stride, boolean acc, float[] sc) {
+        if (act8) MatVec.rows(t, r0, r1, qa, in, out, acc, sc);
+        else MatVec.rows(t, r0, r1, in, n, out, stride, acc, sc);
     }
 
     /** Causal attention; work units are (row, head) pairs split contiguously over workers. */

@@ -73,6 +73,11 @@ final class KQuantKernels {
         return acc.sub(accMin).reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * One loop body for all eight 16-element groups of a half block, with the quarter's nibble and high-bit shifts
+     * as variables: the fully unrolled form (four inlined helpers) passed C2's NodeCountInliningCutoff, left the last
+     * calls out of line and boxed their vectors, which made Q6_K ~30x slower than Q4_K.
+     */
     static float q6_k(MemorySegment w, long off, float[] x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
         int blocks = n / 256;
@@ -82,30 +87,20 @@ final class KQuantKernels {
             for (int half = 0; half < 2; half++) {
                 long ql = p + 64L * half, qh = p + 128 + 32L * half, sc = p + 192 + 8L * half;
                 int xb = xo + 256 * b + 128 * half;
-                for (int g = 0; g < 2; g++) { // l in [16g, 16g+16): scale index g
-                    int l = 16 * g;
-                    acc = q6(w, ql + l, false, qh + l, 0, x, xb + l).fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g)), acc);
-                    acc = q6(w, ql + l + 32, false, qh + l, 2, x, xb + l + 32).fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g + 2)), acc);
-                    acc = q6(w, ql + l, true, qh + l, 4, x, xb + l + 64).fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g + 4)), acc);
-                    acc = q6(w, ql + l + 32, true, qh + l, 6, x, xb + l + 96).fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + g + 6)), acc);
+                for (int j = 0; j < 8; j++) { // quarter qq = j / 2 (32 elements), group g = j % 2 (16 elements, one scale)
+                    int qq = j >> 1, l = 16 * (j & 1);
+                    long lo = ql + 32 * (qq & 1) + l, hi = qh + l;
+                    int ns = (qq >> 1) * 4, hs = 2 * qq, xs = xb + 32 * qq + l;
+                    IntVector a0 = QuantKernels.ints(w, lo).lanewise(VectorOperators.ASHR, ns).and(0xF);
+                    IntVector h0 = QuantKernels.ints(w, hi).lanewise(VectorOperators.ASHR, hs).and(3).lanewise(VectorOperators.LSHL, 4);
+                    IntVector a1 = QuantKernels.ints(w, lo + 8).lanewise(VectorOperators.ASHR, ns).and(0xF);
+                    IntVector h1 = QuantKernels.ints(w, hi + 8).lanewise(VectorOperators.ASHR, hs).and(3).lanewise(VectorOperators.LSHL, 4);
+                    FloatVector s = QuantKernels.fl(a0.or(h0).sub(32)).mul(x(x, xs));
+                    s = QuantKernels.fl(a1.or(h1).sub(32)).fma(x(x, xs + 8), s);
+                    acc = s.fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc + 2 * qq + (j & 1))), acc);
                 }
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * Partial dot of 16 Q6_K elements sharing one scale: low bits from a nibble of ql, high bits from qh at
-     * {@code shift}. A small method of its own so the JIT inlines it; one big loop body left vectors boxed.
-     */
-    private static FloatVector q6(MemorySegment w, long ql, boolean high, long qh, int shift, float[] x, int xo) {
-        FloatVector s = FloatVector.zero(F);
-        for (int k = 0; k < 16; k += 8) {
-            IntVector a = QuantKernels.ints(w, ql + k);
-            IntVector lo = high ? a.lanewise(VectorOperators.ASHR, 4).and(0xF) : a.and(0xF);
-            IntVector hb = QuantKernels.ints(w, qh + k).lanewise(VectorOperators.ASHR, shift).and(3).lanewise(VectorOperators.LSHL, 4);
-            s = QuantKernels.fl(lo.or(hb).sub(32)).fma(x(x, xo + k), s);
-        }
-        return s;
     }
 }

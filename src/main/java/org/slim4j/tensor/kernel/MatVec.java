@@ -68,6 +68,43 @@ public final class MatVec {
         return VectorOps.dot(scratch, 0, x, xo, cols);
     }
 
+    /** True when {@code t} has an integer kernel for int8-quantized activations ({@link Q8Act}). */
+    public static boolean int8(DType t) {
+        return switch (t) {
+            case Q8_0, Q4_0, Q4_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
+    /** Dot product of weight row {@code row} with the quantized activations; only for {@link #int8} types. */
+    public static float dot(Tensor w, long row, Q8Act a) {
+        int cols = (int) w.cols();
+        MemorySegment s = w.data();
+        long off = row * w.rowBytes();
+        return switch (w.dtype()) {
+            case Q8_0 -> IntKernels.q8_0(s, off, a, cols);
+            case Q4_0 -> IntKernels.q4_0(s, off, a, cols);
+            case Q4_K -> IntKernels.q4_k(s, off, a, cols);
+            case Q6_K -> IntKernels.q6_k(s, off, a, cols);
+            default -> throw new IllegalArgumentException(w + ": no int8-activation kernel for " + w.dtype());
+        };
+    }
+
+    /**
+     * One activation row: the integer kernels when {@code a} holds x quantized ({@code a.cols() == cols}) and the
+     * weight type has one, otherwise the float path on x. y[r] = (or +=) dot(W[r], x).
+     */
+    public static void rows(Tensor w, int r0, int r1, Q8Act a, float[] x, float[] y, boolean accumulate, float[] scratch) {
+        if (a == null || a.cols() != w.cols() || !int8(w.dtype())) {
+            rows(w, r0, r1, x, 1, y, (int) w.rows(), accumulate, scratch);
+            return;
+        }
+        for (int r = r0; r < r1; r++) {
+            float v = dot(w, r, a);
+            y[r] = accumulate ? y[r] + v : v;
+        }
+    }
+
     /**
      * For weight rows [r0, r1) and activation rows i in [0, n): y[i * yStride + r] = (or += when accumulate)
      * dot(W[r], x[i * cols ..]). scratch: at least {@link #scratchSize}(cols) floats.

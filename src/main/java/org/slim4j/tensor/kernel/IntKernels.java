@@ -1,0 +1,148 @@
+package org.slim4j.tensor.kernel;
+
+import static org.slim4j.tensor.kernel.FloatKernels.F;
+import static org.slim4j.tensor.kernel.FloatKernels.LE;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.slim4j.tensor.Dequant;
+
+/**
+ * Weight row (Q8_0, Q4_0, Q4_K, Q6_K) times an int8-quantized activation row ({@link Q8Act}): 16 weight codes
+ * widen to shorts in one instruction (vpmovsxbw), multiply the activation shorts (vpmullw), adjacent products are
+ * summed into int lanes by two shifts, and only then does a block touch floats: one convert and one FMA per
+ * activation block instead of four of each. Every 16-bit intermediate is bounded below 2^15 (stated per kernel).
+ * Weight offsets (Q4_0's -8, Q4_K's mins) are folded into a scalar per block through {@code Q8Act.s}.
+ */
+final class IntKernels {
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+
+    private IntKernels() {}
+
+    /** 16 weight bytes, sign-extended to 16 short lanes. */
+    private static ShortVector w16(MemorySegment w, long p) {
+        return (ShortVector) ByteVector.fromMemorySegment(B16, w, p, LE).convertShape(VectorOperators.B2S, S16, 0);
+    }
+
+    private static ShortVector x16(short[] q, int o) {
+        return ShortVector.fromArray(S16, q, o);
+    }
+
+    /** Adjacent 16-bit lanes summed into 8 int lanes, then to float: pmaddwd's second half, emulated. */
+    private static FloatVector pairs(ShortVector v) {
+        IntVector i = v.reinterpretAsInts();
+        return (FloatVector) i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(i.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+    }
+
+    private static float half(MemorySegment w, long p) {
+        return Float.float16ToFloat(w.get(Dequant.I16, p));
+    }
+
+    /** |w * x| <= 128 * 127; two of them summed stay below 2^15. */
+    static float q8_0(MemorySegment w, long off, Q8Act a, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        short[] q = a.q;
+        for (int b = 0, blocks = n / 32; b < blocks; b++) {
+            long p = off + 34L * b;
+            ShortVector prod = w16(w, p + 2).mul(x16(q, 32 * b)).add(w16(w, p + 18).mul(x16(q, 32 * b + 16)));
+            acc = pairs(prod).fma(FloatVector.broadcast(F, half(w, p) * a.d[b]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Codes 0..15 (the -8 comes out as -8 * s[b]); |products| <= 15 * 127, two summed. */
+    static float q4_0(MemorySegment w, long off, Q8Act a, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        float corr = 0;
+        short[] q = a.q;
+        for (int b = 0, blocks = n / 32; b < blocks; b++) {
+            long p = off + 18L * b;
+            ShortVector v = w16(w, p + 2);
+            ShortVector prod = v.and((short) 0xF).mul(x16(q, 32 * b))
+                    .add(v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(x16(q, 32 * b + 16)));
+            float dw = half(w, p);
+            acc = pairs(prod).fma(FloatVector.broadcast(F, dw * a.d[b]), acc);
+            corr += dw * a.s[b];
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - 8 * corr;
+    }
+
+    private static int u8(MemorySegment w, long p) {
+        return w.get(ValueLayout.JAVA_BYTE, p) & 0xff;
+    }
+
+    /**
+     * Sub-blocks of 32 match the activation blocks; mins come out through s[]. |products| <= 15 * 127, two summed.
+     * One sub-block per loop body (nibble shift as a variable): a body with both nibbles passed C2's
+     * NodeCountInliningCutoff, which left the helpers out of line and boxed their vectors (slower than float).
+     */
+    static float q4_k(MemorySegment w, long off, Q8Act a, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        float corr = 0;
+        short[] q = a.q;
+        for (int b = 0, blocks = n / 256; b < blocks; b++) {
+            long p = off + 144L * b;
+            float d = half(w, p), dmin = half(w, p + 2);
+            for (int is = 0; is < 8; is++) {
+                int sm = scaleMinK4(w, p + 4, is);
+                long qp = p + 16 + 32L * (is >> 1);
+                int ns = 4 * (is & 1), bb = 8 * b + is, xo = 32 * bb;
+                ShortVector prod = w16(w, qp).lanewise(VectorOperators.ASHR, ns).and((short) 0xF).mul(x16(q, xo))
+                        .add(w16(w, qp + 16).lanewise(VectorOperators.ASHR, ns).and((short) 0xF).mul(x16(q, xo + 16)));
+                acc = pairs(prod).fma(FloatVector.broadcast(F, d * (sm & 0xFF) * a.d[bb]), acc);
+                corr += dmin * (sm >> 8) * a.s[bb];
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - corr;
+    }
+
+    /** ggml's get_scale_min_k4: sub-block j's 6-bit scale | 6-bit min << 8. */
+    private static int scaleMinK4(MemorySegment w, long sc, int j) {
+        if (j < 4) return (u8(w, sc + j) & 63) | (u8(w, sc + j + 4) & 63) << 8;
+        int s = (u8(w, sc + j + 4) & 0xF) | ((u8(w, sc + j - 4) >> 6) << 4);
+        int m = (u8(w, sc + j + 4) >> 4) | ((u8(w, sc + j) >> 6) << 4);
+        return s | m << 8;
+    }
+
+    /**
+     * Codes -32..31 from a nibble of ql and two bits of qh; each 16-element group has its own int8 scale, applied
+     * to the 8 int lanes (|lane| <= 2 * 32 * 127 * 128) before the pair of groups (one activation block) goes to float.
+     */
+    static float q6_k(MemorySegment w, long off, Q8Act a, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        short[] q = a.q;
+        for (int b = 0, blocks = n / 256; b < blocks; b++) {
+            long p = off + 210L * b;
+            float d = half(w, p + 208);
+            for (int half = 0; half < 2; half++) {
+                long ql = p + 64L * half, qh = p + 128 + 32L * half, sc = p + 192 + 8L * half;
+                for (int qq = 0; qq < 4; qq++) { // a quarter: 32 elements, one activation block, two scales
+                    long lo = ql + 32 * (qq & 1);
+                    int ns = (qq >> 1) * 4, hs = 2 * qq, bb = 8 * b + 4 * half + qq, xo = 32 * bb;
+                    ShortVector c0 = w16(w, lo).lanewise(VectorOperators.ASHR, ns).and((short) 0xF)
+                            .or(w16(w, qh).lanewise(VectorOperators.ASHR, hs).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
+                    ShortVector c1 = w16(w, lo + 16).lanewise(VectorOperators.ASHR, ns).and((short) 0xF)
+                            .or(w16(w, qh + 16).lanewise(VectorOperators.ASHR, hs).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
+                    IntVector i0 = ints(c0.mul(x16(q, xo))), i1 = ints(c1.mul(x16(q, xo + 16)));
+                    int s0 = w.get(ValueLayout.JAVA_BYTE, sc + 2 * qq), s1 = w.get(ValueLayout.JAVA_BYTE, sc + 2 * qq + 1);
+                    IntVector sum = i0.mul(s0).add(i1.mul(s1));
+                    acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * a.d[bb]), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static IntVector ints(ShortVector v) {
+        IntVector i = v.reinterpretAsInts();
+        return i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.ASHR, 16));
+    }
+}

@@ -1,0 +1,65 @@
+package org.slim4j.tensor.kernel;
+
+import static org.slim4j.tensor.kernel.FloatKernels.F;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * One activation row quantized the way llama.cpp's quantize_row_q8_0 does (per 32-block scale amax/127, values
+ * rounded half away from zero to [-127, 127]), done once per matrix-vector input so every weight row's dot product
+ * runs on integers ({@link IntKernels}). Values are kept as shorts: the kernels multiply 16-bit lanes (AVX2 has no
+ * VNNI and the Vector API no pmaddubsw), and shorts load without a widening step. {@code s[b] = d[b] * sum(q)}
+ * lets the kernels fold weight offsets (Q4_0's -8, Q4_K's mins) into one scalar term per block.
+ */
+public final class Q8Act {
+    public static final int BLOCK = 32;
+    private static final float HALF = 0.5f;
+
+    final short[] q;
+    final float[] d, s;
+    private int cols = -1;
+
+    public Q8Act(int maxCols) {
+        int blocks = (maxCols + BLOCK - 1) / BLOCK;
+        q = new short[blocks * BLOCK];
+        d = new float[blocks];
+        s = new float[blocks];
+    }
+
+    /** Columns of the row held now, or -1 when the last row could not be quantized (not whole 32-blocks). */
+    public int cols() {
+        return cols;
+    }
+
+    /** Quantizes x[xo, xo + n); n must fit this buffer. Rows that are not whole 32-blocks are marked unusable. */
+    public void quantize(float[] x, int xo, int n) {
+        if (n % BLOCK != 0 || n > q.length) {
+            cols = -1;
+            return;
+        }
+        for (int b = 0, nb = n / BLOCK; b < nb; b++) {
+            int o = xo + b * BLOCK;
+            FloatVector v0 = FloatVector.fromArray(F, x, o), v1 = FloatVector.fromArray(F, x, o + 8);
+            FloatVector v2 = FloatVector.fromArray(F, x, o + 16), v3 = FloatVector.fromArray(F, x, o + 24);
+            float amax = v0.abs().max(v1.abs()).max(v2.abs().max(v3.abs())).reduceLanes(VectorOperators.MAX);
+            float db = amax / 127f, inv = amax != 0 ? 127f / amax : 0f;
+            IntVector sum = round(v0, inv, b * BLOCK).add(round(v1, inv, b * BLOCK + 8))
+                    .add(round(v2, inv, b * BLOCK + 16)).add(round(v3, inv, b * BLOCK + 24));
+            d[b] = db;
+            s[b] = db * sum.reduceLanes(VectorOperators.ADD);
+        }
+        cols = n;
+    }
+
+    /** roundf(v * inv) into q[at, at + 8); returns the rounded values. */
+    private IntVector round(FloatVector v, float inv, int at) {
+        FloatVector t = v.mul(inv);
+        FloatVector half = t.reinterpretAsInts().and(0x80000000).or(Float.floatToRawIntBits(HALF)).reinterpretAsFloats();
+        IntVector r = (IntVector) t.add(half).convert(VectorOperators.F2I, 0);
+        ((ShortVector) r.convertShape(VectorOperators.I2S, ShortVector.SPECIES_128, 0)).intoArray(q, at);
+        return r;
+    }
+}

@@ -75,11 +75,16 @@ public final class HfToGguf {
     }
 
     private static void metadata(GgufWriter w, LlamaConfig c, String arch, DType fileType) {
+        // llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_BF16 32
+        hyperparameters(w, c, arch, "slim4j conversion", fileType == DType.F32 ? 0 : fileType == DType.BF16 ? 32 : 1);
+    }
+
+    /** The general.* and ARCH.* keys llama.cpp reads a Llama-family model's shape from. */
+    static void hyperparameters(GgufWriter w, LlamaConfig c, String arch, String name, int fileType) {
         String p = arch + ".";
         w.putString("general.architecture", arch);
-        w.putString("general.name", "slim4j conversion");
-        // llama_ftype: ALL_F32 0, MOSTLY_F16 1, MOSTLY_BF16 32
-        w.putUint32("general.file_type", fileType == DType.F32 ? 0 : fileType == DType.BF16 ? 32 : 1);
+        w.putString("general.name", name);
+        w.putUint32("general.file_type", fileType);
         w.putUint32(p + "block_count", c.layers());
         w.putUint32(p + "context_length", c.maxPositions());
         w.putUint32(p + "embedding_length", c.hidden());

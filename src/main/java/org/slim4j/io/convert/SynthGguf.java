@@ -88,20 +88,7 @@ public final class SynthGguf {
     private static void writeF16(Shape s, long seed, Path tokenizerGguf, Path out) {
         LlamaConfig c = s.config();
         GgufWriter w = new GgufWriter();
-        String p = s.arch + ".";
-        w.putString("general.architecture", s.arch);
-        w.putString("general.name", "slim4j synth " + s.name().toLowerCase(Locale.ROOT));
-        w.putUint32("general.file_type", 1);
-        w.putUint32(p + "block_count", c.layers());
-        w.putUint32(p + "context_length", c.maxPositions());
-        w.putUint32(p + "embedding_length", c.hidden());
-        w.putUint32(p + "feed_forward_length", c.ffn());
-        w.putUint32(p + "attention.head_count", c.heads());
-        w.putUint32(p + "attention.head_count_kv", c.kvHeads());
-        w.putFloat32(p + "rope.freq_base", (float) c.ropeTheta());
-        w.putFloat32(p + "attention.layer_norm_rms_epsilon", c.rmsEps());
-        w.putUint32(p + "vocab_size", c.vocab());
-        w.putUint32(p + "rope.dimension_count", c.headDim());
+        HfToGguf.hyperparameters(w, c, s.arch, "slim4j synth " + s.name().toLowerCase(Locale.ROOT), 1);
         tokenizer(w, tokenizerGguf, c.vocab());
 
         SplittableRandom rng = new SplittableRandom(seed);

@@ -22,4 +22,12 @@ public interface Compressor {
 
     /** @param stats the layer's input statistics, or null when calibration was not run and not needed */
     CompressedLinear compress(LinearWeight weight, InputStats stats);
+
+    /**
+     * What to use where no inputs can be observed (a lookup table such as an embedding): this method itself when it
+     * is data-free, else its data-free counterpart (GPTQ and AWQ fall back to RTN with the same scheme), or null.
+     */
+    default Compressor dataFree() {
+        return needsCalibration() ? null : this;
+    }
 }

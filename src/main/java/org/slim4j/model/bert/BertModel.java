@@ -18,7 +18,7 @@ import org.slim4j.tokenizer.HfTokenizer;
  */
 public final class BertModel implements Encoder {
     private final BertConfig config;
-    private final BertWeights w;
+    private volatile BertWeights w;
     private final HfTokenizer tokenizer;
     private final Conventions conventions;
     private final AutoCloseable owner;
@@ -35,6 +35,11 @@ public final class BertModel implements Encoder {
 
     public BertWeights weights() {
         return w;
+    }
+
+    /** Swaps the weights the model computes with (compression writes its effective weights back through this). */
+    public void setWeights(BertWeights weights) {
+        this.w = weights;
     }
 
     public BertConfig config() {
@@ -101,6 +106,15 @@ public final class BertModel implements Encoder {
      * pooling keep to each text's own rows, so no padding or mask is needed.
      */
     private float[] forward(HfTokenizer.Encoded[] seqs, boolean parallel) {
+        float[] x = embedRows(seqs);
+        int[] lengths = new int[seqs.length];
+        for (int i = 0; i < seqs.length; i++) lengths[i] = seqs[i].ids().length;
+        for (int l = 0; l < w.layers().size(); l++) runLayer(l, x, lengths, null, parallel);
+        return x;
+    }
+
+    /** Embeddings + LayerNorm of texts packed one after another: [total tokens, hidden]. */
+    public float[] embedRows(HfTokenizer.Encoded[] seqs) {
         int h = config.hidden(), n = 0;
         for (HfTokenizer.Encoded e : seqs) n += e.ids().length;
         float[] x = new float[n * h], row = new float[h];
@@ -121,27 +135,38 @@ public final class BertModel implements Encoder {
             }
         }
         layerNorm(x, n, h, w.embNormW(), w.embNormB());
+        return x;
+    }
+
+    /**
+     * Encoder layer {@code l} over packed texts of the given lengths, x [sum(lengths), hidden] updated in place;
+     * {@code hook} (may be null) sees each linear layer's input, which is how calibration gathers statistics.
+     */
+    public void runLayer(int l, float[] x, int[] lengths, org.slim4j.model.LinearHook hook, boolean parallel) {
+        int h = config.hidden(), n = x.length / h;
+        BertWeights.Layer L = w.layers().get(l);
         float[] q = new float[n * h], k = new float[n * h], v = new float[n * h], ctx = new float[n * h], tmp = new float[n * h];
         float[] inter = new float[n * config.intermediate()];
-        for (BertWeights.Layer l : w.layers()) {
-            linear(l.q(), l.qb(), x, n, q, parallel);
-            linear(l.k(), l.kb(), x, n, k, parallel);
-            linear(l.v(), l.vb(), x, n, v, parallel);
-            int start = 0;
-            for (HfTokenizer.Encoded e : seqs) {
-                attention(q, k, v, start, e.ids().length, ctx);
-                start += e.ids().length;
-            }
-            linear(l.attnOut(), l.attnOutB(), ctx, n, tmp, parallel);
-            for (int i = 0; i < x.length; i++) x[i] += tmp[i];
-            layerNorm(x, n, h, l.attnNormW(), l.attnNormB());
-            linear(l.inter(), l.interB(), x, n, inter, parallel);
-            Gelu.inPlace(inter, inter.length);
-            linear(l.out(), l.outB(), inter, n, tmp, parallel);
-            for (int i = 0; i < x.length; i++) x[i] += tmp[i];
-            layerNorm(x, n, h, l.outNormW(), l.outNormB());
+        if (hook != null) hook.input(new String[] {L.q().name(), L.k().name(), L.v().name()}, x, n);
+        linear(L.q(), L.qb(), x, n, q, parallel);
+        linear(L.k(), L.kb(), x, n, k, parallel);
+        linear(L.v(), L.vb(), x, n, v, parallel);
+        int start = 0;
+        for (int len : lengths) {
+            attention(q, k, v, start, len, ctx);
+            start += len;
         }
-        return x;
+        if (hook != null) hook.input(new String[] {L.attnOut().name()}, ctx, n);
+        linear(L.attnOut(), L.attnOutB(), ctx, n, tmp, parallel);
+        for (int i = 0; i < x.length; i++) x[i] += tmp[i];
+        layerNorm(x, n, h, L.attnNormW(), L.attnNormB());
+        if (hook != null) hook.input(new String[] {L.inter().name()}, x, n);
+        linear(L.inter(), L.interB(), x, n, inter, parallel);
+        Gelu.inPlace(inter, inter.length);
+        if (hook != null) hook.input(new String[] {L.out().name()}, inter, n);
+        linear(L.out(), L.outB(), inter, n, tmp, parallel);
+        for (int i = 0; i < x.length; i++) x[i] += tmp[i];
+        layerNorm(x, n, h, L.outNormW(), L.outNormB());
     }
 
     /** Self-attention among rows [s, s + n) only: one text. */

@@ -15,7 +15,7 @@ import org.slim4j.tokenizer.Tokenizer;
  */
 public final class LlamaModel implements CausalLM {
     private final LlamaConfig config;
-    private final LlamaWeights weights;
+    private volatile LlamaWeights weights;
     private final Tokenizer tokenizer;
     private final AutoCloseable resources;
     private final Rope rope;
@@ -42,6 +42,39 @@ public final class LlamaModel implements CausalLM {
 
     public LlamaWeights weights() {
         return weights;
+    }
+
+    /** Swaps the weights the model computes with (compression writes its effective weights back through this). */
+    public void setWeights(LlamaWeights w) {
+        this.weights = w;
+    }
+
+    /** The embedding rows of {@code tokens}: [n, hidden]. */
+    public float[] embedRows(int[] tokens) {
+        int h = config.hidden();
+        float[] x = new float[tokens.length * h];
+        Tensor emb = weights.embedding();
+        for (int i = 0; i < tokens.length; i++) Dequant.decode(emb.dtype(), emb.data(), tokens[i] * emb.rowBytes(), x, i * h, h);
+        return x;
+    }
+
+    /**
+     * Decoder layer {@code l} over one sequence at positions 0..n-1, x [n, hidden] updated in place;
+     * {@code hook} sees each linear layer's input (calibration).
+     */
+    public void runBlock(int l, float[] x, int n, org.slim4j.model.LinearHook hook) {
+        Buffers b = new Buffers(config, n, n);
+        System.arraycopy(x, 0, b.x, 0, n * config.hidden());
+        rope.tables(0, n, b.cos, b.sin);
+        layer(l, weights.layers()[l], n, 0, new KvCache(config, n), b, hook);
+        System.arraycopy(b.x, 0, x, 0, n * config.hidden());
+    }
+
+    /** The final RMSNorm of x [n, hidden]: what the output matrix reads. */
+    public float[] finalNorm(float[] x, int n) {
+        float[] out = new float[n * config.hidden()];
+        rmsNorm(x, out, weights.outputNorm(), n);
+        return out;
     }
 
     /** The tokenizer, or an IllegalStateException when the model was loaded without one. */
@@ -102,7 +135,7 @@ public final class LlamaModel implements CausalLM {
         }
         rope.tables(pos0, n, b.cos, b.sin);
         for (int l = 0; l < config.layers(); l++) {
-            layer(l, weights.layers()[l], n, pos0, cache, b);
+            layer(l, weights.layers()[l], n, pos0, cache, b, null);
         }
         if (allRows) {
             rmsNorm(b.x, b.xb, weights.outputNorm(), n);
@@ -114,9 +147,10 @@ public final class LlamaModel implements CausalLM {
         }
     }
 
-    private void layer(int l, LlamaWeights.Layer w, int n, int pos0, KvCache cache, Buffers b) {
+    private void layer(int l, LlamaWeights.Layer w, int n, int pos0, KvCache cache, Buffers b, org.slim4j.model.LinearHook hook) {
         int h = config.hidden(), kvDim = config.kvDim();
         rmsNorm(b.x, b.xb, w.attnNorm(), n);
+        if (hook != null) hook.input(new String[] {w.wq().name(), w.wk().name(), w.wv().name()}, b.xb, n);
         Linear.forward(w.wq(), b.xb, n, b.q);
         Linear.forward(w.wk(), b.xb, n, b.k);
         Linear.forward(w.wv(), b.xb, n, b.v);
@@ -130,10 +164,12 @@ public final class LlamaModel implements CausalLM {
         System.arraycopy(b.k, 0, cache.k[l], pos0 * kvDim, n * kvDim);
         System.arraycopy(b.v, 0, cache.v[l], pos0 * kvDim, n * kvDim);
         attention(cache.k[l], cache.v[l], n, pos0, b);
+        if (hook != null) hook.input(new String[] {w.wo().name()}, b.att, n);
         Linear.forward(w.wo(), b.att, n, b.proj);
         add(b.x, b.proj, n * h);
 
         rmsNorm(b.x, b.xb, w.ffnNorm(), n);
+        if (hook != null) hook.input(new String[] {w.wGate().name(), w.wUp().name()}, b.xb, n);
         Linear.forward(w.wGate(), b.xb, n, b.gate);
         Linear.forward(w.wUp(), b.xb, n, b.up);
         int f = n * config.ffn();
@@ -141,6 +177,7 @@ public final class LlamaModel implements CausalLM {
             float g = b.gate[i];
             b.gate[i] = g / (1f + (float) Math.exp(-g)) * b.up[i];
         }
+        if (hook != null) hook.input(new String[] {w.wDown().name()}, b.gate, n);
         Linear.forward(w.wDown(), b.gate, n, b.proj);
         add(b.x, b.proj, n * h);
     }

@@ -1,0 +1,32 @@
+package org.slim4j.compress.calib;
+
+import java.util.List;
+import org.slim4j.compress.LinearWeight;
+import org.slim4j.model.LinearHook;
+
+/**
+ * A model seen block by block over a fixed calibration batch: what the layer-wise pipeline needs (GPTQ's
+ * sequential scheme). The batch's hidden states come from {@link #embed()} and go through {@link #forward} one block
+ * at a time, so memory holds one block's statistics plus the activations, never the whole model's.
+ * Weights are named as in the checkpoint; {@link #setWeight} makes the model compute with new values from then on.
+ */
+public interface BlockModel {
+    int blocks();
+
+    /** Names of the linear layers of block b, in the order they compute. */
+    List<String> linears(int block);
+
+    /** Tensors outside the blocks that recipes may target (embeddings, an untied output matrix): compressed data-free. */
+    List<String> extraTensors();
+
+    /** The current weight of a named linear layer or extra tensor, float32 [rows, cols]. */
+    LinearWeight weight(String name);
+
+    void setWeight(String name, float[] values);
+
+    /** Hidden states of the calibration batch entering block 0: [tokens, hidden]. */
+    float[] embed();
+
+    /** Block b over the calibration batch, x updated in place; {@code hook} (may be null) sees each linear's input. */
+    void forward(int block, float[] x, LinearHook hook);
+}

@@ -1,0 +1,22 @@
+package org.slim4j.compress.calib;
+
+import java.lang.foreign.MemorySegment;
+import org.slim4j.compress.LinearWeight;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Dequant;
+import org.slim4j.tensor.Tensor;
+
+/** Moving weights between a model's tensors (any dtype, often mapped) and the heap float32 the methods work on. */
+final class HeapTensors {
+    private HeapTensors() {}
+
+    static LinearWeight read(Tensor t) {
+        return new LinearWeight(t.name(), (int) t.rows(), (int) t.cols(), Dequant.toFloats(t));
+    }
+
+    /** A float32 tensor over a heap array with t's name and shape: the model's kernels read it like a mapped one. */
+    static Tensor f32(Tensor like, float[] values) {
+        if (values.length != like.elements()) throw new IllegalArgumentException(like + ": " + values.length + " values");
+        return new Tensor(like.name(), DType.F32, like.shape().clone(), MemorySegment.ofArray(values));
+    }
+}

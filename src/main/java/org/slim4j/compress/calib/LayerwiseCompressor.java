@@ -1,0 +1,121 @@
+package org.slim4j.compress.calib;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slim4j.compress.CompressedLinear;
+import org.slim4j.compress.CompressionPlan;
+import org.slim4j.compress.Compressor;
+import org.slim4j.compress.InputStats;
+import org.slim4j.compress.LinearWeight;
+import org.slim4j.compress.OutputError;
+import org.slim4j.compress.StagedLinear;
+import org.slim4j.util.BadInputException;
+import org.slim4j.util.Progress;
+
+/**
+ * The layer-wise calibration pass (GPTQ's sequential scheme, Frantar et al. 2022): the calibration batch runs
+ * through block l with the original weights while every linear's input statistics are gathered; block l's linears
+ * are compressed (each through its plan's stages in order); block l then runs again with the compressed weights and
+ * its output feeds block l+1, so later layers are calibrated on what the compressed model really computes.
+ * Tensors outside the blocks (embeddings) are compressed first, data-free. Memory: one block's statistics plus the
+ * batch's activations.
+ */
+public final class LayerwiseCompressor {
+    private final CompressionPlan plan;
+
+    public LayerwiseCompressor(CompressionPlan plan) {
+        this.plan = plan;
+    }
+
+    public List<LayerResult> run(BlockModel model) {
+        List<LayerResult> results = new ArrayList<>();
+        int total = model.extraTensors().size();
+        for (int b = 0; b < model.blocks(); b++) total += model.linears(b).size();
+        Progress progress = new Progress("compress", total);
+        int done = 0;
+        for (String name : model.extraTensors()) {
+            List<Compressor> stages = dataFree(name, plan.stagesFor(name));
+            if (!stages.isEmpty()) results.add(report(progress, ++done, compress(model, name, stages, null)));
+            else done++;
+        }
+        float[] x = model.embed();
+        for (int b = 0; b < model.blocks(); b++) {
+            Map<String, InputStats> stats = new HashMap<>();
+            boolean needStats = false;
+            for (String name : model.linears(b)) needStats |= !plan.stagesFor(name).isEmpty();
+            float[] reference = x.clone();
+            if (needStats) {
+                model.forward(b, reference, (linears, in, n) -> {
+                    InputStats s = stats.get(linears[0]);
+                    if (s == null) {
+                        s = new InputStats(colsOf(model, linears[0]), true);
+                        for (String l : linears) stats.put(l, s);
+                    }
+                    s.add(in, n);
+                });
+            } else {
+                model.forward(b, reference, null);
+            }
+            for (String name : model.linears(b)) {
+                List<Compressor> stages = plan.stagesFor(name);
+                done++;
+                if (stages.isEmpty()) continue;
+                results.add(report(progress, done, compress(model, name, stages, stats.get(name))));
+            }
+            if (needStats) model.forward(b, x, null);
+            else x = reference;
+            if (needStats) progress.step(done, String.format(Locale.ROOT, "block %d output rel. error %.5f", b, relative(reference, x)));
+        }
+        return results;
+    }
+
+    private static int colsOf(BlockModel m, String name) {
+        return m.weight(name).cols();
+    }
+
+    private static LayerResult compress(BlockModel model, String name, List<Compressor> stages, InputStats stats) {
+        long t0 = System.nanoTime();
+        LinearWeight original = model.weight(name);
+        LinearWeight w = original;
+        List<CompressedLinear> done = new ArrayList<>();
+        for (Compressor c : stages) {
+            CompressedLinear out = c.compress(w, stats);
+            done.add(out);
+            w = w.withValues(out.effectiveWeight());
+        }
+        CompressedLinear result = done.size() == 1 ? done.getFirst() : new StagedLinear(done);
+        model.setWeight(name, w.w());
+        double err = stats != null && stats.hasGram()
+                ? OutputError.relative(original.w(), w.w(), w.rows(), w.cols(), stats.gram())
+                : relative(original.w(), w.w());
+        return new LayerResult(name, w.rows(), w.cols(), result.describe(), result.storageBits(), err, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static LayerResult report(Progress p, int done, LayerResult r) {
+        p.step(done, String.format(Locale.ROOT, "%s [%d x %d] %s: rel. error %.5f (%.2fs)", r.name(), r.rows(), r.cols(), r.method(), r.relError(), r.seconds()));
+        return r;
+    }
+
+    private static List<Compressor> dataFree(String name, List<Compressor> stages) {
+        List<Compressor> r = new ArrayList<>();
+        for (Compressor c : stages) {
+            Compressor f = c.dataFree();
+            if (f == null) throw new BadInputException(name, "method", c.name() + " needs calibration inputs, which a lookup table does not have; use a data-free method or ignore it");
+            r.add(f);
+        }
+        return r;
+    }
+
+    static double relative(float[] ref, float[] got) {
+        double d = 0, n = 0;
+        for (int i = 0; i < ref.length; i++) {
+            double e = ref[i] - got[i];
+            d += e * e;
+            n += (double) ref[i] * ref[i];
+        }
+        return n == 0 ? 0 : Math.sqrt(d / n);
+    }
+}

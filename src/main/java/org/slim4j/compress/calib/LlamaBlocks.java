@@ -1,0 +1,111 @@
+package org.slim4j.compress.calib;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slim4j.compress.LinearWeight;
+import org.slim4j.model.LinearHook;
+import org.slim4j.model.llama.LlamaModel;
+import org.slim4j.model.llama.LlamaWeights;
+import org.slim4j.tensor.Tensor;
+
+/**
+ * A Llama-family decoder as blocks over calibration sequences (samples x sequence length, each from position 0).
+ * With tied embeddings the one matrix is both the token table and the output layer; compressing it changes both.
+ */
+public final class LlamaBlocks implements BlockModel {
+    private static final String[] LINEARS = {"wq", "wk", "wv", "wo", "wGate", "wUp", "wDown"};
+    private final LlamaModel model;
+    private final int[][] batch;
+    private final Map<String, Object[]> where = new HashMap<>();
+
+    public LlamaBlocks(LlamaModel model, int[][] sequences) {
+        this.model = model;
+        this.batch = sequences;
+        LlamaWeights w = model.weights();
+        where.put(w.embedding().name(), new Object[] {-1, "embedding"});
+        if (w.output() != w.embedding()) where.put(w.output().name(), new Object[] {-1, "output"});
+        for (int l = 0; l < w.layers().length; l++) for (String c : LINEARS) where.put(((Tensor) get(w.layers()[l], c)).name(), new Object[] {l, c});
+    }
+
+    @Override
+    public int blocks() {
+        return model.weights().layers().length;
+    }
+
+    @Override
+    public List<String> linears(int block) {
+        List<String> r = new ArrayList<>();
+        for (String c : LINEARS) r.add(((Tensor) get(model.weights().layers()[block], c)).name());
+        return r;
+    }
+
+    @Override
+    public List<String> extraTensors() {
+        LlamaWeights w = model.weights();
+        return w.output() == w.embedding() || tied() ? List.of(w.embedding().name()) : List.of(w.embedding().name(), w.output().name());
+    }
+
+    private boolean tied() {
+        return model.config().tiedEmbeddings();
+    }
+
+    @Override
+    public LinearWeight weight(String name) {
+        return HeapTensors.read(tensor(name));
+    }
+
+    @Override
+    public void setWeight(String name, float[] values) {
+        Object[] at = locate(name);
+        LlamaWeights w = model.weights();
+        int l = (Integer) at[0];
+        String c = (String) at[1];
+        Tensor t = HeapTensors.f32(tensor(name), values);
+        if (l < 0) {
+            LlamaWeights nw = Records.with(w, c, t);
+            if (c.equals("embedding") && (w.output() == w.embedding() || tied())) nw = Records.with(nw, "output", t);
+            model.setWeights(nw);
+        } else {
+            LlamaWeights.Layer[] layers = w.layers().clone();
+            layers[l] = Records.with(layers[l], c, t);
+            model.setWeights(Records.with(w, "layers", layers));
+        }
+    }
+
+    @Override
+    public float[] embed() {
+        int h = model.config().hidden(), len = batch[0].length;
+        float[] x = new float[batch.length * len * h];
+        for (int s = 0; s < batch.length; s++) System.arraycopy(model.embedRows(batch[s]), 0, x, s * len * h, len * h);
+        return x;
+    }
+
+    @Override
+    public void forward(int block, float[] x, LinearHook hook) {
+        int h = model.config().hidden(), len = batch[0].length;
+        float[] one = new float[len * h];
+        for (int s = 0; s < batch.length; s++) {
+            System.arraycopy(x, s * len * h, one, 0, len * h);
+            model.runBlock(block, one, len, hook);
+            System.arraycopy(one, 0, x, s * len * h, len * h);
+        }
+    }
+
+    private Tensor tensor(String name) {
+        Object[] at = locate(name);
+        int l = (Integer) at[0];
+        return (Tensor) get(l < 0 ? model.weights() : model.weights().layers()[l], (String) at[1]);
+    }
+
+    private Object[] locate(String name) {
+        Object[] at = where.get(name);
+        if (at == null) throw new IllegalArgumentException("no tensor named " + name);
+        return at;
+    }
+
+    private static Object get(Record r, String component) {
+        return Records.get(r, component);
+    }
+}

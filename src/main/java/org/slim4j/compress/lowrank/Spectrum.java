@@ -1,10 +1,9 @@
 package org.slim4j.compress.lowrank;
 
 import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.CommonOps_DDRM;
+import org.slim4j.compress.prune.Cholesky;
 import org.ejml.dense.row.SingularOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
 import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
 
 /**
@@ -17,9 +16,9 @@ public final class Spectrum {
     private final int rows, cols;
     private final DMatrixRMaj u, vt; // u [rows, k], vt [k, cols], singular values descending
     private final double[] s;
-    private final DMatrixRMaj sInv; // S^-1 [cols, cols], null when not whitened
+    private final double[] sInv; // S^-1 [cols, cols] (lower), null when not whitened
 
-    private Spectrum(int rows, int cols, DMatrixRMaj u, double[] s, DMatrixRMaj vt, DMatrixRMaj sInv) {
+    private Spectrum(int rows, int cols, DMatrixRMaj u, double[] s, DMatrixRMaj vt, double[] sInv) {
         this.rows = rows;
         this.cols = cols;
         this.u = u;
@@ -37,14 +36,12 @@ public final class Spectrum {
     public static Spectrum of(float[] w, int rows, int cols, double[] gram) {
         DMatrixRMaj m = new DMatrixRMaj(rows, cols);
         for (int i = 0; i < w.length; i++) m.data[i] = w[i];
-        DMatrixRMaj sInv = null;
+        double[] sInv = null;
         if (gram != null) {
-            DMatrixRMaj chol = choleskyLower(gram, cols);
-            DMatrixRMaj ws = new DMatrixRMaj(rows, cols);
-            CommonOps_DDRM.mult(m, chol, ws);
-            m = ws;
-            sInv = CommonOps_DDRM.identity(cols);
-            org.ejml.dense.row.decomposition.TriangularSolver_DDRM.solveL(chol.data, sInv.data, cols, cols);
+            double[] chol = choleskyLower(gram, cols);
+            m = new DMatrixRMaj(rows, cols);
+            m.data = multiply(toDouble(w), rows, cols, chol, cols);
+            sInv = Cholesky.invertLower(chol, cols);
         }
         SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(rows, cols, true, true, true);
         if (!svd.decompose(m)) throw new IllegalStateException("SVD did not converge");
@@ -60,18 +57,37 @@ public final class Spectrum {
      * Lower L with L L^T = X^T X + eps I: a tiny relative ridge keeps never-active or collinear channels from making
      * S singular, raised until the factorisation succeeds.
      */
-    static DMatrixRMaj choleskyLower(double[] gram, int n) {
+    static double[] choleskyLower(double[] gram, int n) {
         double mean = 0;
         for (int i = 0; i < n; i++) mean += gram[i * n + i];
         mean = Math.max(mean / n, 1e-30);
         for (double eps = 1e-6; eps < 10; eps *= 10) {
-            DMatrixRMaj g = new DMatrixRMaj(n, n);
-            System.arraycopy(gram, 0, g.data, 0, n * n);
-            for (int i = 0; i < n; i++) g.data[i * n + i] += eps * mean;
-            CholeskyDecomposition_F64<DMatrixRMaj> c = DecompositionFactory_DDRM.chol(n, true);
-            if (c.decompose(g)) return c.getT(null);
+            double[] g = gram.clone();
+            for (int i = 0; i < n; i++) g[i * n + i] += eps * mean;
+            double[] l = Cholesky.lower(g, n);
+            if (l != null) return l;
         }
         throw new IllegalStateException("X^T X is not positive definite even with a ridge");
+    }
+
+    private static double[] toDouble(float[] w) {
+        double[] d = new double[w.length];
+        for (int i = 0; i < w.length; i++) d[i] = w[i];
+        return d;
+    }
+
+    /** a [rows, k] x b [k, cols], rows in parallel (EJML's mult is single-threaded). */
+    static double[] multiply(double[] a, int rows, int k, double[] b, int cols) {
+        double[] c = new double[rows * cols];
+        java.util.stream.IntStream.range(0, rows).parallel().forEach(i -> {
+            for (int t = 0; t < k; t++) {
+                double x = a[i * k + t];
+                if (x == 0) continue;
+                int rb = t * cols, rc = i * cols;
+                for (int j = 0; j < cols; j++) c[rc + j] += x * b[rb + j];
+            }
+        });
+        return c;
     }
 
     public double[] singularValues() {
@@ -107,11 +123,7 @@ public final class Spectrum {
             double f = Math.sqrt(s[k]);
             for (int c = 0; c < cols; c++) top.data[k * cols + c] = vt.get(k, c) * f;
         }
-        if (sInv != null) {
-            DMatrixRMaj un = new DMatrixRMaj(r, cols);
-            CommonOps_DDRM.mult(top, sInv, un);
-            top = un;
-        }
+        if (sInv != null) top.data = multiply(top.data, r, cols, sInv, cols);
         for (int i = 0; i < b.length; i++) b[i] = (float) top.data[i];
         return new LowRankLinear(rows, cols, r, a, b, method);
     }

@@ -1,9 +1,5 @@
 package org.slim4j.compress.prune;
 
-import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.CommonOps_DDRM;
-import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
 
 /**
  * The upper Cholesky factor U of H^-1 (H^-1 = U^T U) that OBS-style methods (SparseGPT, GPTQ) sweep column by column:
@@ -23,20 +19,10 @@ public final class HessianInverse {
         }
         mean /= n;
         for (double d = damp; d < 1e6; d *= 10) {
-            DMatrixRMaj m = new DMatrixRMaj(n, n);
-            System.arraycopy(h, 0, m.data, 0, n * n);
-            for (int i = 0; i < n; i++) m.data[i * n + i] += d * mean;
-            CholeskyDecomposition_F64<DMatrixRMaj> lower = DecompositionFactory_DDRM.chol(n, true);
-            if (!lower.decompose(m)) continue;
-            DMatrixRMaj l = lower.getT(null);
-            DMatrixRMaj inv = new DMatrixRMaj(n, n);
-            // H^-1 = L^-T L^-1 from the triangular factor: cheaper and better conditioned than a general inverse
-            DMatrixRMaj linv = CommonOps_DDRM.identity(n);
-            org.ejml.dense.row.decomposition.TriangularSolver_DDRM.solveL(l.data, linv.data, n, n);
-            CommonOps_DDRM.multTransA(linv, linv, inv);
-            CholeskyDecomposition_F64<DMatrixRMaj> upper = DecompositionFactory_DDRM.chol(n, false);
-            if (!upper.decompose(inv)) continue;
-            return upper.getT(null).data;
+            double[] m = h.clone();
+            for (int i = 0; i < n; i++) m[i * n + i] += d * mean;
+            double[] u = Cholesky.upperOfInverse(m, n);
+            if (u != null) return u;
         }
         throw new IllegalStateException("the Hessian stays singular even with heavy dampening");
     }

@@ -46,7 +46,7 @@ public final class InputStats {
             float[] xt = new float[cols * m];
             for (int i = 0; i < m; i++) for (int j = 0; j < cols; j++) xt[j * m + i] = x[(r0 + i) * cols + j];
             float[] g = new float[cols * cols];
-            MatMulF32.forward(MemorySegment.ofArray(xt), cols, m, xt, cols, g, true);
+            MatMulF32.forward(NativeFloats.of(xt), cols, m, xt, cols, g, true);
             for (int i = 0; i < g.length; i++) gram[i] += g[i];
         }
     }

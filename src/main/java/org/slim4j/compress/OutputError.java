@@ -18,7 +18,7 @@ public final class OutputError {
     /** sum_r d_r G d_r^T for d [rows, cols]: the squared output error of a weight difference d. */
     public static double quadratic(float[] d, int rows, int cols, float[] gram) {
         float[] y = new float[rows * cols];
-        MatMulF32.forward(MemorySegment.ofArray(gram), cols, cols, d, rows, y, true);
+        MatMulF32.forward(NativeFloats.of(gram), cols, cols, d, rows, y, true);
         double s = 0;
         for (int i = 0; i < y.length; i++) s += (double) y[i] * d[i];
         return s;

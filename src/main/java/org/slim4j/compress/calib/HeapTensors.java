@@ -14,9 +14,9 @@ final class HeapTensors {
         return new LinearWeight(t.name(), (int) t.rows(), (int) t.cols(), Dequant.toFloats(t));
     }
 
-    /** A float32 tensor over a heap array with t's name and shape: the model's kernels read it like a mapped one. */
+    /** A float32 tensor in a native segment (copied: the kernels are fast on native memory) with t's name and shape: the model's kernels read it like a mapped one. */
     static Tensor f32(Tensor like, float[] values) {
         if (values.length != like.elements()) throw new IllegalArgumentException(like + ": " + values.length + " values");
-        return new Tensor(like.name(), DType.F32, like.shape().clone(), MemorySegment.ofArray(values));
+        return new Tensor(like.name(), DType.F32, like.shape().clone(), org.slim4j.compress.NativeFloats.of(values));
     }
 }

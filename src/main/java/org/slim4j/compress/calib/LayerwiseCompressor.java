@@ -25,9 +25,16 @@ import org.slim4j.util.Progress;
  */
 public final class LayerwiseCompressor {
     private final CompressionPlan plan;
+    private java.util.function.BiConsumer<String, CompressedLinear> sink = (n, c) -> { };
 
     public LayerwiseCompressor(CompressionPlan plan) {
         this.plan = plan;
+    }
+
+    /** Receives every tensor's compressed form as it is made (writers that store codes and scales keep them). */
+    public LayerwiseCompressor onCompressed(java.util.function.BiConsumer<String, CompressedLinear> sink) {
+        this.sink = sink;
+        return this;
     }
 
     public List<LayerResult> run(BlockModel model) {
@@ -38,7 +45,7 @@ public final class LayerwiseCompressor {
         int done = 0;
         for (String name : model.extraTensors()) {
             List<Compressor> stages = dataFree(name, plan.stagesFor(name));
-            if (!stages.isEmpty()) results.add(report(progress, ++done, compress(model, name, stages, null)));
+            if (!stages.isEmpty()) results.add(report(progress, ++done, compress(model, name, stages, null, sink)));
             else done++;
         }
         float[] x = model.embed();
@@ -63,7 +70,7 @@ public final class LayerwiseCompressor {
                 List<Compressor> stages = plan.stagesFor(name);
                 done++;
                 if (stages.isEmpty()) continue;
-                results.add(report(progress, done, compress(model, name, stages, stats.get(name))));
+                results.add(report(progress, done, compress(model, name, stages, stats.get(name), sink)));
             }
             if (needStats) model.forward(b, x, null);
             else x = reference;
@@ -76,7 +83,8 @@ public final class LayerwiseCompressor {
         return m.weight(name).cols();
     }
 
-    private static LayerResult compress(BlockModel model, String name, List<Compressor> stages, InputStats stats) {
+    private static LayerResult compress(BlockModel model, String name, List<Compressor> stages, InputStats stats,
+                                        java.util.function.BiConsumer<String, CompressedLinear> sink) {
         long t0 = System.nanoTime();
         LinearWeight original = model.weight(name);
         LinearWeight w = original;
@@ -88,6 +96,7 @@ public final class LayerwiseCompressor {
         }
         CompressedLinear result = done.size() == 1 ? done.getFirst() : new StagedLinear(done);
         model.setWeight(name, w.w());
+        sink.accept(name, result);
         double err = stats != null && stats.hasGram()
                 ? OutputError.relative(original.w(), w.w(), w.rows(), w.cols(), stats.gram())
                 : relative(original.w(), w.w());

@@ -1,0 +1,150 @@
+package org.slim4j.compress.quant;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.IntStream;
+import org.slim4j.compress.CompressedLinear;
+import org.slim4j.compress.Compressor;
+import org.slim4j.compress.InputStats;
+import org.slim4j.compress.LinearWeight;
+
+// GPTQ: Frantar et al. 2022, "GPTQ: Accurate Post-Training Quantization for Generative Pre-trained Transformers" (arXiv:2210.17323).
+/**
+ * Quantizes a weight column by column, each time spreading the rounding error over the columns not yet quantized in
+ * proportion to the inverse Hessian of the layer's squared output error (H = 2 X^T X / n), so the layer's output on
+ * the calibration inputs, not its weights, stays close. Rows are independent given H and run in parallel; within a
+ * row, updates are applied lazily in blocks of {@code blockSize} columns (the paper's batching), dampening adds
+ * {@code dampening} x mean(diag H) to the diagonal. With act-order (desc_act) the columns go in order of decreasing
+ * Hessian diagonal; group grids are then fixed up front on the unpermuted weight (static groups), so every group
+ * still covers consecutive input channels and the result stores like any group-quantized weight.
+ */
+public final class Gptq implements Compressor {
+    private final QuantScheme scheme;
+    private final double dampening;
+    private final int blockSize;
+    private final boolean actOrder;
+    private final boolean staticGroups;
+    private final boolean mseClip;
+
+    public Gptq(QuantScheme scheme, double dampening, int blockSize, boolean actOrder, boolean staticGroups, boolean mseClip) {
+        if (blockSize < 1) throw new IllegalArgumentException("block size must be >= 1");
+        if (dampening < 0) throw new IllegalArgumentException("dampening must be >= 0");
+        this.scheme = scheme;
+        this.dampening = dampening;
+        this.blockSize = blockSize;
+        this.actOrder = actOrder;
+        this.staticGroups = staticGroups || actOrder;
+        this.mseClip = mseClip;
+    }
+
+    /** The defaults of AutoGPTQ/llm-compressor: 1% dampening, blocks of 128, act-order, static groups. */
+    public Gptq(QuantScheme scheme) {
+        this(scheme, 0.01, 128, true, true, true);
+    }
+
+    @Override
+    public String name() {
+        return "gptq";
+    }
+
+    @Override
+    public boolean needsGram() {
+        return true;
+    }
+
+    @Override
+    public Compressor dataFree() {
+        return new Rtn(scheme, mseClip);
+    }
+
+    @Override
+    public CompressedLinear compress(LinearWeight weight, InputStats stats) {
+        return quantize(weight, stats.hessian());
+    }
+
+    /** GPTQ against a given Hessian [cols, cols] (modified). */
+    public QuantizedLinear quantize(LinearWeight weight, double[] h) {
+        int rows = weight.rows(), cols = weight.cols();
+        float[] w0 = weight.w().clone();
+        for (int j = 0; j < cols; j++) {
+            if (h[j * cols + j] == 0) { // a dead input: its weights never matter
+                h[j * cols + j] = 1;
+                for (int r = 0; r < rows; r++) w0[r * cols + j] = 0;
+            }
+        }
+        int[] perm = order(h, cols);
+        double[] hp = new double[cols * cols];
+        for (int a = 0; a < cols; a++) for (int b = 0; b < cols; b++) hp[a * cols + b] = h[perm[a] * cols + perm[b]];
+        double[] u = HessianInverse.gptqFactor(hp, cols, dampening);
+
+        boolean perTensor = scheme.groupSize() == QuantScheme.PER_TENSOR;
+        int groups = perTensor ? 1 : scheme.groupsPerRow(cols), width = scheme.groupWidth(cols);
+        QuantGrid tensorGrid = perTensor ? Rtn.best(w0, 0, w0.length, scheme, mseClip) : null;
+        byte[] codes = new byte[rows * cols];
+        float[] scales = new float[perTensor ? 1 : rows * groups];
+        int[] zeros = new int[scales.length];
+        if (perTensor) {
+            scales[0] = tensorGrid.scale();
+            zeros[0] = tensorGrid.zero();
+        }
+        LinearWeight original = new LinearWeight(weight.name(), rows, cols, w0);
+        IntStream.range(0, rows).parallel().forEach(r -> quantizeRow(original, r, perm, u, tensorGrid, codes, scales, zeros, groups, width));
+        return new QuantizedLinear(rows, cols, scheme, codes, scales, zeros, 16, describeMethod());
+    }
+
+    private String describeMethod() {
+        return String.format(Locale.ROOT, "gptq%s damp %.3g", actOrder ? " act-order" : "", dampening);
+    }
+
+    private void quantizeRow(LinearWeight w, int r, int[] perm, double[] u, QuantGrid tensorGrid, byte[] codes,
+                             float[] scales, int[] zeros, int groups, int width) {
+        int cols = w.cols();
+        float[] orig = w.w();
+        double[] x = new double[cols];
+        for (int j = 0; j < cols; j++) x[j] = orig[r * cols + perm[j]];
+        QuantGrid[] grid = new QuantGrid[groups];
+        if (tensorGrid != null) {
+            grid[0] = tensorGrid;
+        } else if (staticGroups) {
+            for (int g = 0; g < groups; g++) grid[g] = Rtn.best(orig, r * cols + g * width, width, scheme, mseClip);
+        }
+        double[] err = new double[blockSize];
+        float[] current = new float[width];
+        for (int i1 = 0; i1 < cols; i1 += blockSize) {
+            int i2 = Math.min(cols, i1 + blockSize);
+            for (int j = i1; j < i2; j++) {
+                int c = perm[j], g = tensorGrid != null ? 0 : c / width;
+                if (grid[g] == null || (!staticGroups && tensorGrid == null && c % width == 0)) {
+                    // dynamic groups (no act-order, so c == j): the grid of the group's weights as updated so far
+                    for (int k = 0; k < width; k++) current[k] = (float) x[j + k];
+                    grid[g] = Rtn.best(current, 0, width, scheme, mseClip);
+                }
+                int q = grid[g].quantize((float) x[j]);
+                codes[r * cols + c] = (byte) q;
+                double e = (x[j] - grid[g].dequantize(q)) / u[j * cols + j];
+                err[j - i1] = e;
+                int row = j * cols;
+                for (int k = j + 1; k < i2; k++) x[k] -= e * u[row + k];
+            }
+            for (int j = i1; j < i2; j++) { // the lazy batch update of every later column
+                double e = err[j - i1];
+                int row = j * cols;
+                for (int k = i2; k < cols; k++) x[k] -= e * u[row + k];
+            }
+        }
+        if (tensorGrid == null) {
+            for (int g = 0; g < groups; g++) {
+                scales[r * groups + g] = grid[g].scale();
+                zeros[r * groups + g] = grid[g].zero();
+            }
+        }
+    }
+
+    /** Columns by decreasing Hessian diagonal (act-order), or as they are. */
+    private int[] order(double[] h, int cols) {
+        Integer[] idx = new Integer[cols];
+        for (int i = 0; i < cols; i++) idx[i] = i;
+        if (actOrder) Arrays.sort(idx, (a, b) -> Double.compare(h[b * cols + b], h[a * cols + a]));
+        return Arrays.stream(idx).mapToInt(Integer::intValue).toArray();
+    }
+}

@@ -1,0 +1,33 @@
+package org.slim4j.compress.recipe;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.util.BadInputException;
+
+/**
+ * {@code --scheme} shortcuts, one-stage recipes: w{bits}[g{group}][-{method}][-asym][-emb], e.g. w8 (int8
+ * per-channel symmetric RTN), w4g128, w4g64-gptq, w4g32-awq, w3g32-gptq-asym. No group: per channel; default
+ * method rtn; symmetric unless -asym. The method applies to the linear layers; with -emb the embeddings (lookup
+ * tables: no inputs to calibrate on) are quantized too, by RTN with MSE clipping at the same scheme.
+ */
+public final class Schemes {
+    private static final Pattern P = Pattern.compile("w([2-8])(?:g(\\d+))?(?:-(rtn|rtn-mse|gptq|awq))?(-asym)?(-emb)?");
+
+    private Schemes() {}
+
+    public static Recipe recipe(String shortcut) {
+        Matcher m = P.matcher(shortcut.toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new BadInputException("--scheme", null, "'" + shortcut + "' is not w{bits}[g{group}][-rtn|-rtn-mse|-gptq|-awq][-asym][-emb], e.g. w8, w4g128, w4g64-gptq-asym-emb");
+        }
+        QuantScheme s = new QuantScheme(Integer.parseInt(m.group(1)), m.group(2) == null ? QuantScheme.PER_CHANNEL : Integer.parseInt(m.group(2)), m.group(4) == null);
+        String method = m.group(3) == null ? "rtn" : m.group(3);
+        Modifier linear = new Modifier(Methods.create(method, s, null, "--scheme", shortcut), List.of(Modifier.LINEAR), List.of());
+        if (m.group(5) == null) return new Recipe("--scheme " + shortcut, List.of(List.of(linear)));
+        Modifier emb = new Modifier(Methods.create("rtn-mse", s, null, "--scheme", shortcut), List.of(Modifier.EMBEDDING), List.of());
+        return new Recipe("--scheme " + shortcut, List.of(List.of(linear, emb)));
+    }
+}

@@ -1,0 +1,101 @@
+package org.slim4j.compress.quant;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Random;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.junit.jupiter.api.Test;
+import org.slim4j.compress.InputStats;
+import org.slim4j.compress.LinearWeight;
+import org.slim4j.compress.OutputError;
+
+class GptqTest {
+
+    /** Correlated inputs with uneven channel scales: where GPTQ's error feedback has something to exploit. */
+    private static float[] inputs(int n, int cols, Random rnd) {
+        float[] x = new float[n * cols];
+        float[] scale = new float[cols];
+        for (int j = 0; j < cols; j++) scale[j] = (float) Math.exp(rnd.nextGaussian());
+        for (int i = 0; i < n; i++) {
+            double common = rnd.nextGaussian();
+            for (int j = 0; j < cols; j++) x[i * cols + j] = (float) ((0.7 * common + rnd.nextGaussian()) * scale[j]);
+        }
+        return x;
+    }
+
+    private static LinearWeight weight(int rows, int cols, Random rnd) {
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = (float) (rnd.nextGaussian() * 0.05);
+        return new LinearWeight("w", rows, cols, w);
+    }
+
+    @Test
+    void beatsRtnOnTheCalibrationInputs() {
+        Random rnd = new Random(7);
+        int rows = 48, cols = 96;
+        LinearWeight w = weight(rows, cols, rnd);
+        InputStats stats = new InputStats(cols, true);
+        stats.add(inputs(1024, cols, rnd), 1024);
+        for (QuantScheme s : new QuantScheme[] {new QuantScheme(4, 32, false), new QuantScheme(3, 32, false), new QuantScheme(4, -1, true)}) {
+            double rtn = OutputError.relative(w.w(), Rtn.quantize(w, s, false, "rtn").effectiveWeight(), rows, cols, stats.gram());
+            for (boolean actOrder : new boolean[] {false, true}) {
+                Gptq g = new Gptq(s, 0.01, 16, actOrder, false, false);
+                double gptq = OutputError.relative(w.w(), g.compress(w, stats).effectiveWeight(), rows, cols, stats.gram());
+                assertTrue(gptq < 0.9 * rtn, s + " act-order " + actOrder + ": gptq " + gptq + " vs rtn " + rtn);
+            }
+        }
+    }
+
+    @Test
+    void identityHessianWithoutDampeningIsRtn() {
+        Random rnd = new Random(3);
+        int rows = 10, cols = 64;
+        LinearWeight w = weight(rows, cols, rnd);
+        double[] eye = new double[cols * cols];
+        for (int i = 0; i < cols; i++) eye[i * cols + i] = 1;
+        for (QuantScheme s : new QuantScheme[] {new QuantScheme(4, 32, false), new QuantScheme(3, 16, true), new QuantScheme(8, -1, true)}) {
+            QuantizedLinear rtn = Rtn.quantize(w, s, false, "rtn");
+            QuantizedLinear gptq = new Gptq(s, 0, 8, false, false, false).quantize(w, eye.clone());
+            assertArrayEquals(rtn.codes(), gptq.codes(), s.toString());
+            assertArrayEquals(rtn.scales(), gptq.scales(), s.toString());
+        }
+    }
+
+    @Test
+    void inverseAndCholeskyAgreeWithEjmlSolve() {
+        Random rnd = new Random(11);
+        int n = 40;
+        InputStats stats = new InputStats(n, true);
+        stats.add(inputs(200, n, rnd), 200);
+        double[] h = stats.hessian();
+        double[] inv = HessianInverse.inverse(h.clone(), n);
+        DMatrixRMaj solved = new DMatrixRMaj(n, n);
+        assertTrue(CommonOps_DDRM.solve(new DMatrixRMaj(n, n, true, h), CommonOps_DDRM.identity(n), solved));
+        double scale = CommonOps_DDRM.elementMaxAbs(solved);
+        for (int i = 0; i < n * n; i++) assertEquals(solved.data[i], inv[i], 1e-9 * scale);
+        double[] u = HessianInverse.upperCholesky(inv, n);
+        DMatrixRMaj U = new DMatrixRMaj(n, n, true, u), utu = new DMatrixRMaj(n, n);
+        CommonOps_DDRM.multTransA(U, U, utu);
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) assertEquals(0, u[i * n + j]);
+        for (int i = 0; i < n * n; i++) assertEquals(inv[i], utu.data[i], 1e-9 * scale);
+    }
+
+    @Test
+    void gramFromTheFloatKernelMatchesADoubleLoop() {
+        Random rnd = new Random(5);
+        int n = 300, cols = 20;
+        float[] x = inputs(n, cols, rnd);
+        InputStats stats = new InputStats(cols, true);
+        stats.add(x, 100);
+        stats.add(java.util.Arrays.copyOfRange(x, 100 * cols, n * cols), n - 100);
+        double[] g = stats.gram();
+        for (int a = 0; a < cols; a++) {
+            for (int b = 0; b < cols; b++) {
+                double e = 0;
+                for (int i = 0; i < n; i++) e += (double) x[i * cols + a] * x[i * cols + b];
+                assertEquals(e, g[a * cols + b], 1e-4 * Math.abs(g[a * cols + a] + g[b * cols + b]));
+            }
+        }
+    }
+}

@@ -53,14 +53,23 @@ public final class SparseGpt implements Compressor {
 
     /** The pass itself, on an explicit Hessian [cols, cols] (tests pass the identity). */
     public CompressedLinear prune(LinearWeight lw, double[] hessian) {
+        return prune(lw, hessian, null);
+    }
+
+    /**
+     * With {@code fixedKeep}, the mask is given (another pruner chose it) and only the OBS updates and the optional
+     * quantization run: with a scheme, this is GPTQ that keeps a sparsity mask (pruned weights have no error to
+     * spread and stay exactly zero).
+     */
+    public CompressedLinear prune(LinearWeight lw, double[] hessian, boolean[] fixedKeep) {
         int rows = lw.rows(), cols = lw.cols();
         if (pattern.isNm() && BLOCK % pattern.m() != 0) throw new IllegalArgumentException("M must divide " + BLOCK);
         boolean[] dead = HessianInverse.dead(hessian, cols);
         double[] u = HessianInverse.upperCholeskyOfInverse(hessian, cols, damp);
         double[] w = new double[rows * cols];
         for (int i = 0; i < w.length; i++) w[i] = dead[i % cols] ? 0 : lw.w()[i];
-        boolean[] keep = new boolean[rows * cols];
-        java.util.Arrays.fill(keep, true);
+        boolean[] keep = fixedKeep != null ? fixedKeep.clone() : new boolean[rows * cols];
+        if (fixedKeep == null) java.util.Arrays.fill(keep, true);
         int groups = quant == null ? 0 : quant.groupsPerRow(cols);
         int gw = quant == null ? 0 : quant.groupWidth(cols);
         float[] scales = new float[rows * Math.max(1, groups)];
@@ -68,7 +77,7 @@ public final class SparseGpt implements Compressor {
         byte[] codes = quant == null ? null : new byte[rows * cols];
         for (int i1 = 0; i1 < cols; i1 += BLOCK) {
             int i2 = Math.min(cols, i1 + BLOCK), b = i2 - i1;
-            if (!pattern.isNm()) {
+            if (!pattern.isNm() && fixedKeep == null) {
                 double[] score = new double[rows * cols];
                 for (int r = 0; r < rows; r++) for (int c = i1; c < i2; c++) score[r * cols + c] = saliency(w[r * cols + c], u[c * cols + c]);
                 Masks.pruneSmallest(score, keep, Masks.columns(rows, cols, i1, i2), pattern.sparsity());
@@ -79,7 +88,7 @@ public final class SparseGpt implements Compressor {
                 double[] err = new double[b];
                 QuantGrid grid = null;
                 for (int c = from; c < i2; c++) {
-                    if (pattern.isNm() && (c - from) % pattern.m() == 0) selectNm(w, u, keep, row, c, cols);
+                    if (fixedKeep == null && pattern.isNm() && (c - from) % pattern.m() == 0) selectNm(w, u, keep, row, c, cols);
                     if (quant != null && c % gw == 0) {
                         grid = fitGroup(w, keep, row + c, Math.min(gw, cols - c), quant);
                         scales[r * groups + c / gw] = grid.scale();

@@ -63,7 +63,7 @@ public record BertShrink(BertConfig config, BertWeights weights, Map<Integer, Li
         return new BertShrink(c.withLayers(headCounts, widths), nw, pruned);
     }
 
-    static List<Integer> range(int n) {
+    public static List<Integer> range(int n) {
         List<Integer> r = new ArrayList<>();
         for (int i = 0; i < n; i++) r.add(i);
         return r;

@@ -51,6 +51,10 @@ public final class CompressionReport {
                 decoder();
                 continue;
             }
+            if (task.equals("decoder-blocks")) {
+                decoderBlocks();
+                continue;
+            }
             String model = task.split(":")[0], section = task.split(":")[1];
             EncoderBench b = benches.computeIfAbsent(model, m -> {
                 EncoderBench e = new EncoderBench(m, pairs, calib);
@@ -63,6 +67,7 @@ public final class CompressionReport {
                 case "prune-extra" -> prune(b, SparsityPattern.unstructured(0.3), SparsityPattern.unstructured(0.7), SparsityPattern.nm(4, 8));
                 case "lowrank" -> lowRank(b);
                 case "mixed" -> mixed(b);
+                case "structured" -> structured(b);
                 default -> throw new IllegalArgumentException(task);
             }
         }
@@ -135,5 +140,81 @@ public final class CompressionReport {
         emit("llama " + d.run("rtn w3 g128", DecoderBench.blockLinears(rtn)));
         emit("llama " + d.run("rtn w3 g128 + asvd rank 16 (eora)", DecoderBench.blockLinears(new LowRankCorrected(rtn, w -> 16, true))));
         emit("llama " + d.run("sparsegpt 2:4 + w4 g128 joint", DecoderBench.blockLinears(new SparseGpt(SparsityPattern.nm(2, 4), 0.01, new QuantScheme(4, 128, true)))));
+    }
+
+    /** Embedding time of the eval sentences, best of two (the first run also warms the JIT). */
+    static double embedSeconds(BertModel m, List<String> sentences) {
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < 2; i++) {
+            long t = System.nanoTime();
+            m.embed(sentences);
+            best = Math.min(best, (System.nanoTime() - t) / 1e9);
+        }
+        return best;
+    }
+
+    static void structured(EncoderBench b) {
+        Path root;
+        try {
+            root = Files.createTempDirectory("slim4j-structured");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        String name = b.model.equals("bge") ? "bge-small-en-v1.5" : "all-minilm-l6-v2";
+        var conv = b.model.equals("bge") ? org.slim4j.model.bert.Conventions.BGE : org.slim4j.model.bert.Conventions.ALL_MINILM;
+        Path tok = org.slim4j.model.bert.DefaultModels.files(name)[1];
+        org.slim4j.compress.structured.BertImportance imp;
+        try (BertModel m = b.fresh()) {
+            imp = org.slim4j.compress.structured.BertImportance.measure(m, b.calibration);
+        }
+        emit(b.model + "   block influence " + java.util.Arrays.toString(imp.blockInfluence()) + ", FFN influence " + java.util.Arrays.toString(imp.ffnInfluence()));
+        record Cut(String label, List<Integer> layers, List<List<Integer>> heads, List<List<Integer>> chans) {}
+        int layers = imp.blockInfluence().length;
+        List<Integer> all = org.slim4j.compress.structured.BertShrink.range(layers);
+        List<Cut> cuts = List.of(new Cut("original (re-written)", all, null, null),
+                new Cut("heads -25%", all, imp.keepHeads(0.25), null),
+                new Cut("FFN channels -50%", all, null, imp.keepChannels(0.5)),
+                new Cut("heads -25% + FFN -50%", all, imp.keepHeads(0.25), imp.keepChannels(0.5)),
+                new Cut("blocks -1 (least influence)", imp.keepLayers(1), null, null),
+                new Cut("blocks -2 (least influence)", imp.keepLayers(2), null, null),
+                new Cut("FFN skipped in 2 blocks", all, null, imp.skipFfn(2)));
+        double base = 0;
+        for (Cut c : cuts) {
+            Path dir = root.resolve(c.label.replaceAll("[^a-z0-9]+", "-"));
+            try (BertModel m = b.fresh()) {
+                org.slim4j.compress.structured.BertFolder.write(org.slim4j.compress.structured.BertShrink.of(m, c.layers, c.heads, c.chans), conv, tok, dir);
+            }
+            try (BertModel small = org.slim4j.model.bert.BertLoader.loadHf(dir, conv)) {
+                double secs = embedSeconds(small, b.evalSentences);
+                if (base == 0) base = secs;
+                long bytes = Files.size(dir.resolve("model.safetensors"));
+                var row = b.measure(c.label, small, 32, 0);
+                emit(String.format(java.util.Locale.ROOT, "%s %-44s cos %.4f  top10 %.3f  STS %.2f  file %.1f MB  embed %.2fs (x%.2f)  layers %d heads %s ffn %s",
+                        b.model, c.label, row.fidelity().meanCosine(), row.fidelity().top10Overlap(), row.spearman(), bytes / 1e6, secs, base / secs,
+                        small.config().layers(), small.config().layerHeads(), small.config().layerIntermediate()));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+
+    static void decoderBlocks() {
+        DecoderBench d = new DecoderBench(16, 4);
+        try {
+            double[] bi;
+            try (var m = org.slim4j.model.llama.LlamaLoader.loadHf(org.slim4j.testutil.Fixtures.TINY_LLAMA)) {
+                bi = org.slim4j.compress.structured.LlamaBlockRemoval.blockInfluence(m, d.calibration);
+            }
+            emit("llama   block influence " + java.util.Arrays.toString(bi));
+            for (int remove : new int[] {1, 2}) {
+                Path dir = Files.createTempDirectory("slim4j-llama-blocks");
+                org.slim4j.compress.structured.LlamaBlockRemoval.write(org.slim4j.testutil.Fixtures.TINY_LLAMA, dir,
+                        org.slim4j.compress.structured.LlamaBlockRemoval.keep(bi, remove));
+                emit(String.format(java.util.Locale.ROOT, "llama %s  file %.1f MB -> %.1f MB", d.evaluate("blocks -" + remove, dir),
+                        Files.size(org.slim4j.testutil.Fixtures.TINY_LLAMA.resolve("model.safetensors")) / 1e6, Files.size(dir.resolve("model.safetensors")) / 1e6));
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }

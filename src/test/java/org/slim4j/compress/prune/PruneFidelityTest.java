@@ -10,7 +10,7 @@ class PruneFidelityTest {
 
     @Test
     void wandaAndSparseGptBeatMagnitudeOnMiniLm() {
-        EncoderBench b = new EncoderBench("minilm", 250, 64);
+        EncoderBench b = new EncoderBench("minilm", 150, 32);
         for (SparsityPattern p : new SparsityPattern[] {SparsityPattern.unstructured(0.5), SparsityPattern.nm(2, 4)}) {
             var mag = b.run("magnitude " + p, EncoderBench.linearsOnly(new Magnitude(p)));
             var wanda = b.run("wanda " + p, EncoderBench.linearsOnly(new Wanda(p)));

@@ -66,6 +66,7 @@ public final class CompressionReport {
                 case "prune-core" -> prune(b, SparsityPattern.unstructured(0.5), SparsityPattern.nm(2, 4));
                 case "prune-extra" -> prune(b, SparsityPattern.unstructured(0.3), SparsityPattern.unstructured(0.7), SparsityPattern.nm(4, 8));
                 case "lowrank" -> lowRank(b);
+                case "lowrank-alloc" -> lowRankAlloc(b);
                 case "mixed" -> mixed(b);
                 case "structured" -> structured(b);
                 default -> throw new IllegalArgumentException(task);
@@ -95,34 +96,43 @@ public final class CompressionReport {
         for (double ratio : new double[] {0.6, 0.45, 0.3}) {
             long budget = 0;
             for (Spectrum s : plain.values()) budget += (long) RankRule.ratioRank(s.rows(), s.cols(), ratio) * (s.rows() + s.cols());
-            Map<String, Integer> plainRanks = RankBudget.allocate(plain, budget), whiteRanks = RankBudget.allocate(white, budget);
+            Map<String, Integer> plainRanks = RankBudget.allocate(plain, budget, RankBudget.Criterion.ENERGY_PER_PARAMETER), whiteRanks = RankBudget.allocate(white, budget, RankBudget.Criterion.ENERGY_PER_PARAMETER);
             String tag = String.format(java.util.Locale.ROOT, "params %.2f (%d)", ratio, budget);
             emit(b.model + " " + b.run("svd uniform " + tag, EncoderBench.linearsOnly(new Svd(RankRule.ratio(ratio)))));
             emit(b.model + " " + b.run("asvd uniform " + tag, EncoderBench.linearsOnly(new Asvd(RankRule.ratio(ratio)))));
-            emit(b.model + " " + b.run("svd budget " + tag + " = " + RankBudget.parameters(plain, plainRanks), EncoderBench.linearsOnly(new Svd(RankRule.perLayer(plainRanks)))));
-            emit(b.model + " " + b.run("asvd budget " + tag + " = " + RankBudget.parameters(white, whiteRanks), EncoderBench.linearsOnly(new Asvd(RankRule.perLayer(whiteRanks)))));
+            emit(b.model + " " + b.run("svd budget/energy-per-param " + tag + " = " + RankBudget.parameters(plain, plainRanks), EncoderBench.linearsOnly(new Svd(RankRule.perLayer(plainRanks)))));
+            emit(b.model + " " + b.run("asvd budget/energy-per-param " + tag + " = " + RankBudget.parameters(white, whiteRanks), EncoderBench.linearsOnly(new Asvd(RankRule.perLayer(whiteRanks)))));
             emit(b.model + "   ranks (asvd budget): " + whiteRanks.values());
         }
     }
 
-    static void mixed(EncoderBench b) {
-        // sparse + low-rank vs low-rank alone at about the same storage
-        emit(b.model + " " + b.run("asvd uniform params 0.5", EncoderBench.linearsOnly(new Asvd(RankRule.ratio(0.5)))));
-        emit(b.model + " " + b.run("asvd 0.4 + 5% sparse residual", EncoderBench.linearsOnly(new SparsePlusLowRank(RankRule.ratio(0.4), 0.05, 5, true))));
-        emit(b.model + " " + b.run("svd 0.4 + 5% sparse residual", EncoderBench.linearsOnly(new SparsePlusLowRank(RankRule.ratio(0.4), 0.05, 5, false))));
-        // quantization + low-rank correction
-        for (int bits : new int[] {3, 4}) {
-            Rtn rtn = new Rtn(new QuantScheme(bits, 128, true), false);
-            emit(b.model + " " + b.run("rtn w" + bits + " g128", EncoderBench.linearsOnly(rtn)));
-            emit(b.model + " " + b.run("rtn w" + bits + " g128 + svd rank 16 (lq-lora)", EncoderBench.linearsOnly(new LowRankCorrected(rtn, w -> 16, false))));
-            emit(b.model + " " + b.run("rtn w" + bits + " g128 + asvd rank 16 (eora)", EncoderBench.linearsOnly(new LowRankCorrected(rtn, w -> 16, true))));
+    /** Budget allocation by plain energy share (the default) against the uniform ratio. */
+    static void lowRankAlloc(EncoderBench b) {
+        Map<String, Spectrum> white = spectra(b, true);
+        for (double ratio : new double[] {0.6, 0.45, 0.3}) {
+            long budget = 0;
+            for (Spectrum s : white.values()) budget += (long) RankRule.ratioRank(s.rows(), s.cols(), ratio) * (s.rows() + s.cols());
+            Map<String, Integer> ranks = RankBudget.allocate(white, budget, RankBudget.Criterion.ENERGY);
+            String tag = String.format(java.util.Locale.ROOT, "params %.2f (%d)", ratio, budget);
+            emit(b.model + " " + b.run("asvd budget/energy " + tag + " = " + RankBudget.parameters(white, ranks), EncoderBench.linearsOnly(new Asvd(RankRule.perLayer(ranks)))));
+            emit(b.model + "   ranks (asvd budget/energy): " + ranks.values());
         }
-        // prune -> quantize
+    }
+
+    static void mixed(EncoderBench b) {
+        // sparse + low-rank vs low-rank alone
+        emit(b.model + " " + b.run("asvd uniform params 0.5", EncoderBench.linearsOnly(new Asvd(RankRule.ratio(0.5)))));
+        emit(b.model + " " + b.run("asvd 0.4 + 5% sparse residual", EncoderBench.linearsOnly(new SparsePlusLowRank(RankRule.ratio(0.4), 0.05, 3, true))));
+        // quantization + low-rank correction
+        Rtn rtn = new Rtn(new QuantScheme(3, 128, true), false);
+        emit(b.model + " " + b.run("rtn w3 g128", EncoderBench.linearsOnly(rtn)));
+        emit(b.model + " " + b.run("rtn w3 g128 + asvd rank 16 (eora)", EncoderBench.linearsOnly(new LowRankCorrected(rtn, w -> 16, true))));
+        // prune -> quantize in one pass
         SparsityPattern p24 = SparsityPattern.nm(2, 4);
         QuantScheme w4 = new QuantScheme(4, 128, true);
-        emit(b.model + " " + b.run("sparsegpt 2:4 (fp16)", EncoderBench.linearsOnly(new SparseGpt(p24))));
-        emit(b.model + " " + b.run("sparsegpt 2:4 + w4 g128 joint (one pass)", EncoderBench.linearsOnly(new SparseGpt(p24, 0.01, w4))));
-        emit(b.model + " " + b.run("sparsegpt 2:4 then rtn w4 g128 (2 stages)", EncoderBench.linearsOnly(new SparseGpt(p24), new Rtn(w4, false))));
+        emit(b.model + " " + b.run("sparsegpt 2:4 -> gptq w4 g128 (recipe stages, fused)",
+                org.slim4j.compress.prune.PruneThenQuantize.fuse(EncoderBench.linearsOnly(new SparseGpt(p24), new org.slim4j.compress.quant.Gptq(w4)))));
+        emit(b.model + " " + b.run("sparsegpt 2:4 + w4 g128 joint (one method)", EncoderBench.linearsOnly(new SparseGpt(p24, 0.01, w4))));
     }
 
     static void decoder() {

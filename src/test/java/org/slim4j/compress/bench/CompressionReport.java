@@ -67,6 +67,12 @@ public final class CompressionReport {
                 case "prune-extra" -> prune(b, SparsityPattern.unstructured(0.3), SparsityPattern.unstructured(0.7), SparsityPattern.nm(4, 8));
                 case "lowrank" -> lowRank(b);
                 case "lowrank-alloc" -> lowRankAlloc(b);
+                case "lowrank-uniform" -> {
+                    for (double ratio : new double[] {0.6, 0.45, 0.3}) {
+                        emit(b.model + " " + b.run("svd uniform params " + ratio, EncoderBench.linearsOnly(new Svd(RankRule.ratio(ratio)))));
+                        emit(b.model + " " + b.run("asvd uniform params " + ratio, EncoderBench.linearsOnly(new Asvd(RankRule.ratio(ratio)))));
+                    }
+                }
                 case "mixed" -> mixed(b);
                 case "structured" -> structured(b);
                 default -> throw new IllegalArgumentException(task);

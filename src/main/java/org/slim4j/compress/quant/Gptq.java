@@ -147,4 +147,9 @@ public final class Gptq implements Compressor {
         if (actOrder) Arrays.sort(idx, (a, b) -> Double.compare(h[b * cols + b], h[a * cols + a]));
         return Arrays.stream(idx).mapToInt(Integer::intValue).toArray();
     }
+
+    /** The grid this quantizer rounds onto (compositions such as prune-then-quantize reuse it). */
+    public QuantScheme scheme() {
+        return scheme;
+    }
 }

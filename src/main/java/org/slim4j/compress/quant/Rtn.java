@@ -80,4 +80,9 @@ public final class Rtn implements Compressor {
         }
         return e;
     }
+
+    /** The grid this quantizer rounds onto (compositions such as prune-then-quantize reuse it). */
+    public QuantScheme scheme() {
+        return scheme;
+    }
 }

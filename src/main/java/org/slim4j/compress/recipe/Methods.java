@@ -20,6 +20,9 @@ public final class Methods {
 
     public static Compressor create(String method, QuantScheme s, JsonNode options, String source, String where) {
         Options o = new Options(options, source, where + ".options");
+        Compressor pruneOrFactor = org.slim4j.compress.prune.PruneMethods.create(method, s, options, source, where);
+        if (pruneOrFactor != null) return pruneOrFactor;
+        if (s == null) throw new BadInputException(source, where + ".scheme", "missing or not a mapping {bits, group_size, symmetric}");
         return switch (method) {
             case "rtn" -> {
                 o.only(RTN_OPTIONS);
@@ -38,7 +41,7 @@ public final class Methods {
                 o.only(AWQ_OPTIONS);
                 yield new Awq(s, o.bool("clip_search", true));
             }
-            default -> throw new BadInputException(source, where + ".method", "unknown method '" + method + "' (rtn, rtn-mse, gptq, awq)");
+            default -> throw new BadInputException(source, where + ".method", "unknown method '" + method + "' (rtn, rtn-mse, gptq, awq, magnitude, wanda, sparsegpt, svd, asvd, svd-sparse, asvd-sparse, lqlora, eora)");
         };
     }
 

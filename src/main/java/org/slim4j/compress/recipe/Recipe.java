@@ -15,7 +15,8 @@ public record Recipe(String source, List<List<Modifier>> stages) {
 
     /** The plan for a model whose linear layers are {@code linears} (every other tensor counts as an embedding). */
     public CompressionPlan plan(Set<String> linears) {
-        return name -> {
+        // a pruner followed by a quantizer becomes one stage that keeps the sparsity mask (see PruneThenQuantize)
+        return org.slim4j.compress.prune.PruneThenQuantize.fuse(name -> {
             boolean linear = linears.contains(name);
             List<Compressor> r = new ArrayList<>();
             for (List<Modifier> stage : stages) {
@@ -24,7 +25,7 @@ public record Recipe(String source, List<List<Modifier>> stages) {
                 if (chosen != null) r.add(chosen);
             }
             return r;
-        };
+        });
     }
 
     /** Whether any stage needs calibration inputs. */

@@ -4,20 +4,57 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import org.slim4j.util.BadInputException;
 
-/** The shape of a BERT-family encoder (post-LN, absolute positions, GELU), as in HF's BertConfig. */
+/**
+ * The shape of a BERT-family encoder (post-LN, absolute positions, GELU), as in HF's BertConfig.
+ * Structured pruning leaves layers of different widths: {@code layerHeads} and {@code layerIntermediate} hold each
+ * layer's head count and FFN width (uniform lists for an unpruned model). In config.json they are written the way
+ * HF's own BertModel understands where it can: removed heads as HF's {@code "pruned_heads": {"layer": [heads]}}
+ * (head size stays hidden / num_attention_heads); per-layer FFN widths, which HF has no key for, as
+ * {@code "slim4j_intermediate_sizes": [per layer]}. A width of 0 means the sub-block is gone (its bias and
+ * LayerNorm remain: x = LN(x + b)).
+ */
 public record BertConfig(int vocabSize, int hidden, int layers, int heads, int intermediate, int maxPositions,
-                         int typeVocabSize, double layerNormEps) {
+                         int typeVocabSize, double layerNormEps, List<Integer> layerHeads, List<Integer> layerIntermediate) {
 
     public BertConfig {
         if (hidden <= 0 || layers <= 0 || heads <= 0 || hidden % heads != 0 || intermediate <= 0 || maxPositions <= 0) {
             throw new IllegalArgumentException("inconsistent BERT config: " + this);
         }
+        layerHeads = layerHeads == null ? java.util.Collections.nCopies(layers, heads) : List.copyOf(layerHeads);
+        layerIntermediate = layerIntermediate == null ? java.util.Collections.nCopies(layers, intermediate) : List.copyOf(layerIntermediate);
+        if (layerHeads.size() != layers || layerIntermediate.size() != layers) throw new IllegalArgumentException("per-layer sizes must list " + layers + " layers");
+        for (int i = 0; i < layers; i++) {
+            if (layerHeads.get(i) < 0 || layerHeads.get(i) > heads || layerIntermediate.get(i) < 0) throw new IllegalArgumentException("layer " + i + " sizes out of range");
+        }
+    }
+
+    public BertConfig(int vocabSize, int hidden, int layers, int heads, int intermediate, int maxPositions, int typeVocabSize, double layerNormEps) {
+        this(vocabSize, hidden, layers, heads, intermediate, maxPositions, typeVocabSize, layerNormEps, null, null);
     }
 
     public int headSize() {
         return hidden / heads;
+    }
+
+    public int headsAt(int layer) {
+        return layerHeads.get(layer);
+    }
+
+    /** Width of layer l's attention (q/k/v rows, attention-output columns): its heads x head size. */
+    public int attentionWidth(int layer) {
+        return layerHeads.get(layer) * headSize();
+    }
+
+    public int intermediateAt(int layer) {
+        return layerIntermediate.get(layer);
+    }
+
+    /** The same model with other per-layer sizes or fewer layers. */
+    public BertConfig withLayers(List<Integer> heads, List<Integer> intermediate) {
+        return new BertConfig(vocabSize, hidden, heads.size(), this.heads, this.intermediate, maxPositions, typeVocabSize, layerNormEps, heads, intermediate);
     }
 
     /** From a Hugging Face config.json whose model_type is bert. */
@@ -33,10 +70,28 @@ public record BertConfig(int vocabSize, int hidden, int layers, int heads, int i
         String act = c.path("hidden_act").asText("gelu");
         if (!act.equals("gelu")) throw new BadInputException(configJson, "hidden_act", "'" + act + "' is not supported (only exact gelu)");
         try {
-            return new BertConfig(req(c, "vocab_size", configJson), req(c, "hidden_size", configJson), req(c, "num_hidden_layers", configJson),
-                    req(c, "num_attention_heads", configJson), req(c, "intermediate_size", configJson),
+            int layers = req(c, "num_hidden_layers", configJson), heads = req(c, "num_attention_heads", configJson);
+            int inter = req(c, "intermediate_size", configJson);
+            List<Integer> layerHeads = new java.util.ArrayList<>(java.util.Collections.nCopies(layers, heads));
+            JsonNode pruned = c.path("pruned_heads");
+            for (var it = pruned.fields(); it.hasNext(); ) {
+                var e = it.next();
+                int l = Integer.parseInt(e.getKey());
+                if (l < 0 || l >= layers) throw new BadInputException(configJson, "pruned_heads", "layer " + l + " does not exist");
+                java.util.Set<Integer> gone = new java.util.HashSet<>();
+                for (JsonNode h : e.getValue()) gone.add(h.asInt());
+                layerHeads.set(l, heads - gone.size());
+            }
+            List<Integer> layerInter = null;
+            JsonNode sizes = c.path("slim4j_intermediate_sizes");
+            if (sizes.isArray()) {
+                if (sizes.size() != layers) throw new BadInputException(configJson, "slim4j_intermediate_sizes", "lists " + sizes.size() + " layers, not " + layers);
+                layerInter = new java.util.ArrayList<>();
+                for (JsonNode v : sizes) layerInter.add(v.asInt());
+            }
+            return new BertConfig(req(c, "vocab_size", configJson), req(c, "hidden_size", configJson), layers, heads, inter,
                     req(c, "max_position_embeddings", configJson), c.path("type_vocab_size").asInt(2),
-                    c.path("layer_norm_eps").asDouble(1e-12));
+                    c.path("layer_norm_eps").asDouble(1e-12), layerHeads, layerInter);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(configJson, "config.json", e.getMessage());
         }

@@ -143,39 +143,53 @@ public final class BertModel implements Encoder {
      * {@code hook} (may be null) sees each linear layer's input, which is how calibration gathers statistics.
      */
     public void runLayer(int l, float[] x, int[] lengths, org.slim4j.model.LinearHook hook, boolean parallel) {
-        int h = config.hidden(), n = x.length / h;
+        int h = config.hidden(), n = x.length / h, a = config.attentionWidth(l), f = config.intermediateAt(l);
         BertWeights.Layer L = w.layers().get(l);
-        float[] q = new float[n * h], k = new float[n * h], v = new float[n * h], ctx = new float[n * h], tmp = new float[n * h];
-        float[] inter = new float[n * config.intermediate()];
-        if (hook != null) hook.input(new String[] {L.q().name(), L.k().name(), L.v().name()}, x, n);
-        linear(L.q(), L.qb(), x, n, q, parallel);
-        linear(L.k(), L.kb(), x, n, k, parallel);
-        linear(L.v(), L.vb(), x, n, v, parallel);
-        int start = 0;
-        for (int len : lengths) {
-            attention(q, k, v, start, len, ctx);
-            start += len;
+        float[] tmp = new float[n * h];
+        if (a > 0) {
+            float[] q = new float[n * a], k = new float[n * a], v = new float[n * a], ctx = new float[n * a];
+            if (hook != null) hook.input(new String[] {L.q().name(), L.k().name(), L.v().name()}, x, n);
+            linear(L.q(), L.qb(), x, n, q, parallel);
+            linear(L.k(), L.kb(), x, n, k, parallel);
+            linear(L.v(), L.vb(), x, n, v, parallel);
+            int start = 0;
+            for (int len : lengths) {
+                attention(q, k, v, start, len, ctx, config.headsAt(l));
+                start += len;
+            }
+            if (hook != null) hook.input(new String[] {L.attnOut().name()}, ctx, n);
+            linear(L.attnOut(), L.attnOutB(), ctx, n, tmp, parallel);
+        } else {
+            bias(L.attnOutB(), n, tmp); // every head pruned: only the output bias is left
         }
-        if (hook != null) hook.input(new String[] {L.attnOut().name()}, ctx, n);
-        linear(L.attnOut(), L.attnOutB(), ctx, n, tmp, parallel);
         for (int i = 0; i < x.length; i++) x[i] += tmp[i];
         layerNorm(x, n, h, L.attnNormW(), L.attnNormB());
-        if (hook != null) hook.input(new String[] {L.inter().name()}, x, n);
-        linear(L.inter(), L.interB(), x, n, inter, parallel);
-        Gelu.inPlace(inter, inter.length);
-        if (hook != null) hook.input(new String[] {L.out().name()}, inter, n);
-        linear(L.out(), L.outB(), inter, n, tmp, parallel);
+        if (f > 0) {
+            float[] inter = new float[n * f];
+            if (hook != null) hook.input(new String[] {L.inter().name()}, x, n);
+            linear(L.inter(), L.interB(), x, n, inter, parallel);
+            Gelu.inPlace(inter, inter.length);
+            if (hook != null) hook.input(new String[] {L.out().name()}, inter, n);
+            linear(L.out(), L.outB(), inter, n, tmp, parallel);
+        } else {
+            bias(L.outB(), n, tmp); // FFN removed
+        }
         for (int i = 0; i < x.length; i++) x[i] += tmp[i];
         layerNorm(x, n, h, L.outNormW(), L.outNormB());
     }
 
+    private static void bias(Tensor b, int n, float[] y) {
+        float[] v = Dequant.toFloats(b);
+        for (int i = 0; i < n; i++) System.arraycopy(v, 0, y, i * v.length, v.length);
+    }
+
     /** Self-attention among rows [s, s + n) only: one text. */
-    private void attention(float[] q, float[] k, float[] v, int s, int n, float[] ctx) {
-        int h = config.hidden(), d = config.headSize();
+    private void attention(float[] q, float[] k, float[] v, int s, int n, float[] ctx, int heads) {
+        int d = config.headSize(), h = heads * d; // row stride: this layer's attention width
         float scale = (float) (1 / Math.sqrt(d));
         float[] p = new float[n];
         java.util.Arrays.fill(ctx, s * h, (s + n) * h, 0f);
-        for (int head = 0; head < config.heads(); head++) {
+        for (int head = 0; head < heads; head++) {
             int off = s * h + head * d;
             for (int i = 0; i < n; i++) {
                 float max = Float.NEGATIVE_INFINITY;

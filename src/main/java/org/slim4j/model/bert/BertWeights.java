@@ -96,18 +96,21 @@ public record BertWeights(Tensor wordEmb, Tensor posEmb, Tensor typeEmb, Tensor 
             }
             return t;
         };
-        long h = c.hidden(), i = c.intermediate();
+        long h = c.hidden();
         List<Layer> layers = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
             String p = "encoder.layer." + l + ".";
+            long a = c.attentionWidth(l), i = c.intermediateAt(l);
+            // a pruned-away sub-block (0 heads / 0 channels) keeps only its output bias and LayerNorm
+            java.util.function.BiFunction<String, long[], Tensor> opt = (name, shape) -> shape[0] == 0 || shape[shape.length - 1] == 0 ? null : get.apply(name, shape);
             layers.add(new Layer(
-                    get.apply(p + "attention.self.query.weight", new long[] {h, h}), get.apply(p + "attention.self.query.bias", new long[] {h}),
-                    get.apply(p + "attention.self.key.weight", new long[] {h, h}), get.apply(p + "attention.self.key.bias", new long[] {h}),
-                    get.apply(p + "attention.self.value.weight", new long[] {h, h}), get.apply(p + "attention.self.value.bias", new long[] {h}),
-                    get.apply(p + "attention.output.dense.weight", new long[] {h, h}), get.apply(p + "attention.output.dense.bias", new long[] {h}),
+                    opt.apply(p + "attention.self.query.weight", new long[] {a, h}), opt.apply(p + "attention.self.query.bias", new long[] {a}),
+                    opt.apply(p + "attention.self.key.weight", new long[] {a, h}), opt.apply(p + "attention.self.key.bias", new long[] {a}),
+                    opt.apply(p + "attention.self.value.weight", new long[] {a, h}), opt.apply(p + "attention.self.value.bias", new long[] {a}),
+                    opt.apply(p + "attention.output.dense.weight", new long[] {h, a}), get.apply(p + "attention.output.dense.bias", new long[] {h}),
                     get.apply(p + "attention.output.LayerNorm.weight", new long[] {h}), get.apply(p + "attention.output.LayerNorm.bias", new long[] {h}),
-                    get.apply(p + "intermediate.dense.weight", new long[] {i, h}), get.apply(p + "intermediate.dense.bias", new long[] {i}),
-                    get.apply(p + "output.dense.weight", new long[] {h, i}), get.apply(p + "output.dense.bias", new long[] {h}),
+                    opt.apply(p + "intermediate.dense.weight", new long[] {i, h}), opt.apply(p + "intermediate.dense.bias", new long[] {i}),
+                    opt.apply(p + "output.dense.weight", new long[] {h, i}), get.apply(p + "output.dense.bias", new long[] {h}),
                     get.apply(p + "output.LayerNorm.weight", new long[] {h}), get.apply(p + "output.LayerNorm.bias", new long[] {h})));
         }
         return new BertWeights(get.apply("embeddings.word_embeddings.weight", new long[] {c.vocabSize(), h}),

@@ -1,0 +1,90 @@
+package org.slim4j.compress.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+import org.slim4j.compress.CompressionPlan;
+import org.slim4j.compress.Compressor;
+import org.slim4j.compress.calib.BertBlocks;
+import org.slim4j.compress.calib.LayerResult;
+import org.slim4j.compress.calib.LayerwiseCompressor;
+import org.slim4j.eval.Fidelity;
+import org.slim4j.eval.Sts;
+import org.slim4j.eval.StsB;
+import org.slim4j.model.bert.BertModel;
+import org.slim4j.model.bert.DefaultModels;
+import org.slim4j.testutil.Fixtures;
+
+/**
+ * Compress an encoder's six linears per layer through the layer-wise pipeline, then compare its embeddings of STS-B
+ * dev sentences with the original's: the measurement every pruning / low-rank figure of the report comes from.
+ * Calibration sentences come from STS-B train, evaluation from dev, so they never overlap.
+ */
+public final class EncoderBench {
+    public record Row(String method, Fidelity fidelity, double spearman, double bitsPerWeight, long linearParams) {
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%-44s cos %.4f  top10 %.3f  STS %.2f  %.2f bits/w", method, fidelity.meanCosine(),
+                    fidelity.top10Overlap(), spearman, bitsPerWeight);
+        }
+    }
+
+    public final String model;
+    private final Supplier<BertModel> loader;
+    public final List<String> calibration;
+    public final StsB eval;
+    public final List<String> evalSentences;
+    public final float[][] reference;
+    public final double referenceSpearman;
+
+    /** @param pairs STS-B dev pairs to evaluate on (their sentences are the fidelity set); calib: train sentences */
+    public EncoderBench(String model, int pairs, int calib) {
+        this.model = model;
+        this.loader = model.equals("bge") ? DefaultModels::bgeSmallEnV15 : DefaultModels::allMiniLmL6V2;
+        this.calibration = org.slim4j.compress.calib.CalibrationText.sentences(List.of(Fixtures.DATA.resolve("stsb-train.tsv")), calib, 1);
+        StsB dev = StsB.read(Fixtures.DATA.resolve("stsb-dev.tsv"));
+        this.eval = new StsB(dev.pairs().subList(0, pairs), 0);
+        this.evalSentences = eval.sentences();
+        try (BertModel m = loader.get()) {
+            this.reference = m.embed(evalSentences);
+            this.referenceSpearman = spearman(reference);
+        }
+    }
+
+    public BertModel fresh() {
+        return loader.get();
+    }
+
+    /** Only the encoder layers' linears (embeddings are left alone: they are lookups, not matrix products). */
+    public static CompressionPlan linearsOnly(Compressor... stages) {
+        return name -> name.startsWith("encoder.layer.") || name.contains(".encoder.layer.") ? List.of(stages) : List.of();
+    }
+
+    public Row run(String label, CompressionPlan plan) {
+        try (BertModel m = fresh()) {
+            List<LayerResult> results = new LayerwiseCompressor(plan).run(new BertBlocks(m, calibration));
+            long bits = 0, weights = 0;
+            for (LayerResult r : results) {
+                bits += r.storageBits();
+                weights += (long) r.rows() * r.cols();
+            }
+            return measure(label, m, weights == 0 ? 32 : (double) bits / weights, weights);
+        }
+    }
+
+    public Row measure(String label, BertModel m, double bitsPerWeight, long params) {
+        float[][] e = m.embed(evalSentences);
+        return new Row(label, Fidelity.of(reference, e), spearman(e), bitsPerWeight, params);
+    }
+
+    public double spearman(float[][] e) {
+        java.util.Map<String, float[]> by = new java.util.HashMap<>();
+        for (int i = 0; i < e.length; i++) by.put(evalSentences.get(i), e[i]);
+        return Sts.spearman100(eval, by::get);
+    }
+
+    public static List<Row> rows() {
+        return new ArrayList<>();
+    }
+}

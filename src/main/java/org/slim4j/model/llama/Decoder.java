@@ -10,6 +10,16 @@ public interface Decoder extends CausalLM {
     DecoderSession newSession(int capacity);
 
     @Override
+    default int vocabSize() {
+        return config().vocab();
+    }
+
+    @Override
+    default int contextLength() {
+        return config().maxPositions();
+    }
+
+    @Override
     default String generate(String prompt, GenerationOptions o) {
         int[] out = new Generator(this).generate(promptIds(prompt), o.maxNewTokens(),
                 Sampler.random(o.temperature(), o.topK(), o.topP(), o.seed()));

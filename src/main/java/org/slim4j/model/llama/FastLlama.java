@@ -87,16 +87,6 @@ public final class FastLlama implements Decoder {
     }
 
     @Override
-    public int vocabSize() {
-        return config.vocab();
-    }
-
-    @Override
-    public int contextLength() {
-        return config.maxPositions();
-    }
-
-    @Override
     public FastSession newSession(int capacity) {
         if (capacity <= 0 || capacity > contextLength()) {
             throw new IllegalArgumentException("capacity " + capacity + " must be in [1, " + contextLength() + "]");

@@ -90,16 +90,6 @@ public final class LlamaModel implements Decoder {
     }
 
     @Override
-    public int vocabSize() {
-        return config.vocab();
-    }
-
-    @Override
-    public int contextLength() {
-        return config.maxPositions();
-    }
-
-    @Override
     public float[] logits(int[] tokens) {
         float[] out = new float[tokens.length * config.vocab()];
         if (tokens.length == 0) return out;

@@ -56,4 +56,17 @@ abstract class BlockQuantizer implements BlockEncoder {
     static float roundf(float x) {
         return (float) Math.copySign(Math.floor(Math.abs((double) x) + 0.5), x);
     }
+
+    /** The value of largest magnitude, the first one on ties (as Q4_0/Q5_0's scan keeps it). */
+    static float signedMax(float[] x, int o, int n) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < n; j++) {
+            float v = x[o + j];
+            if (amax < Math.abs(v)) {
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        return max;
+    }
 }

@@ -10,7 +10,7 @@ final class Q4_0Encoder extends BlockQuantizer {
 
     @Override
     void encodeBlock(float[] x, int o, byte[] b) {
-        float d = Q4_1Encoder.signedMax(x, o, 32) / -8;
+        float d = signedMax(x, o, 32) / -8;
         float id = d != 0 ? 1.0f / d : 0.0f;
         putF16(b, 0, d);
         for (int j = 0; j < 16; j++) {

@@ -26,17 +26,4 @@ final class Q4_1Encoder extends BlockQuantizer {
             b[4 + j] = (byte) (q0 | q1 << 4);
         }
     }
-
-    /** The value of largest magnitude, the first one on ties (as Q4_0/Q5_0's scan keeps it). */
-    static float signedMax(float[] x, int o, int n) {
-        float amax = 0, max = 0;
-        for (int j = 0; j < n; j++) {
-            float v = x[o + j];
-            if (amax < Math.abs(v)) {
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
-        return max;
-    }
 }

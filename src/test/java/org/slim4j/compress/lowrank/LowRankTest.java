@@ -1,5 +1,6 @@
 package org.slim4j.compress.lowrank;
 
+import org.slim4j.testutil.LayerError;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.LinkedHashMap;
@@ -41,18 +42,6 @@ class LowRankTest {
         return x;
     }
 
-    static double outputError(float[] w, float[] w2, float[] x, int rows, int cols, int n) {
-        double e = 0;
-        for (int s = 0; s < n; s++) {
-            for (int r = 0; r < rows; r++) {
-                double d = 0;
-                for (int c = 0; c < cols; c++) d += (w[r * cols + c] - w2[r * cols + c]) * (double) x[s * cols + c];
-                e += d * d;
-            }
-        }
-        return e;
-    }
-
     @Test
     void truncationErrorIsTheDiscardedEnergy() {
         int rows = 48, cols = 80;
@@ -91,8 +80,8 @@ class LowRankTest {
         InputStats st = new InputStats(cols, true);
         st.add(x, n);
         for (int r : new int[] {4, 12, 24}) {
-            double asvd = outputError(w.w(), new Asvd(v -> r).compress(w, st).effectiveWeight(), x, rows, cols, n);
-            double svd = outputError(w.w(), new Svd(v -> r).compress(w, st).effectiveWeight(), x, rows, cols, n);
+            double asvd = LayerError.outputError(w.w(), new Asvd(v -> r).compress(w, st).effectiveWeight(), x, rows, cols, n);
+            double svd = LayerError.outputError(w.w(), new Svd(v -> r).compress(w, st).effectiveWeight(), x, rows, cols, n);
             assertTrue(asvd < svd, "rank " + r + ": " + asvd + " vs " + svd);
             double tail = Spectrum.of(w.w(), rows, cols, st.gram()).tailEnergy(r);
             assertEquals(tail, asvd, 0.01 * tail, "rank " + r);
@@ -161,8 +150,8 @@ class LowRankTest {
         float[] x = inputs(n, cols, 13);
         InputStats st = new InputStats(cols, true);
         st.add(x, n);
-        double plain = outputError(w.w(), c.effectiveWeight(), x, rows, cols, n);
-        double aware = outputError(w.w(), new LowRankCorrected(rtn, v -> 16, true).compress(w, st).effectiveWeight(), x, rows, cols, n);
+        double plain = LayerError.outputError(w.w(), c.effectiveWeight(), x, rows, cols, n);
+        double aware = LayerError.outputError(w.w(), new LowRankCorrected(rtn, v -> 16, true).compress(w, st).effectiveWeight(), x, rows, cols, n);
         assertTrue(aware < plain, aware + " vs " + plain);
     }
 }

@@ -1,5 +1,6 @@
 package org.slim4j.compress.prune;
 
+import org.slim4j.testutil.LayerError;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Random;
@@ -31,19 +32,6 @@ class PruneTest {
         double[] h = new double[n * n];
         for (int i = 0; i < n; i++) h[i * n + i] = 1;
         return h;
-    }
-
-    /** ||(W - W') X^T||^2: the layer-output error every calibration-aware pruner minimises. */
-    static double outputError(float[] w, float[] w2, float[] x, int rows, int cols, int n) {
-        double e = 0;
-        for (int s = 0; s < n; s++) {
-            for (int r = 0; r < rows; r++) {
-                double d = 0;
-                for (int c = 0; c < cols; c++) d += (w[r * cols + c] - w2[r * cols + c]) * (double) x[s * cols + c];
-                e += d * d;
-            }
-        }
-        return e;
     }
 
     @Test
@@ -130,9 +118,9 @@ class PruneTest {
         InputStats st = new InputStats(cols, true);
         st.add(x, n);
         for (SparsityPattern p : new SparsityPattern[] {SparsityPattern.unstructured(0.5), SparsityPattern.nm(2, 4)}) {
-            double mag = outputError(w.w(), new Magnitude(p).compress(w, st).effectiveWeight(), x, rows, cols, n);
-            double wanda = outputError(w.w(), new Wanda(p).compress(w, st).effectiveWeight(), x, rows, cols, n);
-            double sgpt = outputError(w.w(), new SparseGpt(p).compress(w, st).effectiveWeight(), x, rows, cols, n);
+            double mag = LayerError.outputError(w.w(), new Magnitude(p).compress(w, st).effectiveWeight(), x, rows, cols, n);
+            double wanda = LayerError.outputError(w.w(), new Wanda(p).compress(w, st).effectiveWeight(), x, rows, cols, n);
+            double sgpt = LayerError.outputError(w.w(), new SparseGpt(p).compress(w, st).effectiveWeight(), x, rows, cols, n);
             assertTrue(wanda < mag, p + " wanda " + wanda + " vs magnitude " + mag);
             assertTrue(sgpt < wanda, p + " sparsegpt " + sgpt + " vs wanda " + wanda);
         }

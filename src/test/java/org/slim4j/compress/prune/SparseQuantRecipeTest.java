@@ -1,5 +1,6 @@
 package org.slim4j.compress.prune;
 
+import org.slim4j.testutil.LayerError;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.List;
@@ -60,10 +61,10 @@ class SparseQuantRecipeTest {
             if (!keep[i]) naive[i] = 0;
         }
         assertTrue(refilled > 0);
-        double fused = PruneTest.outputError(w.w(), e, x, rows, cols, n), chained = PruneTest.outputError(w.w(), naive, x, rows, cols, n);
+        double fused = LayerError.outputError(w.w(), e, x, rows, cols, n), chained = LayerError.outputError(w.w(), naive, x, rows, cols, n);
         assertTrue(fused <= chained * (1 + 1e-6), fused + " vs " + chained);
         // and it did quantize: the error is above the fp16 sparse layer's
-        assertTrue(fused > PruneTest.outputError(w.w(), sparse.effectiveWeight(), x, rows, cols, n));
+        assertTrue(fused > LayerError.outputError(w.w(), sparse.effectiveWeight(), x, rows, cols, n));
     }
 
     @Test

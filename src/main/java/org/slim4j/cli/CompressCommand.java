@@ -24,6 +24,7 @@ import org.slim4j.compress.calib.LayerwiseCompressor;
 import org.slim4j.compress.calib.LlamaBlocks;
 import org.slim4j.compress.output.CompressedTensorsModelWriter;
 import org.slim4j.compress.output.EffectiveWeightsWriter;
+import org.slim4j.compress.output.GgufExport;
 import org.slim4j.compress.output.Inventory;
 import org.slim4j.compress.output.PeakMemory;
 import org.slim4j.compress.recipe.Recipe;
@@ -33,11 +34,13 @@ import org.slim4j.eval.Chunks;
 import org.slim4j.eval.Fidelity;
 import org.slim4j.eval.KlDivergence;
 import org.slim4j.eval.Sts;
+import org.slim4j.io.gguf.LlamaFileType;
 import org.slim4j.eval.StsB;
 import org.slim4j.model.bert.BertModel;
 import org.slim4j.model.llama.LlamaModel;
 import org.slim4j.runtime.DataFiles;
 import org.slim4j.runtime.Threads;
+import org.slim4j.tensor.DType;
 import org.slim4j.util.BadInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,7 +54,7 @@ final class CompressCommand implements Callable<Integer> {
     static final String BEST = "w4g64-gptq-asym-emb";
 
     @Option(names = {"-m", "--model"}, paramLabel = "MODEL", description = "Model (default with no arguments: all-minilm-l6-v2).") String model;
-    @Option(names = "--scheme", paramLabel = "S", description = "Shortcut: w8, w4g128, w4g64-gptq, w4g32-awq, w3g32-gptq-asym, ... (-emb: quantize embeddings too).") String scheme;
+    @Option(names = "--scheme", paramLabel = "S", description = "Shortcut: w8, w4g128, w4g64-gptq, w4g32-awq, w3g32-gptq-asym, ... (-emb: quantize embeddings too); or a llama.cpp type (q8_0, q4_0, q4_k_m, q6_k, ...) to write a GGUF.") String scheme;
     @Option(names = "--recipe", paramLabel = "YAML", description = "Recipe file (stages of modifiers).") Path recipe;
     @Option(names = "--calib", paramLabel = "FILE", description = "Calibration text, one or more (default: STS-B train sentences for encoders, kjv-bible.txt for decoders).") List<Path> calib;
     @Option(names = "--samples", paramLabel = "N", description = "Calibration samples (default: 512 sentences / 64 sequences).") Integer samples;
@@ -62,6 +65,9 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--eval-chunks", defaultValue = "4", description = "Decoders: chunks of held-out text for KLD/perplexity.") int evalChunks;
     @Option(names = "--ctx", defaultValue = "128", description = "Decoders: tokens per evaluation chunk.") int ctx;
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads (default: all cores).") int threads;
+    @Option(names = "--imatrix", description = "GGUF schemes: weight the quantization by an importance matrix from the calibration text (as llama-imatrix; Q4_0, Q6_K, Q8_0).") boolean imatrix;
+    @Option(names = "--fallback", paramLabel = "TYPE", description = "GGUF schemes: the type for matrices whose rows are not whole blocks (e.g. q8_0, f16); without it such a matrix is an error.") String fallback;
+    @Option(names = "--pure", description = "GGUF schemes: every matrix in the scheme's type (llama-quantize --pure); default for all but Q4_K_M/Q5_K_M, which use llama.cpp's tensor mix.") boolean pure;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -75,6 +81,9 @@ final class CompressCommand implements Callable<Integer> {
         }
         if ((scheme == null) == (recipe == null)) throw new BadInputException("--scheme/--recipe", null, "give exactly one of --scheme and --recipe");
         if (out == null) throw new BadInputException("-o", null, "missing output folder");
+        LlamaFileType gguf = scheme != null ? ggufType(scheme) : null;
+        if (gguf != null) return Threads.run(threads, () -> gguf(gguf));
+        if (imatrix || fallback != null || pure) throw new BadInputException("--imatrix/--fallback/--pure", null, "only for GGUF schemes (q8_0, q4_0, q4_k_m, q6_k, ...)");
         Recipe r = recipe != null ? RecipeParser.read(recipe) : Schemes.recipe(scheme);
         return Threads.run(threads, () -> run(r, mainJob));
     }
@@ -108,12 +117,7 @@ final class CompressCommand implements Callable<Integer> {
                 inventory = Inventory.of(l.weights(), 16);
                 String text = Files.readString(DataFiles.find("wikitext-2-raw-test.txt"));
                 Chunks chunks = Chunks.of(l.tokenizer().encode(text, false), ctx, evalChunks, l.autoBos());
-                float[][] base = new float[chunks.count()][];
-                int vocab = l.vocabSize(), per = chunks.scoredPerChunk();
-                for (int c = 0; c < chunks.count(); c++) {
-                    float[] all = l.logits(chunks.chunk(c));
-                    base[c] = java.util.Arrays.copyOfRange(all, chunks.firstScored() * vocab, (chunks.firstScored() + per) * vocab);
-                }
+                float[][] base = baseLogits(l, chunks);
                 List<Path> files = calib != null ? calib : List.of(DataFiles.find("kjv-bible.txt"));
                 int n = samples != null ? samples : 64;
                 blocks = new LlamaBlocks(l, CalibrationText.tokens(files, l.tokenizer(), n, seqLen, seed));
@@ -121,16 +125,98 @@ final class CompressCommand implements Callable<Integer> {
                 Map<String, CompressedLinear> compressed = new LinkedHashMap<>();
                 List<LayerResult> layers = compress(r, blocks, compressed);
                 double secs = (System.nanoTime() - t0) / 1e9;
-                KlDivergence.Result kld = KlDivergence.run(l, chunks, c -> base[c]);
-                o.print(kld.table());
-                ObjectNode q = report.putObject("quality");
-                q.put("text", "wikitext-2-raw-test.txt, " + chunks.count() + " chunks of " + ctx);
-                q.put("mean_kld", kld.meanKld()).put("kld_99", kld.kldPercentile(99)).put("max_kld", kld.maxKld())
-                        .put("same_top", kld.sameTop()).put("ppl", kld.pplQ()).put("ppl_base", kld.pplBase());
+                decoderQuality(o, report, l, chunks, base);
                 finish(o, report, l, compressed, layers, inventory, null, null, secs, false);
             } else {
                 throw new BadInputException(model, null, "compression supports BERT encoders and Llama-family decoders");
             }
+        }
+        return 0;
+    }
+
+    private static float[][] baseLogits(LlamaModel l, Chunks chunks) {
+        float[][] base = new float[chunks.count()][];
+        int vocab = l.vocabSize(), per = chunks.scoredPerChunk();
+        for (int c = 0; c < chunks.count(); c++) {
+            float[] all = l.logits(chunks.chunk(c));
+            base[c] = java.util.Arrays.copyOfRange(all, chunks.firstScored() * vocab, (chunks.firstScored() + per) * vocab);
+        }
+        return base;
+    }
+
+    private void decoderQuality(PrintWriter o, ObjectNode report, org.slim4j.model.CausalLM m, Chunks chunks, float[][] base) {
+        KlDivergence.Result kld = KlDivergence.run(m, chunks, c -> base[c]);
+        o.print(kld.table());
+        ObjectNode q = report.putObject("quality");
+        q.put("text", "wikitext-2-raw-test.txt, " + chunks.count() + " chunks of " + ctx);
+        q.put("mean_kld", kld.meanKld()).put("kld_99", kld.kldPercentile(99)).put("max_kld", kld.maxKld())
+                .put("same_top", kld.sameTop()).put("ppl", kld.pplQ()).put("ppl_base", kld.pplBase());
+    }
+
+    /** A llama.cpp file type named by --scheme (q4_k_m, Q8_0, ...), or null for slim4j's own schemes. */
+    private static LlamaFileType ggufType(String scheme) {
+        if (scheme.toLowerCase(Locale.ROOT).startsWith("w")) return null;
+        try {
+            return LlamaFileType.byName(scheme);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** --scheme q4_k_m etc.: a GGUF for llama.cpp, then its KLD against the original. */
+    private int gguf(LlamaFileType type) throws Exception {
+        PrintWriter o = spec.commandLine().getOut();
+        if (!out.getFileName().toString().endsWith(".gguf")) throw new BadInputException(out, "-o", "GGUF schemes write a .gguf file");
+        DType fb = null;
+        if (fallback != null) {
+            try {
+                fb = LlamaFileType.byName(fallback).matrixType;
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--fallback", null, "unknown type '" + fallback + "' (q8_0, q4_0, f16, ...)");
+            }
+        }
+        long t0 = System.nanoTime();
+        ObjectNode report = new ObjectMapper().createObjectNode();
+        report.put("model", model).put("recipe", "--scheme " + scheme);
+        Path src = Slim4j.file(model);
+        try (LlamaModel l = org.slim4j.model.llama.LlamaLoader.load(src)) {
+            String text = Files.readString(DataFiles.find("wikitext-2-raw-test.txt"));
+            Chunks chunks = Chunks.of(l.tokenizer().encode(text, false), ctx, evalChunks, l.autoBos());
+            float[][] base = baseLogits(l, chunks);
+            org.slim4j.io.gguf.Imatrix im = null;
+            if (imatrix) {
+                List<Path> files = calib != null ? calib : List.of(DataFiles.find("kjv-bible.txt"));
+                int n = samples != null ? samples : 64;
+                im = GgufExport.imatrix(l, CalibrationText.tokens(files, l.tokenizer(), n, seqLen, seed), "slim4j", files.toString());
+                report.put("calibration", files + ", " + n + " x " + seqLen + " tokens, seed " + seed);
+            }
+            boolean mix = !pure && (type == LlamaFileType.MOSTLY_Q4_K_M || type == LlamaFileType.MOSTLY_Q5_K_M);
+            GgufExport.Result r = GgufExport.write(src, out, type, fb, !mix, im);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            report.put("file_type", type.name()).put("tensor_mix", mix ? "llama.cpp" : "pure")
+                    .put("size_bytes", r.bytes()).put("parameters", r.parameters()).put("bits_per_weight", r.bitsPerWeight())
+                    .put("matrix_bits_per_weight", r.matrixBitsPerWeight()).put("seconds", secs);
+            ObjectNode types = report.putObject("tensor_types");
+            r.types().types().forEach((k, v) -> types.put(k, v.name()));
+            ArrayNode fbs = report.putArray("fallbacks");
+            r.types().fallbacks().forEach(fbs::add);
+            try (LlamaModel q = org.slim4j.model.llama.LlamaLoader.load(out)) {
+                decoderQuality(o, report, q, chunks, base);
+            }
+            Path abs = out.toAbsolutePath();
+            Path json = abs.resolveSibling(abs.getFileName() + "-report.json"), md = abs.resolveSibling(abs.getFileName() + "-report.md");
+            new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), report);
+            StringBuilder sb = new StringBuilder("# GGUF export report\n\n");
+            report.fields().forEachRemaining(e -> {
+                if (!e.getKey().equals("tensor_types")) sb.append("- **").append(e.getKey()).append("**: ").append(e.getValue()).append('\n');
+            });
+            sb.append("\n| tensor | type |\n|---|---|\n");
+            r.types().types().forEach((k, v) -> sb.append("| ").append(k).append(" | ").append(v).append(r.types().fallbacks().contains(k) ? " (fallback)" : "").append(" |\n"));
+            Files.writeString(md, sb.toString());
+            o.printf(Locale.ROOT, "wrote %s (%s, %s mix) in %.1fs: %.3f bits per weight overall, %.3f on the quantized matrices, %.2f MB; %d tensor(s) took the fallback%s%n",
+                    out, type.name(), mix ? "llama.cpp" : "pure", secs, r.bitsPerWeight(), r.matrixBitsPerWeight(), r.bytes() / 1e6,
+                    r.types().fallbacks().size(), r.types().fallbacks().isEmpty() ? "" : " " + r.types().fallbacks());
+            o.printf(Locale.ROOT, "wrote %s, %s%n", md, json);
         }
         return 0;
     }

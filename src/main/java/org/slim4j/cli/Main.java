@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
         description = {"Compress neural networks and run them fast on the JVM.",
             "With no command: evaluate the embedded default model (all-MiniLM-L6-v2) against ONNX Runtime."},
         subcommands = {InspectCommand.class, GenerateCommand.class, EmbedCommand.class, EvalCommand.class,
-            BenchCommand.class, SynthCommand.class, ConvertCommand.class, CompressCommand.class,
+            BenchCommand.class, SynthCommand.class, ConvertCommand.class, CompressCommand.class, ShrinkCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
 

@@ -67,6 +67,7 @@ public final class CompressionReport {
                 case "prune-extra" -> prune(b, SparsityPattern.unstructured(0.3), SparsityPattern.unstructured(0.7), SparsityPattern.nm(4, 8));
                 case "lowrank" -> lowRank(b);
                 case "lowrank-alloc" -> lowRankAlloc(b);
+                case "lowrank-budget" -> lowRankBudget(b);
                 case "lowrank-uniform" -> {
                     for (double ratio : new double[] {0.6, 0.45, 0.3}) {
                         emit(b.model + " " + b.run("svd uniform params " + ratio, EncoderBench.linearsOnly(new Svd(RankRule.ratio(ratio)))));
@@ -90,11 +91,28 @@ public final class CompressionReport {
 
     /** Spectra of the original model's layers, (whitened when aware), from one unchanged pass. */
     static Map<String, Spectrum> spectra(EncoderBench b, boolean aware) {
-        SpectrumProbe probe = new SpectrumProbe(aware);
-        try (BertModel m = b.fresh()) {
-            new LayerwiseCompressor(EncoderBench.linearsOnly(probe)).run(new BertBlocks(m, b.calibration));
+        return b.spectra(aware);
+    }
+
+    /**
+     * The default budget allocation (log error, floor) against the uniform ratio at the same parameters: truncated
+     * from one set of whitened spectra, and (-Dseq=true) through the layer-wise ASVD pass as well.
+     */
+    static void lowRankBudget(EncoderBench b) {
+        Map<String, Spectrum> white = spectra(b, true);
+        for (double ratio : new double[] {0.6, 0.45, 0.3}) {
+            long budget = RankBudget.uniformBudget(white, ratio);
+            Map<String, Integer> uniform = new java.util.LinkedHashMap<>(), ranks = RankBudget.allocate(white, budget);
+            for (var e : white.entrySet()) uniform.put(e.getKey(), RankRule.ratioRank(e.getValue().rows(), e.getValue().cols(), ratio));
+            String tag = String.format(java.util.Locale.ROOT, "params %.2f (%d / %d)", ratio, RankBudget.parameters(white, uniform), RankBudget.parameters(white, ranks));
+            emit(b.model + " " + b.truncated("truncated uniform " + tag, white, uniform));
+            emit(b.model + " " + b.truncated("truncated budget  " + tag, white, ranks));
+            if (Boolean.getBoolean("seq")) {
+                emit(b.model + " " + b.run("asvd uniform " + tag, EncoderBench.linearsOnly(new Asvd(RankRule.ratio(ratio)))));
+                emit(b.model + " " + b.run("asvd budget  " + tag, EncoderBench.linearsOnly(new Asvd(RankRule.perLayer(ranks)))));
+            }
+            emit(b.model + "   ranks (budget): " + ranks.values());
         }
-        return probe.spectra();
     }
 
     static void lowRank(EncoderBench b) {

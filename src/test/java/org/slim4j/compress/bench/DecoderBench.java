@@ -62,9 +62,13 @@ public final class DecoderBench {
 
     /** KLD of a model folder (e.g. one with blocks removed) against the original. */
     public String evaluate(String label, java.nio.file.Path dir) {
+        KlDivergence.Result k = kld(dir);
+        return String.format(Locale.ROOT, "%-44s KLD %.5f  same-top %.1f%%", label, k.meanKld(), 100 * k.sameTop());
+    }
+
+    public KlDivergence.Result kld(java.nio.file.Path dir) {
         try (LlamaModel m = LlamaLoader.loadHf(dir)) {
-            KlDivergence.Result k = KlDivergence.run(m, chunks, c -> base[c]);
-            return String.format(Locale.ROOT, "%-44s KLD %.5f  same-top %.1f%%", label, k.meanKld(), 100 * k.sameTop());
+            return KlDivergence.run(m, chunks, c -> base[c]);
         }
     }
 }

@@ -73,6 +73,33 @@ public final class EncoderBench {
         }
     }
 
+    /** Spectra of the original model's linears (whitened by their calibration inputs when aware), from one unchanged pass. */
+    public java.util.Map<String, org.slim4j.compress.lowrank.Spectrum> spectra(boolean aware) {
+        var probe = new org.slim4j.compress.lowrank.SpectrumProbe(aware);
+        try (BertModel m = fresh()) {
+            new LayerwiseCompressor(linearsOnly(probe)).run(new BertBlocks(m, calibration));
+        }
+        return probe.spectra();
+    }
+
+    /**
+     * Every layer truncated from the one set of spectra at its rank: many rank allocations compared on the same
+     * calibration statistics, one SVD per layer in all (the layer-wise pass would redo them for every allocation).
+     */
+    public Row truncated(String label, java.util.Map<String, org.slim4j.compress.lowrank.Spectrum> spectra, java.util.Map<String, Integer> ranks) {
+        try (BertModel m = fresh()) {
+            BertBlocks blocks = new BertBlocks(m, List.of());
+            long bits = 0, weights = 0;
+            for (var e : ranks.entrySet()) {
+                var f = spectra.get(e.getKey()).truncate(e.getValue(), "asvd");
+                blocks.setWeight(e.getKey(), f.effectiveWeight());
+                bits += f.storageBits();
+                weights += (long) f.rows() * f.cols();
+            }
+            return measure(label, m, (double) bits / weights, weights);
+        }
+    }
+
     public Row measure(String label, BertModel m, double bitsPerWeight, long params) {
         float[][] e = m.embed(evalSentences);
         return new Row(label, Fidelity.of(reference, e), spearman(e), bitsPerWeight, params);

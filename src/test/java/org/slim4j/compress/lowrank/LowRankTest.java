@@ -104,7 +104,7 @@ class LowRankTest {
         layers.put("low", Spectrum.of(low, rows, cols));
         layers.put("full", Spectrum.of(full, rows, cols));
         long budget = 2L * 16 * (rows + cols); // what a uniform rank 16 would spend
-        Map<String, Integer> ranks = RankBudget.allocate(layers, budget);
+        Map<String, Integer> ranks = RankBudget.allocate(layers, budget, RankBudget.Criterion.ENERGY);
         assertTrue(RankBudget.parameters(layers, ranks) <= budget);
         assertTrue(RankBudget.parameters(layers, ranks) > budget - (rows + cols));
         assertTrue(ranks.get("low") >= 3 && ranks.get("low") < 8, ranks.toString());
@@ -116,6 +116,11 @@ class LowRankTest {
             uniform += e.getValue().tailEnergy(16) / total;
         }
         assertTrue(budgeted < uniform, budgeted + " vs " + uniform);
+        // the default (log error, floor 0.75 of the uniform rank) keeps every layer at 12 or more and spends the budget
+        Map<String, Integer> byDefault = RankBudget.allocate(layers, budget);
+        assertTrue(byDefault.get("low") >= 12 && byDefault.get("full") >= 12, byDefault.toString());
+        assertTrue(RankBudget.parameters(layers, byDefault) <= budget);
+        assertTrue(RankBudget.parameters(layers, byDefault) > budget - (rows + cols));
     }
 
     @Test

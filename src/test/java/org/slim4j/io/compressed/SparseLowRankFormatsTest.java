@@ -141,6 +141,12 @@ class SparseLowRankFormatsTest {
             assertInstanceOf(Sparse24Matrix.class, NativeLinears.find(f.tensor("encoder.layer.2.attention.self.key.weight")), "a 2:4 mask in sparse-bitmask still runs 2:4");
             assertNull(NativeLinears.find(f.tensor("encoder.layer.2.attention.self.query.weight")), "60% unstructured runs dense");
         }
+        java.io.StringWriter o = new java.io.StringWriter(), err = new java.io.StringWriter();
+        assertEquals(0, org.slim4j.cli.Main.run(new String[] {"inspect", "--no-tensors", out.toString()}, new java.io.PrintWriter(o, true), new java.io.PrintWriter(err, true)), err.toString());
+        // rank 48 of 384 x 384 in fp16: (384 + 384) * 48 * 2 bytes = 73,728, 4 bits per weight
+        assertTrue(o.toString().matches("(?s).*encoder\\.layer\\.0\\.attention\\.self\\.value\\s+lowrank\\s+rank 48\\s+147,456\\s+73,728\\s+4\\.000.*"), o.toString());
+        // 2:4 mask in sparse-bitmask: nnz fp16 values + 1 bit per weight + 8-byte row offsets
+        assertTrue(o.toString().matches("(?s).*encoder\\.layer\\.0\\.attention\\.self\\.key\\s+sparse-bitmask\\s+2:4\\s+147,456\\s.*"), o.toString());
         compareWithDense(out, layers, "mixed");
     }
 

@@ -28,9 +28,9 @@ final class BenchSparseCommand implements Callable<Integer> {
             description = "Weight shapes out x in (default: MiniLM attention / FFN, SmolLM2-135M FFN: ${DEFAULT-VALUE}).") List<String> shapes;
     @Option(names = "--batch", split = ",", defaultValue = "1,32", description = "Input rows per call (default: ${DEFAULT-VALUE}).") List<Integer> batches;
     @Option(names = "--ranks", split = ",", defaultValue = "64,128", description = "Factor-pair ranks (default: ${DEFAULT-VALUE}).") List<Integer> ranks;
-    @Option(names = {"-r", "--repetitions"}, defaultValue = "7", description = "Alternating repetitions (default: ${DEFAULT-VALUE}).") int reps;
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "5", description = "Alternating repetitions (default: ${DEFAULT-VALUE}).") int reps;
     @Option(names = "--encoder", paramLabel = "DIR", description = "Compressed-tensors BERT folders to embed with native kernels on and off.") List<Path> encoders;
-    @Option(names = "--texts", defaultValue = "256", description = "Texts per embedding run (default: ${DEFAULT-VALUE}).") int texts;
+    @Option(names = "--texts", defaultValue = "128", description = "Texts per embedding run (default: ${DEFAULT-VALUE}).") int texts;
 
     @Override
     public Integer call() {

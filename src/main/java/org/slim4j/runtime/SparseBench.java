@@ -66,6 +66,7 @@ public final class SparseBench {
 
     /** Warms the kernel up (JIT) and returns the calls that take about targetMs. */
     private static int calibrate(Runnable r, double targetMs) {
+        // 200 calls: until C2 compiles them, Vector API kernels run as allocating fallbacks 100-1000x slower
         for (int i = 0; i < 200; i++) r.run();
         long t0 = System.nanoTime();
         int n = 0;

@@ -26,12 +26,12 @@ import picocli.CommandLine.Spec;
  * and peak RSS, optionally next to llama-bench itself run on the same file with the same threads.
  * Encoders (ONNX Runtime as the anchor) are benchmarked elsewhere; {@link #encoder} is where that plugs in.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchSparseCommand.class,
         description = "Decode (tg) and prefill (pp) tokens/s, load time and peak RSS of a Llama-family GGUF or HF folder.")
 final class BenchCommand implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, description = "A .gguf file or Hugging Face folder.") Path model;
+    @Option(names = {"-m", "--model"}, description = "A .gguf file or Hugging Face folder.") Path model;
     @Option(names = {"-t", "--threads"}, defaultValue = "2", description = "Threads (default: ${DEFAULT-VALUE}).") int threads;
     @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "Prompt tokens for pp (default: ${DEFAULT-VALUE}).") int nPrompt;
     @Option(names = {"-n", "--n-gen"}, defaultValue = "64", description = "Generated tokens for tg (default: ${DEFAULT-VALUE}).") int nGen;
@@ -43,6 +43,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (model == null) throw new BadInputException("options", null, "name a model with -m (or run 'bench sparse')");
         if (reps < 1 || nPrompt < 0 || nGen < 0 || threads < 1) throw new BadInputException("options", null, "need -r >= 1, -p/-n >= 0, -t >= 1");
         if (!Files.exists(model)) throw new BadInputException(model, "model", "no such file or folder");
         if (model.toString().endsWith(".onnx")) return encoder();

@@ -65,6 +65,10 @@ final class InspectCommand implements Callable<Integer> {
                     8.0 * bytes / Math.max(1, params), 8.0 * weightBytes / Math.max(1, weightParams), weightParams);
             out.println("by type:");
             byType.forEach((t, a) -> out.printf(Locale.ROOT, "  %-6s %5d tensors %,15d params %12s%n", t, a[0], a[1], human(a[2])));
+            if (Files.isDirectory(path)) {
+                var qc = org.slim4j.io.compressed.CompressedTensorsFile.quantizationConfig(path);
+                if (qc.isPresent()) layers(out, org.slim4j.io.compressed.LayerStorage.of(path, qc.get()), bytes);
+            }
             if (!noTensors) {
                 out.printf(Locale.ROOT, "%-48s %-6s %-22s %12s%n", "tensor", "type", "shape", "bytes");
                 for (Tensor t : tf.tensors()) {
@@ -73,6 +77,21 @@ final class InspectCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Per compressed layer: stored format, the kernel it runs with, real bytes and bits per weight; then totals. */
+    private static void layers(PrintWriter out, org.slim4j.io.compressed.LayerStorage.Summary s, long allBytes) {
+        var rows = s.rows();
+        out.printf(Locale.ROOT, "%-44s %-18s %-8s %12s %12s %7s%n", "compressed layer", "format", "kernel", "parameters", "bytes", "bits/w");
+        long p = 0, b = 0;
+        for (var r : rows) {
+            out.printf(Locale.ROOT, "%-44s %-18s %-8s %,12d %,12d %7.3f%n", r.module(), r.format(), r.kernel(), r.parameters(), r.bytes(), r.bitsPerWeight());
+            p += r.parameters();
+            b += r.bytes();
+        }
+        out.printf(Locale.ROOT, "compressed    %d layers, %,d parameters in %s: %.3f bits/weight%n", rows.size(), p, human(b), 8.0 * b / Math.max(1, p));
+        // parameters of the dense model the folder encodes, over every stored byte
+        out.printf(Locale.ROOT, "whole model   %,d parameters in %s: %.3f bits/weight%n", s.denseParameters(), human(allBytes), 8.0 * allBytes / Math.max(1, s.denseParameters()));
     }
 
     private static String architecture(Path path, TensorFile tf) throws IOException {

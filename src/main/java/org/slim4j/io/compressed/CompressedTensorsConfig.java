@@ -21,17 +21,35 @@ import org.slim4j.compress.quant.QuantScheme;
 public final class CompressedTensorsConfig {
     public static final String QUANT_METHOD = "compressed-tensors";
     public static final String PACK_QUANTIZED = "pack-quantized";
+    public static final String SPARSITY_CONFIG = "sparsity_config";
 
     private final List<Group> groups;
     private final List<String> ignore;
     private final JsonNode slim4j;
+    private final String sparsityFormat;
 
     private record Group(List<String> targets, QuantScheme scheme) {}
 
-    private CompressedTensorsConfig(List<Group> groups, List<String> ignore, JsonNode slim4j) {
+    private CompressedTensorsConfig(List<Group> groups, List<String> ignore, JsonNode slim4j, String sparsityFormat) {
         this.groups = groups;
         this.ignore = ignore;
         this.slim4j = slim4j;
+        this.sparsityFormat = sparsityFormat;
+    }
+
+    /**
+     * The sparsity_config block (SparsityCompressionConfig.model_dump: format, targets, ignore, global_sparsity,
+     * sparsity_structure). global_sparsity is a percentage of all model parameters, as llm-compressor reports it.
+     */
+    static ObjectNode sparsityJson(String format, List<String> targets, double globalSparsityPercent, String structure) {
+        ObjectNode s = JsonNodeFactory.instance.objectNode();
+        s.put("format", format);
+        s.put("global_sparsity", globalSparsityPercent);
+        s.putArray("ignore");
+        s.put("sparsity_structure", structure);
+        ArrayNode t = s.putArray("targets");
+        targets.forEach(t::add);
+        return s;
     }
 
     /** One config group per distinct scheme, targets listing its modules by name. */
@@ -106,7 +124,12 @@ public final class CompressedTensorsConfig {
         }
         List<String> ignore = new ArrayList<>();
         qc.path("ignore").forEach(t -> ignore.add(t.asText()));
-        return new CompressedTensorsConfig(groups, ignore, qc.get("slim4j"));
+        JsonNode sc = qc.path(SPARSITY_CONFIG);
+        String sparsity = sc.isObject() && sc.has("format") ? sc.get("format").asText() : null;
+        if (sparsity != null && !sparsity.equals("dense") && !sparsity.equals("sparse-bitmask") && !sparsity.equals("sparse-24-bitmask")) {
+            throw new IllegalArgumentException(source + ": sparsity format '" + sparsity + "' is not supported (sparse-bitmask, sparse-24-bitmask, dense)");
+        }
+        return new CompressedTensorsConfig(groups, ignore, qc.get("slim4j"), sparsity);
     }
 
     /** The scheme of a packed Linear module, empty when ignored or matched by no group. */
@@ -119,6 +142,11 @@ public final class CompressedTensorsConfig {
     private static boolean matches(String target, String module) {
         if (target.startsWith("re:")) return Pattern.compile(target.substring(3)).matcher(module).lookingAt(); // re.match
         return target.equals(module) || target.equals("Linear");
+    }
+
+    /** sparsity_config.format ("sparse-bitmask", "sparse-24-bitmask", "dense"), or null when there is none. */
+    public String sparsityFormat() {
+        return sparsityFormat;
     }
 
     /** The slim4j extension block, or null. */

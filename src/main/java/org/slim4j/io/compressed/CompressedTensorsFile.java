@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.slim4j.compress.quant.QuantScheme;
@@ -18,6 +20,9 @@ import org.slim4j.io.safetensors.SafetensorsFile;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.NativeLinear;
+import org.slim4j.tensor.kernel.NativeLinears;
+import org.slim4j.tensor.kernel.Sparse24Matrix;
 import org.slim4j.util.BadInputException;
 
 /**
@@ -33,10 +38,29 @@ public final class CompressedTensorsFile implements TensorFile {
     private final Arena arena;
     private final List<Tensor> tensors;
 
-    private CompressedTensorsFile(SafetensorsFile packed, Arena arena, List<Tensor> tensors) {
+    private final Map<Tensor, NativeLinear> kernels;
+    private final Map<String, String> formats;
+
+    private CompressedTensorsFile(SafetensorsFile packed, Arena arena, List<Tensor> tensors, Map<Tensor, NativeLinear> kernels, Map<String, String> formats) {
         this.packed = packed;
         this.arena = arena;
         this.tensors = List.copyOf(tensors);
+        this.kernels = kernels;
+        this.formats = formats;
+    }
+
+    private static String module(String tensor) {
+        return tensor.substring(0, tensor.lastIndexOf('.'));
+    }
+
+    /** The kernels registered with {@link NativeLinears} for layers stored 2:4 or as factor pairs, by dense weight. */
+    public Map<Tensor, NativeLinear> kernels() {
+        return kernels;
+    }
+
+    /** How each compressed module is stored: pack-quantized, sparse-bitmask, sparse-24-bitmask, lut, lowrank. */
+    public Map<String, String> formats() {
+        return formats;
     }
 
     /** The quantization_config of a folder's config.json when it is a compressed-tensors one. */
@@ -68,19 +92,37 @@ public final class CompressedTensorsFile implements TensorFile {
         try {
             Set<String> consumed = new HashSet<>();
             List<Tensor> out = new ArrayList<>();
+            Map<Tensor, NativeLinear> kernels = new LinkedHashMap<>();
+            Map<String, String> formats = new LinkedHashMap<>();
+            String sparse = config.sparsityFormat();
             for (Tensor t : f.tensors()) {
                 String n = t.name();
                 if (n.endsWith(".weight_packed")) {
                     String module = n.substring(0, n.length() - ".weight_packed".length());
                     out.add(unpack(f, module, config, arena, consumed));
+                    formats.put(module, CompressedTensorsConfig.PACK_QUANTIZED);
+                } else if (sparse != null && n.endsWith(".bitmask") && f.find(module(n) + ".compressed").isPresent()) {
+                    String module = module(n);
+                    SparseBitmask.Decoded d = SparseBitmask.decode(f, module, sparse, arena);
+                    out.add(d.weight());
+                    int rows = (int) d.weight().rows(), cols = (int) d.weight().cols();
+                    if (Sparse24Matrix.fits(rows, cols, d.mask())) kernels.put(d.weight(), Sparse24Matrix.of(rows, cols, d.w(), d.mask()));
+                    for (String p : SparseBitmask.PARTS) consumed.add(module + p);
+                    formats.put(module, sparse);
                 } else if (Slim4jLayers.owns(config.slim4j(), n)) {
-                    Slim4jLayers.decode(f, config.slim4j(), n, arena, consumed).ifPresent(out::add);
+                    Slim4jLayers.decode(f, config.slim4j(), n, arena, consumed).ifPresent(d -> {
+                        out.add(d.weight());
+                        if (d.kernel() != null) kernels.put(d.weight(), d.kernel());
+                        String module = module(d.weight().name());
+                        formats.put(module, config.slim4j().path("layers").path(module).path("format").asText());
+                    });
                 } else {
                     out.add(t);
                 }
             }
             out.removeIf(t -> consumed.contains(t.name()));
-            return new CompressedTensorsFile(f, arena, out);
+            kernels.forEach(NativeLinears::register);
+            return new CompressedTensorsFile(f, arena, out, kernels, formats);
         } catch (RuntimeException e) {
             arena.close();
             f.close();
@@ -166,6 +208,7 @@ public final class CompressedTensorsFile implements TensorFile {
 
     @Override
     public void close() {
+        kernels.keySet().forEach(NativeLinears::unregister);
         try {
             arena.close();
         } finally {

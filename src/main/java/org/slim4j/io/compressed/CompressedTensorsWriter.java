@@ -8,11 +8,16 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.slim4j.compress.CompressedLinear;
+import org.slim4j.compress.StagedLinear;
+import org.slim4j.compress.prune.SparseLinear;
+import org.slim4j.compress.prune.SparseQuantizedLinear;
+import org.slim4j.tensor.kernel.Sparse24Matrix;
 import org.slim4j.compress.quant.QuantScheme;
 import org.slim4j.compress.quant.QuantizedLinear;
 import org.slim4j.io.safetensors.SafetensorsFile;
@@ -55,6 +60,7 @@ public final class CompressedTensorsWriter {
             Map<String, String> formats = new LinkedHashMap<>();
             ObjectNode qc;
             long bytes = 0;
+            Map<String, QuantScheme> schemes = new LinkedHashMap<>();
             SafetensorsWriter out = new SafetensorsWriter().metadata("format", "pt");
             try (SafetensorsFile src = SafetensorsFile.open(srcDir)) {
                 for (String name : layers.keySet()) {
@@ -65,8 +71,15 @@ public final class CompressedTensorsWriter {
                     }
                 }
                 Slim4jExtension ext = new Slim4jExtension(scaleType);
+                // one sparsity format per model, as compressed-tensors has: 2:4 when every sparse layer is, else the general one
+                boolean all24 = layers.values().stream().map(CompressedTensorsWriter::unstage).filter(c -> c instanceof SparseLinear)
+                        .allMatch(c -> ((SparseLinear) c).is24() && Sparse24Matrix.fits(c.rows(), c.cols(), ((SparseLinear) c).keep()));
+                List<String> sparseTargets = new ArrayList<>();
+                long params = 0, zeros = 0;
                 for (Tensor t : src.tensors()) {
-                    CompressedLinear c = layers.get(t.name());
+                    params += t.elements();
+                    CompressedLinear c = unstage(layers.get(t.name()));
+                    if (c instanceof SparseQuantizedLinear sq && asPackQuantized(sq) != null) c = asPackQuantized(sq);
                     if (c == null) {
                         out.add(t);
                         bytes += t.data().byteSize();
@@ -76,16 +89,20 @@ public final class CompressedTensorsWriter {
                     if (c instanceof QuantizedLinear q) {
                         bytes += packQuantized(out, module, q);
                         formats.put(module, CompressedTensorsConfig.PACK_QUANTIZED);
+                        schemes.put(module, q.scheme());
+                    } else if (c instanceof SparseLinear sp) {
+                        bytes += SparseBitmask.write(out, module, sp, all24);
+                        formats.put(module, all24 ? SparseBitmask.TWO_FOUR : SparseBitmask.UNSTRUCTURED);
+                        sparseTargets.add(module);
+                        for (float v : sp.effectiveWeight()) if (v == 0) zeros++;
                     } else {
                         bytes += ext.add(out, module, c, t.dtype());
                         formats.put(module, ext.format(module));
                     }
                 }
-                Map<String, QuantScheme> schemes = new LinkedHashMap<>();
-                layers.forEach((n, c) -> {
-                    if (c instanceof QuantizedLinear q) schemes.put(module(n), q.scheme());
-                });
                 qc = CompressedTensorsConfig.toJson(schemes, ext.json(), CT_VERSION);
+                if (!sparseTargets.isEmpty()) qc.set(CompressedTensorsConfig.SPARSITY_CONFIG, CompressedTensorsConfig.sparsityJson(
+                        all24 ? SparseBitmask.TWO_FOUR : SparseBitmask.UNSTRUCTURED, sparseTargets, 100.0 * zeros / Math.max(1, params), all24 ? "2:4" : "unstructured"));
                 out.write(outDir.resolve("model.safetensors"));
                 copyOthers(srcDir, outDir);
             }
@@ -98,6 +115,32 @@ public final class CompressedTensorsWriter {
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + outDir, e);
         }
+    }
+
+    /** A chain of stages is stored as its last stage, which holds the layer's final weight. */
+    private static CompressedLinear unstage(CompressedLinear c) {
+        return c instanceof StagedLinear s ? unstage(s.last()) : c;
+    }
+
+    /**
+     * Pruned then quantized: compressed-tensors' sparsity compressor runs only on ".weight" tensors, so for
+     * pack-quantized weights it stores the pruned entries as codes equal to the zero point (w = 0 exactly); its 2:4
+     * alternative, marlin-24, is a GPU tile layout slim4j does not write. Null when a zero point lies outside the code range.
+     */
+    static QuantizedLinear asPackQuantized(SparseQuantizedLinear sq) {
+        QuantizedLinear q = sq.quant();
+        byte[] codes = q.codes().clone();
+        int groups = q.groupsPerRow(), width = q.scheme().groupSize() == QuantScheme.PER_TENSOR ? q.cols() : q.scheme().groupWidth(q.cols());
+        boolean[] keep = sq.sparse().keep();
+        for (int r = 0; r < q.rows(); r++) {
+            for (int c = 0; c < q.cols(); c++) {
+                if (keep[r * q.cols() + c]) continue;
+                int z = q.zeros()[q.scheme().groupSize() == QuantScheme.PER_TENSOR ? 0 : r * groups + c / width];
+                if (z < q.scheme().qmin() || z > q.scheme().qmax()) return null;
+                codes[r * q.cols() + c] = (byte) z;
+            }
+        }
+        return new QuantizedLinear(q.rows(), q.cols(), q.scheme(), codes, q.scales(), q.zeros(), q.scaleBits(), q.method());
     }
 
     static String module(String weightName) {

@@ -3,6 +3,7 @@ package org.slim4j.io.compressed;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slim4j.compress.CompressedLinear;
+import org.slim4j.compress.lowrank.LowRankLinear;
 import org.slim4j.compress.quant.LutLinear;
 import org.slim4j.io.safetensors.SafetensorsWriter;
 import org.slim4j.tensor.DType;
@@ -11,13 +12,14 @@ import org.slim4j.tensor.DType;
  * The layers compressed-tensors cannot express, recorded in quantization_config.slim4j (docs/FORMATS.md):
  * {"version": 1, "layers": {module: {"format": ..., "method": ...}}}. These modules are also listed in the
  * compressed-tensors ignore list. Formats: "lut" ({@link LutLinear}: packed table indices, per-row tables, sparse
- * fp16 outliers) and "dense" (any other compression, stored multiplied out as module.weight in the source dtype,
- * so any loader reads it).
+ * fp16 outliers), "lowrank" ({@link LowRankLinear}: the factor pair weight_a, weight_b) and "dense" (any other
+ * compression, stored multiplied out as module.weight in the source dtype, so any loader reads it).
  */
 final class Slim4jExtension {
     static final int VERSION = 1;
     static final String DENSE = "dense";
     static final String LUT = "lut";
+    static final String LOWRANK = "lowrank";
 
     private final DType scaleType;
     private final ObjectNode layers = JsonNodeFactory.instance.objectNode();
@@ -31,10 +33,20 @@ final class Slim4jExtension {
         ObjectNode e = layers.putObject(module);
         e.put("method", c.describe());
         if (c instanceof LutLinear l) return lut(out, module, l, e);
+        if (c instanceof LowRankLinear l) return lowRank(out, module, l, e);
         DType t = sourceType == DType.F16 || sourceType == DType.BF16 ? sourceType : DType.F32;
         e.put("format", DENSE);
         out.add(module + ".weight", t, new long[] {c.rows(), c.cols()}, c.effectiveWeight());
         return t.bytesFor((long) c.rows() * c.cols());
+    }
+
+    /** The two factors as they are held (fp16: {@link LowRankLinear} rounds them), W = A B. */
+    private static long lowRank(SafetensorsWriter out, String module, LowRankLinear l, ObjectNode e) {
+        e.put("format", LOWRANK);
+        e.put("rank", l.rank());
+        out.add(module + ".weight_a", DType.F16, new long[] {l.rows(), l.rank()}, l.a());
+        out.add(module + ".weight_b", DType.F16, new long[] {l.rank(), l.cols()}, l.b());
+        return DType.F16.bytesFor(l.parameters());
     }
 
     /** Codes packed as pack_to_int32 packs signed codes, i.e. the raw unsigned index, first in the lowest bits. */

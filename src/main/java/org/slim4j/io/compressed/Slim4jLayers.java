@@ -3,38 +3,71 @@ package org.slim4j.io.compressed;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
+import org.slim4j.compress.lowrank.LowRankLinear;
 import org.slim4j.io.safetensors.SafetensorsFile;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.FactorPair;
+import org.slim4j.tensor.kernel.NativeLinear;
 import org.slim4j.util.BadInputException;
 
 /** Decoding side of {@link Slim4jExtension}: which tensors belong to extension layers, and their dense weights. */
 final class Slim4jLayers {
     private static final String CODES = ".weight_lut_codes";
-    private static final String[] PARTS = {CODES, ".weight_lut", ".weight_outlier_index", ".weight_outlier_value", ".weight_shape"};
+    private static final String[] LUT_PARTS = {CODES, ".weight_lut", ".weight_outlier_index", ".weight_outlier_value", ".weight_shape"};
+    private static final String[] LOWRANK_PARTS = {".weight_a", ".weight_b"};
 
     private Slim4jLayers() {}
 
-    /** True for the tensors of a "lut" layer (dense layers are plain weights and need nothing). */
+    /** A decoded layer: its dense F32 weight, and the kernel that runs its stored form (null when none). */
+    record Decoded(Tensor weight, NativeLinear kernel) {}
+
+    /** True for the tensors of a "lut" or "lowrank" layer (dense layers are plain weights and need nothing). */
     static boolean owns(JsonNode ext, String tensor) {
-        return lutModule(ext, tensor) != null;
+        return module(ext, tensor) != null;
     }
 
-    private static String lutModule(JsonNode ext, String tensor) {
+    private static String module(JsonNode ext, String tensor) {
         if (ext == null) return null;
         int dot = tensor.lastIndexOf('.');
-        if (dot < 0 || java.util.Arrays.stream(PARTS).noneMatch(tensor::endsWith)) return null; // the bias stays a plain tensor
-        String module = tensor.substring(0, dot);
-        return Slim4jExtension.LUT.equals(ext.path("layers").path(module).path("format").asText()) ? module : null;
+        if (dot < 0) return null;
+        String module = tensor.substring(0, dot), format = ext.path("layers").path(module).path("format").asText();
+        String[] parts = Slim4jExtension.LUT.equals(format) ? LUT_PARTS : Slim4jExtension.LOWRANK.equals(format) ? LOWRANK_PARTS : new String[0];
+        return Arrays.stream(parts).anyMatch(tensor::endsWith) ? module : null; // the bias stays a plain tensor
     }
 
-    /** The layer's F32 weight when {@code tensor} is its codes tensor; its other parts are marked consumed. */
-    static Optional<Tensor> decode(SafetensorsFile f, JsonNode ext, String tensor, Arena arena, Set<String> consumed) {
-        String module = lutModule(ext, tensor);
-        if (!tensor.endsWith(CODES)) return Optional.empty();
+    /** The layer's F32 weight when {@code tensor} is its first part (codes, factor A); its other parts are marked consumed. */
+    static Optional<Decoded> decode(SafetensorsFile f, JsonNode ext, String tensor, Arena arena, Set<String> consumed) {
+        String module = module(ext, tensor);
+        if (tensor.endsWith(CODES)) return Optional.of(new Decoded(lut(f, ext, module, tensor, arena, consumed), null));
+        if (tensor.endsWith(".weight_a")) return Optional.of(lowRank(f, ext, module, arena, consumed));
+        return Optional.empty();
+    }
+
+    /** W = A B in float32, summed in {@link LowRankLinear#effectiveWeight}'s order so it equals what compression evaluated. */
+    private static Decoded lowRank(SafetensorsFile f, JsonNode ext, String module, Arena arena, Set<String> consumed) {
+        Tensor ta = f.tensor(module + ".weight_a"), tb = f.tensor(module + ".weight_b");
+        int rank = ext.path("layers").path(module).path("rank").asInt(-1);
+        if (ta.shape().length != 2 || ta.shape()[1] != rank || !ta.dtype().isFloatLike()) {
+            throw new BadInputException(f.path(), module + ".weight_a", "expected a float [rows, " + rank + "] (rank from quantization_config.slim4j), got " + ta);
+        }
+        if (tb.shape().length != 2 || tb.shape()[0] != rank || !tb.dtype().isFloatLike()) {
+            throw new BadInputException(f.path(), module + ".weight_b", "expected a float [" + rank + ", cols], got " + tb);
+        }
+        int rows = (int) ta.shape()[0], cols = (int) tb.shape()[1];
+        float[] a = Dequant.toFloats(ta), b = Dequant.toFloats(tb);
+        float[] w = new LowRankLinear(rows, cols, rank, a.clone(), b.clone(), "").effectiveWeight();
+        MemorySegment dst = arena.allocate(4L * w.length, 64);
+        MemorySegment.copy(w, 0, dst, Dequant.F32, 0, w.length);
+        for (String p : LOWRANK_PARTS) consumed.add(module + p);
+        return new Decoded(new Tensor(module + ".weight", DType.F32, new long[] {rows, cols}, dst), new FactorPair(rows, cols, rank, a, b));
+    }
+
+    private static Tensor lut(SafetensorsFile f, JsonNode ext, String module, String tensor, Arena arena, Set<String> consumed) {
         int bits = ext.path("layers").path(module).path("bits").asInt();
         int[] shape = CompressedTensorsFile.ints(f, module + ".weight_shape");
         int rows = shape[0], cols = shape[1], k = 1 << bits, half = k / 2;
@@ -53,7 +86,7 @@ final class Slim4jLayers {
                 dst.setAtIndex(Dequant.F32, idx[i], val[i]);
             }
         }
-        for (String p : PARTS) consumed.add(module + p);
-        return Optional.of(new Tensor(module + ".weight", DType.F32, new long[] {rows, cols}, dst));
+        for (String p : LUT_PARTS) consumed.add(module + p);
+        return new Tensor(module + ".weight", DType.F32, new long[] {rows, cols}, dst);
     }
 }

@@ -210,7 +210,10 @@ public final class BertModel implements Encoder {
 
     private static void linear(Tensor weight, Tensor bias, float[] x, int n, float[] y, boolean parallel) {
         int out = (int) weight.shape()[0], in = (int) weight.shape()[1];
-        if (weight.dtype() == org.slim4j.tensor.DType.F32) {
+        org.slim4j.tensor.kernel.NativeLinear k = org.slim4j.tensor.kernel.NativeLinears.find(weight);
+        if (k != null) {
+            k.forward(x, n, y, parallel); // stored 2:4 or as a factor pair: its own kernel
+        } else if (weight.dtype() == org.slim4j.tensor.DType.F32) {
             MatMulF32.forward(weight.data(), out, in, x, n, y, parallel);
         } else {
             org.slim4j.tensor.kernel.Linear.forward(weight, x, n, y); // F16/BF16 checkpoints and compressed weights

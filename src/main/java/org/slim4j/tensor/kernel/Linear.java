@@ -7,7 +7,8 @@ import org.slim4j.tensor.Tensor;
 /**
  * y = x W^T for a batch of n activation rows and a weight W [out, in] of any type, in float32.
  * The reference path: each tile of weight rows is dequantized exactly once and reused for every activation row,
- * tiles are spread over the common ForkJoin pool. Fast type-specific kernels are tested against this.
+ * tiles are spread over the common ForkJoin pool. Fast type-specific kernels are tested against this. A weight that
+ * a loader registered with {@link NativeLinears} runs that kernel instead.
  */
 public final class Linear {
     private static final int TILE_ROWS = 16;
@@ -16,6 +17,11 @@ public final class Linear {
 
     /** x: [n, in] row-major; y: [n, out] row-major (overwritten). */
     public static void forward(Tensor w, float[] x, int n, float[] y) {
+        NativeLinear k = NativeLinears.find(w);
+        if (k != null) {
+            k.forward(x, n, y, true); // a layer stored 2:4 or as a factor pair runs its own kernel
+            return;
+        }
         int out = Math.toIntExact(w.rows());
         int in = Math.toIntExact(w.cols());
         int tiles = (out + TILE_ROWS - 1) / TILE_ROWS;

@@ -64,6 +64,9 @@ class RecipeParserTest {
         CompressionPlan g = Schemes.recipe("w4g64-gptq-asym-emb").plan(Set.of("l"));
         assertInstanceOf(Gptq.class, g.stagesFor("l").getFirst());
         assertEquals("rtn-mse", g.stagesFor("emb").getFirst().name());
+        assertEquals(1, g.stagesFor("embeddings.position_embeddings.weight").size(), "added to every token: one 8-bit stage");
+        assertEquals("rtn", g.stagesFor("embeddings.position_embeddings.weight").getFirst().name());
+        assertEquals("rtn", g.stagesFor("embeddings.token_type_embeddings.weight").getFirst().name());
         assertThrows(BadInputException.class, () -> Schemes.recipe("w4g64-foo"));
         assertThrows(BadInputException.class, () -> Schemes.recipe("w9"));
     }

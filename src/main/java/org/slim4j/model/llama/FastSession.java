@@ -170,7 +170,14 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
 
     private void run(WorkerPool pool, int s) {
         step = s;
-        pool.run(this);
+        int units = switch (s) {
+            case QKV -> c.qDim() + 2 * c.kvDim();
+            case ATTENTION -> n * c.heads();
+            case WO, DOWN -> c.hidden();
+            case GATE_UP -> c.ffn();
+            default -> c.vocab();
+        };
+        pool.run(this, pool.parts(units, s == ATTENTION ? 1 : MatVec.TILE));
     }
 
     private void storeKv(int l) {
@@ -185,8 +192,8 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
     }
 
     @Override
-    public void run(int wi, int wn) {
-        float[] sc = scratch[wi];
+    public void run(int wi, int wn, int worker) {
+        float[] sc = scratch[worker];
         int h = c.hidden();
         switch (step) {
             case QKV -> {
@@ -196,7 +203,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
                 part(w.wk(), qd, kd, a, b, xb, k, sc);
                 part(w.wv(), qd + kd, kd, a, b, xb, v, sc);
             }
-            case ATTENTION -> attention(wi, wn);
+            case ATTENTION -> attention(wi, wn, worker);
             case WO -> {
                 int a = WorkerPool.from(h, wi, wn, MatVec.TILE), b = WorkerPool.from(h, wi + 1, wn, MatVec.TILE);
                 if (a < b) mul(w.wo(), a, b, qAtt, att, x, h, true, sc);
@@ -242,12 +249,12 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
     }
 
     /** Causal attention; work units are (row, head) pairs split contiguously over workers. */
-    private void attention(int wi, int wn) {
+    private void attention(int wi, int wn, int worker) {
         int heads = c.heads(), hd = c.headDim(), qDim = c.qDim();
         int group = heads / c.kvHeads();
         int window = c.slidingWindow();
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] keys = kCache[layer], values = vCache[layer], s = scores[wi];
+        float[] keys = kCache[layer], values = vCache[layer], s = scores[worker];
         int units = n * heads;
         int u0 = WorkerPool.from(units, wi, wn, 1), u1 = WorkerPool.from(units, wi + 1, wn, 1);
         for (int u = u0; u < u1; u++) {

@@ -29,4 +29,18 @@ public interface BlockModel {
 
     /** Block b over the calibration batch, x updated in place; {@code hook} (may be null) sees each linear's input. */
     void forward(int block, float[] x, LinearHook hook);
+
+    /**
+     * The norm whose output only this linear and its siblings read, so that a per-input-channel scale can be folded
+     * into it (a pre-norm decoder's q/k/v and gate/up), or null. BERT's post-norm output is also the residual stream,
+     * so it has none.
+     */
+    default String inputNorm(String linear) {
+        return null;
+    }
+
+    /** Divides the named norm's weight (and bias, if any) by s, channel by channel. */
+    default void divideNorm(String norm, float[] s) {
+        throw new UnsupportedOperationException("no foldable norm " + norm);
+    }
 }

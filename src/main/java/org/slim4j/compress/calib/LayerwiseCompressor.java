@@ -2,6 +2,8 @@ package org.slim4j.compress.calib;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -12,6 +14,9 @@ import org.slim4j.compress.InputStats;
 import org.slim4j.compress.LinearWeight;
 import org.slim4j.compress.OutputError;
 import org.slim4j.compress.StagedLinear;
+import org.slim4j.compress.quant.Awq;
+import org.slim4j.compress.quant.InputScaledLinear;
+import org.slim4j.compress.quant.QuantizedLinear;
 import org.slim4j.util.BadInputException;
 import org.slim4j.util.Progress;
 
@@ -66,7 +71,15 @@ public final class LayerwiseCompressor {
             } else {
                 model.forward(b, reference, null);
             }
+            Set<String> folded = new HashSet<>();
+            for (List<String> group : awqFoldGroups(model, b, stats)) {
+                for (LayerResult r : foldAwq(model, group, stats.get(group.getFirst()), sink)) {
+                    results.add(report(progress, ++done, r));
+                    folded.add(r.name());
+                }
+            }
             for (String name : model.linears(b)) {
+                if (folded.contains(name)) continue;
                 List<Compressor> stages = plan.stagesFor(name);
                 done++;
                 if (stages.isEmpty()) continue;
@@ -77,6 +90,49 @@ public final class LayerwiseCompressor {
             if (needStats) progress.step(done, String.format(Locale.ROOT, "block %d output rel. error %.5f", b, relative(reference, x)));
         }
         return results;
+    }
+
+    /** Linears of block b that share an input which a norm alone produces, every one of them compressed by AWQ alone. */
+    private List<List<String>> awqFoldGroups(BlockModel model, int b, Map<String, InputStats> stats) {
+        Map<InputStats, List<String>> byInput = new java.util.LinkedHashMap<>();
+        for (String name : model.linears(b)) if (stats.get(name) != null) byInput.computeIfAbsent(stats.get(name), k -> new ArrayList<>()).add(name);
+        List<List<String>> groups = new ArrayList<>();
+        for (List<String> g : byInput.values()) {
+            String norm = model.inputNorm(g.getFirst());
+            if (norm == null) continue;
+            boolean ok = true;
+            for (String n : g) {
+                List<Compressor> st = plan.stagesFor(n);
+                ok &= st.size() == 1 && st.getFirst() instanceof Awq && norm.equals(model.inputNorm(n));
+            }
+            if (ok) groups.add(g);
+        }
+        return groups;
+    }
+
+    /** AWQ with one scale for the group, 1/s folded into the norm: each layer stores Q(W diag(s)) as plain codes. */
+    private List<LayerResult> foldAwq(BlockModel model, List<String> group, InputStats stats, java.util.function.BiConsumer<String, CompressedLinear> sink) {
+        long t0 = System.nanoTime();
+        List<LinearWeight> ws = new ArrayList<>();
+        for (String n : group) ws.add(model.weight(n));
+        float[] s = ((Awq) plan.stagesFor(group.getFirst()).getFirst()).sharedScale(ws, stats);
+        String norm = model.inputNorm(group.getFirst());
+        model.divideNorm(norm, s);
+        double shared = (System.nanoTime() - t0) / 1e9 / group.size();
+        List<LayerResult> out = new ArrayList<>();
+        for (int i = 0; i < group.size(); i++) {
+            long t1 = System.nanoTime();
+            String name = group.get(i);
+            LinearWeight w = ws.get(i);
+            QuantizedLinear q = ((Awq) plan.stagesFor(name).getFirst()).quantizeScaled(w, s, stats);
+            model.setWeight(name, q.effectiveWeight());
+            sink.accept(name, q);
+            float[] unfolded = new InputScaledLinear(q, s, "").effectiveWeight();
+            double err = OutputError.relative(w.w(), unfolded, w.rows(), w.cols(), stats.gram());
+            out.add(new LayerResult(name, w.rows(), w.cols(), q.describe() + ", input scale folded into " + norm, q.storageBits(), err,
+                    shared + (System.nanoTime() - t1) / 1e9));
+        }
+        return out;
     }
 
     private static int colsOf(BlockModel m, String name) {

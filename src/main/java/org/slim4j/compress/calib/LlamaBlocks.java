@@ -75,6 +75,26 @@ public final class LlamaBlocks implements BlockModel {
     }
 
     @Override
+    public String inputNorm(String linear) {
+        Object[] at = where.get(linear);
+        if (at == null || (Integer) at[0] < 0) return null;
+        return switch ((String) at[1]) {
+            case "wq", "wk", "wv" -> "attnNorm " + at[0];
+            case "wGate", "wUp" -> "ffnNorm " + at[0];
+            default -> null;
+        };
+    }
+
+    @Override
+    public void divideNorm(String norm, float[] s) {
+        String[] p = norm.split(" ");
+        LlamaWeights.Layer layer = model.weights().layers()[Integer.parseInt(p[1])];
+        float[] g = p[0].equals("attnNorm") ? layer.attnNorm() : layer.ffnNorm();
+        if (g.length != s.length) throw new IllegalArgumentException(norm + " has " + g.length + " channels, the scale " + s.length);
+        for (int j = 0; j < g.length; j++) g[j] /= s[j];
+    }
+
+    @Override
     public float[] embed() {
         int h = model.config().hidden(), len = batch[0].length;
         float[] x = new float[batch.length * len * h];

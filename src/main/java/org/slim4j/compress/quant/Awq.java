@@ -15,8 +15,10 @@ import org.slim4j.compress.OutputError;
  * the calibration inputs (alpha = 0 is plain RTN, so the search never does worse on them). Then each group's range
  * is shrunk (clipping search) to minimise that group's output error. The output error is measured exactly through
  * the Gram matrix X^T X rather than on a subset of tokens: sum_r d_r G d_r^T for the weight difference d.
- * The scale vector is kept as an explicit input multiply ({@link InputScaledLinear}); folding it into the
- * preceding op is a storage matter that leaves the effective weight unchanged.
+ * Where the layers reading one input all use AWQ and that input is a norm's output read by nothing else (a pre-norm
+ * decoder's q/k/v and gate/up), the layer-wise pass searches one scale for them ({@link #sharedScale}) and folds 1/s
+ * into the norm's weight, so they store as plain pack-quantized weights; elsewhere the scale is kept as an explicit
+ * input multiply ({@link InputScaledLinear}, stored as its own format).
  */
 public final class Awq implements Compressor {
     private static final int ALPHA_STEPS = 20;
@@ -51,28 +53,41 @@ public final class Awq implements Compressor {
 
     @Override
     public CompressedLinear compress(LinearWeight w, InputStats stats) {
-        int rows = w.rows(), cols = w.cols();
-        double[] gd = stats.gram();
-        float[] g = OutputError.toFloat(gd);
+        float[] s = sharedScale(java.util.List.of(w), stats);
+        return new InputScaledLinear(quantizeScaled(w, s, stats), s, "input scale");
+    }
+
+    /**
+     * The input scale with the least summed output error over layers that read the same input (AWQ searches one
+     * scale for q/k/v, one for gate/up, so that it can be folded into the norm they share).
+     */
+    public float[] sharedScale(java.util.List<LinearWeight> ws, InputStats stats) {
+        float[] g = OutputError.toFloat(stats.gram());
         double[] act = stats.meanAbs();
-        double bestErr = Double.POSITIVE_INFINITY, bestAlpha = 0;
+        double bestErr = Double.POSITIVE_INFINITY;
         float[] best = null;
         for (int step = 0; step <= ALPHA_STEPS; step++) {
-            double alpha = (double) step / ALPHA_STEPS;
-            float[] s = scales(act, alpha);
-            float[] eff = Rtn.quantize(scaled(w, s), scheme, false, "awq").effectiveWeight();
-            float[] d = new float[eff.length];
-            for (int i = 0; i < d.length; i++) d[i] = w.w()[i] - eff[i] / s[i % cols];
-            double e = OutputError.quadratic(d, rows, cols, g);
+            float[] s = scales(act, (double) step / ALPHA_STEPS);
+            double e = 0;
+            for (LinearWeight w : ws) {
+                int cols = w.cols();
+                float[] eff = Rtn.quantize(scaled(w, s), scheme, false, "awq").effectiveWeight();
+                float[] d = new float[eff.length];
+                for (int i = 0; i < d.length; i++) d[i] = w.w()[i] - eff[i] / s[i % cols];
+                e += OutputError.quadratic(d, w.rows(), cols, g);
+            }
             if (e < bestErr) {
                 bestErr = e;
-                bestAlpha = alpha;
                 best = s;
             }
         }
-        LinearWeight ws = scaled(w, best);
-        QuantizedLinear q = clipSearch ? clipped(ws, best, gd) : Rtn.quantize(ws, scheme, false, "awq");
-        return new InputScaledLinear(q, best, String.format(Locale.ROOT, "alpha %.2f, input scale", bestAlpha));
+        return best;
+    }
+
+    /** Q(W diag(s)) with the clipping search: the weight for an input divided by s. */
+    public QuantizedLinear quantizeScaled(LinearWeight w, float[] s, InputStats stats) {
+        LinearWeight ws = scaled(w, s);
+        return clipSearch ? clipped(ws, s, stats.gram()) : Rtn.quantize(ws, scheme, false, "awq");
     }
 
     /** s = mean|x|^alpha, normalised to a geometric mean-like centre as llm-awq does (sqrt(max * min) = 1). */
@@ -86,7 +101,8 @@ public final class Awq implements Compressor {
             min = Math.min(min, v);
         }
         float norm = (float) Math.sqrt(max * min);
-        for (int j = 0; j < s.length; j++) s[j] /= norm;
+        // fp16, as stored: the weights are scaled by exactly the values a loader will divide by
+        for (int j = 0; j < s.length; j++) s[j] = Float.float16ToFloat(Float.floatToFloat16(s[j] / norm));
         return s;
     }
 

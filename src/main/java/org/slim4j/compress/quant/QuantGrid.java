@@ -4,7 +4,9 @@ package org.slim4j.compress.quant;
  * The scale and zero point of one group, and rounding onto that grid, with compressed-tensors' formulas
  * (calculate_qparams): the range always includes 0; symmetric: scale = max|x| / ((qmax - qmin) / 2), zero 0;
  * asymmetric: scale = (max - min) / (qmax - qmin), zero = round(qmin - min / scale) clamped to [qmin, qmax].
- * q = clamp(round(x / scale + zero), qmin, qmax); x' = (q - zero) * scale.
+ * q = clamp(round(x / scale + zero), qmin, qmax); x' = (q - zero) * scale. The scale is rounded up to fp16 first, the
+ * type the checkpoint stores it in, so that every method rounds onto the grid a loader will decode with and the
+ * error it minimises and reports is the stored model's.
  */
 public record QuantGrid(float scale, int zero, int qmin, int qmax) {
     private static final float EPS = 1.1920929e-07f; // float32 machine epsilon, as torch.finfo(float32).eps
@@ -14,10 +16,10 @@ public record QuantGrid(float scale, int zero, int qmin, int qmax) {
         max = Math.max(max, 0f);
         float range = s.qmax() - s.qmin();
         if (s.symmetric()) {
-            float scale = Math.max(Math.abs(min), Math.abs(max)) / (range / 2);
+            float scale = fp16(Math.max(Math.abs(min), Math.abs(max)) / (range / 2));
             return new QuantGrid(scale == 0 ? EPS : scale, 0, s.qmin(), s.qmax());
         }
-        float scale = (max - min) / range;
+        float scale = fp16((max - min) / range);
         if (scale == 0) scale = EPS;
         int zero = Math.round(Math.clamp(s.qmin() - min / scale, s.qmin(), s.qmax()));
         return new QuantGrid(scale, zero, s.qmin(), s.qmax());
@@ -31,6 +33,12 @@ public record QuantGrid(float scale, int zero, int qmin, int qmax) {
             max = Math.max(max, values[i]);
         }
         return fit(min * shrink, max * shrink, s);
+    }
+
+    /** The smallest fp16 value >= x (x >= 0): rounding up keeps the range on the grid, so no value clips. */
+    static float fp16(float x) {
+        short h = Float.floatToFloat16(Math.min(x, 65504f));
+        return Float.float16ToFloat(h) < x ? Float.float16ToFloat((short) (h + 1)) : Float.float16ToFloat(h);
     }
 
     public int quantize(float x) {

@@ -99,8 +99,16 @@ public final class CompressedTensorsFile implements TensorFile {
                 String n = t.name();
                 if (n.endsWith(".weight_packed")) {
                     String module = n.substring(0, n.length() - ".weight_packed".length());
-                    out.add(unpack(f, module, config, arena, consumed));
-                    formats.put(module, CompressedTensorsConfig.PACK_QUANTIZED);
+                    JsonNode entry = config.slim4j() == null ? null : config.slim4j().path("layers").get(module);
+                    if (entry != null && Slim4jExtension.INPUT_SCALED.equals(entry.path("format").asText())) {
+                        out.add(Slim4jLayers.inputScaled(f, module, unpack(f, module, Slim4jLayers.scheme(f, module, entry), arena, consumed), consumed));
+                        formats.put(module, Slim4jExtension.INPUT_SCALED);
+                    } else {
+                        QuantScheme s = config.schemeOf(module).orElseThrow(() -> new BadInputException(f.path(), module + ".weight_packed",
+                                "packed weight of a module no config group of quantization_config targets"));
+                        out.add(unpack(f, module, s, arena, consumed));
+                        formats.put(module, CompressedTensorsConfig.PACK_QUANTIZED);
+                    }
                 } else if (sparse != null && n.endsWith(".bitmask") && f.find(module(n) + ".compressed").isPresent()) {
                     String module = module(n);
                     SparseBitmask.Decoded d = SparseBitmask.decode(f, module, sparse, arena);
@@ -130,9 +138,7 @@ public final class CompressedTensorsFile implements TensorFile {
         }
     }
 
-    private static Tensor unpack(SafetensorsFile f, String module, CompressedTensorsConfig config, Arena arena, Set<String> consumed) {
-        QuantScheme s = config.schemeOf(module).orElseThrow(() -> new BadInputException(f.path(), module + ".weight_packed",
-                "packed weight of a module no config group of quantization_config targets"));
+    private static Tensor unpack(SafetensorsFile f, String module, QuantScheme s, Arena arena, Set<String> consumed) {
         int[] shape = ints(f, module + ".weight_shape");
         int rows = shape[0], cols = shape[1], bits = s.bits();
         Tensor packedT = f.tensor(module + ".weight_packed");

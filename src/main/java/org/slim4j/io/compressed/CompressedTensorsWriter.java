@@ -87,7 +87,7 @@ public final class CompressedTensorsWriter {
                     }
                     String module = module(t.name());
                     if (c instanceof QuantizedLinear q) {
-                        bytes += packQuantized(out, module, q);
+                        bytes += packQuantized(out, module, q, scaleType);
                         formats.put(module, CompressedTensorsConfig.PACK_QUANTIZED);
                         schemes.put(module, q.scheme());
                     } else if (c instanceof SparseLinear sp) {
@@ -149,7 +149,7 @@ public final class CompressedTensorsWriter {
     }
 
     /** weight_packed, weight_scale, weight_zero_point (asymmetric), weight_shape, as PackedQuantizationCompressor does. */
-    private long packQuantized(SafetensorsWriter out, String module, QuantizedLinear q) {
+    static long packQuantized(SafetensorsWriter out, String module, QuantizedLinear q, DType scaleType) {
         int rows = q.rows(), cols = q.cols(), bits = q.scheme().bits();
         int[] codes = new int[rows * cols];
         for (int i = 0; i < codes.length; i++) codes[i] = q.codes()[i];

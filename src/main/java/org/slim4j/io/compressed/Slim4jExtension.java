@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slim4j.compress.CompressedLinear;
 import org.slim4j.compress.lowrank.LowRankLinear;
+import org.slim4j.compress.quant.InputScaledLinear;
 import org.slim4j.compress.quant.LutLinear;
+import org.slim4j.compress.quant.QuantizedLinear;
 import org.slim4j.io.safetensors.SafetensorsWriter;
 import org.slim4j.tensor.DType;
 
@@ -12,7 +14,8 @@ import org.slim4j.tensor.DType;
  * The layers compressed-tensors cannot express, recorded in quantization_config.slim4j (docs/FORMATS.md):
  * {"version": 1, "layers": {module: {"format": ..., "method": ...}}}. These modules are also listed in the
  * compressed-tensors ignore list. Formats: "lut" ({@link LutLinear}: packed table indices, per-row tables, sparse
- * fp16 outliers), "lowrank" ({@link LowRankLinear}: the factor pair weight_a, weight_b) and "dense" (any other
+ * fp16 outliers), "lowrank" ({@link LowRankLinear}: the factor pair weight_a, weight_b), "input-scaled"
+ * ({@link InputScaledLinear}: AWQ's pack-quantized W diag(s) and s) and "dense" (any other
  * compression, stored multiplied out as module.weight in the source dtype, so any loader reads it).
  */
 final class Slim4jExtension {
@@ -20,6 +23,7 @@ final class Slim4jExtension {
     static final String DENSE = "dense";
     static final String LUT = "lut";
     static final String LOWRANK = "lowrank";
+    static final String INPUT_SCALED = "input-scaled";
 
     private final DType scaleType;
     private final ObjectNode layers = JsonNodeFactory.instance.objectNode();
@@ -34,10 +38,26 @@ final class Slim4jExtension {
         e.put("method", c.describe());
         if (c instanceof LutLinear l) return lut(out, module, l, e);
         if (c instanceof LowRankLinear l) return lowRank(out, module, l, e);
+        if (c instanceof InputScaledLinear l) return inputScaled(out, module, l, e);
         DType t = sourceType == DType.F16 || sourceType == DType.BF16 ? sourceType : DType.F32;
         e.put("format", DENSE);
         out.add(module + ".weight", t, new long[] {c.rows(), c.cols()}, c.effectiveWeight());
         return t.bytesFor((long) c.rows() * c.cols());
+    }
+
+    /**
+     * AWQ's scaled weight where no preceding op can absorb the scale: Q(W diag(s)) stored exactly as pack-quantized
+     * (weight_packed, weight_scale, weight_zero_point, weight_shape), plus weight_input_scale s [in]; the weight is
+     * (q - zero) * scale / s[col]. The scheme is in the entry, since no compressed-tensors config group may claim the
+     * module (its tooling would load W diag(s) without the 1 / s).
+     */
+    private long inputScaled(SafetensorsWriter out, String module, InputScaledLinear l, ObjectNode e) {
+        QuantizedLinear q = l.quantized();
+        e.put("format", INPUT_SCALED);
+        e.put("bits", q.scheme().bits()).put("group_size", q.scheme().groupSize()).put("symmetric", q.scheme().symmetric());
+        long bytes = CompressedTensorsWriter.packQuantized(out, module, q, scaleType);
+        out.add(module + ".weight_input_scale", scaleType, new long[] {l.cols()}, l.inputScale());
+        return bytes + scaleType.bytesFor(l.cols());
     }
 
     /** The two factors as they are held (fp16: {@link LowRankLinear} rounds them), W = A B. */

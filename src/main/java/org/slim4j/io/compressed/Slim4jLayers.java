@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
 import org.slim4j.compress.lowrank.LowRankLinear;
+import org.slim4j.compress.quant.QuantScheme;
 import org.slim4j.io.safetensors.SafetensorsFile;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
@@ -46,6 +47,30 @@ final class Slim4jLayers {
         if (tensor.endsWith(CODES)) return Optional.of(new Decoded(lut(f, ext, module, tensor, arena, consumed), null));
         if (tensor.endsWith(".weight_a")) return Optional.of(lowRank(f, ext, module, arena, consumed));
         return Optional.empty();
+    }
+
+    /** The scheme of an "input-scaled" layer, from its extension entry. */
+    static QuantScheme scheme(SafetensorsFile f, String module, JsonNode entry) {
+        int bits = entry.path("bits").asInt(-1), group = entry.path("group_size").asInt(Integer.MIN_VALUE);
+        if (bits < 2 || bits > 8 || group == Integer.MIN_VALUE || !entry.path("symmetric").isBoolean()) {
+            throw new BadInputException(f.path(), "quantization_config.slim4j.layers." + module, "an input-scaled layer needs bits (2-8), group_size and symmetric");
+        }
+        return new QuantScheme(bits, group, entry.path("symmetric").booleanValue());
+    }
+
+    /** Divides the unpacked Q(W diag(s)) by s per input column, in place: the layer's weight. */
+    static Tensor inputScaled(SafetensorsFile f, String module, Tensor w, Set<String> consumed) {
+        int rows = (int) w.rows(), cols = (int) w.cols();
+        float[] s = Dequant.toFloats(f.tensor(module + ".weight_input_scale"));
+        if (s.length != cols) throw new BadInputException(f.path(), module + ".weight_input_scale", s.length + " values for " + cols + " input columns");
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                long i = (long) r * cols + c;
+                w.data().setAtIndex(Dequant.F32, i, w.data().getAtIndex(Dequant.F32, i) / s[c]);
+            }
+        }
+        consumed.add(module + ".weight_input_scale");
+        return w;
     }
 
     /** W = A B in float32, summed in {@link LowRankLinear#effectiveWeight}'s order so it equals what compression evaluated. */

@@ -10,17 +10,17 @@ class RtnTest {
 
     @Test
     void gridFollowsCompressedTensorsFormulas() {
-        // int4 asym on [-1, 2]: scale = 3/15 = 0.2, zero = round(-8 - (-1 / 0.2)) = round(-3) = -3
+        // int4 asym on [-1, 2]: scale = 3/15 = 0.2 (stored as fp16: rounded up to 0.2000732), zero = round(-8 - (-1 / 0.2)) = -3
         QuantGrid a = QuantGrid.fit(-1f, 2f, new QuantScheme(4, 32, false));
-        assertEquals(0.2f, a.scale(), 1e-7);
+        assertEquals(0.2000732421875f, a.scale());
         assertEquals(-3, a.zero());
         assertEquals(7, a.quantize(2f));      // 2/0.2 - 3 = 7
         assertEquals(-8, a.quantize(-1f));    // -5 - 3
         assertEquals(-3, a.quantize(0f));     // zero is exact
         assertEquals(0f, a.dequantize(a.quantize(0f)));
-        // int4 sym on [-1, 3]: scale = 3 / 7.5 = 0.4, codes clamp at 7 (3 / 0.4 = 7.5 rounds to 8 -> 7)
+        // int4 sym on [-1, 3]: scale = 3 / 7.5 = 0.4 (fp16 0.400146484375), codes clamp at 7 (3 / 0.4001 = 7.497 rounds to 7)
         QuantGrid s = QuantGrid.fit(-1f, 3f, new QuantScheme(4, 32, true));
-        assertEquals(0.4f, s.scale(), 1e-7);
+        assertEquals(0.400146484375f, s.scale());
         assertEquals(0, s.zero());
         assertEquals(7, s.quantize(3f));
         assertEquals(-2, s.quantize(-1f)); // -2.5 rounds half to even, as torch.round does

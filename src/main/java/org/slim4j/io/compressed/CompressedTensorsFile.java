@@ -106,8 +106,11 @@ public final class CompressedTensorsFile implements TensorFile {
                     } else {
                         QuantScheme s = config.schemeOf(module).orElseThrow(() -> new BadInputException(f.path(), module + ".weight_packed",
                                 "packed weight of a module no config group of quantization_config targets"));
-                        out.add(unpack(f, module, s, arena, consumed));
+                        Tensor w = unpack(f, module, s, arena, consumed);
+                        out.add(w);
                         formats.put(module, CompressedTensorsConfig.PACK_QUANTIZED);
+                        Sparse24Matrix k = prunedTwoFour(w);
+                        if (k != null) kernels.put(w, k);
                     }
                 } else if (sparse != null && n.endsWith(".bitmask") && f.find(module(n) + ".compressed").isPresent()) {
                     String module = module(n);
@@ -173,6 +176,19 @@ public final class CompressedTensorsFile implements TensorFile {
         }
         for (String p : new String[] {".weight_packed", ".weight_scale", ".weight_shape", ".weight_g_idx"}) consumed.add(module + p);
         return new Tensor(module + ".weight", DType.F32, new long[] {rows, cols}, dst);
+    }
+
+    /**
+     * A pruned-then-quantized layer (2:4 zeros stored as codes equal to the zero point, as compressed-tensors stores
+     * them) runs on the 2:4 kernel; a dense layer never has two zeros in every group of four.
+     */
+    private static Sparse24Matrix prunedTwoFour(Tensor w) {
+        int rows = (int) w.rows(), cols = (int) w.cols();
+        float[] v = new float[rows * cols];
+        MemorySegment.copy(w.data(), Dequant.F32, 0, v, 0, v.length);
+        boolean[] keep = new boolean[v.length];
+        for (int i = 0; i < v.length; i++) keep[i] = v[i] != 0;
+        return Sparse24Matrix.fits(rows, cols, keep) ? Sparse24Matrix.of(rows, cols, v, keep) : null;
     }
 
     /** An I32 (or I64, as torch.tensor(shape) gives) tensor's values. */

@@ -161,8 +161,13 @@ class SparseLowRankFormatsTest {
         var r = new CompressedTensorsWriter(DType.F32).write(src, layers, out);
         assertEquals("pack-quantized", r.formats().get("encoder.layer.0.intermediate.dense"));
         try (TensorFile f = CompressedTensorsFile.openFolder(out)) {
-            for (var e : layers.entrySet()) assertArrayEquals(e.getValue().effectiveWeight(), Dequant.toFloats(f.tensor(e.getKey())), e.getKey());
+            for (var e : layers.entrySet()) {
+                assertArrayEquals(e.getValue().effectiveWeight(), Dequant.toFloats(f.tensor(e.getKey())), e.getKey());
+                assertInstanceOf(Sparse24Matrix.class, NativeLinears.find(f.tensor(e.getKey())), "2:4 zeros in packed codes still run 2:4: " + e.getKey());
+            }
+            assertNull(NativeLinears.find(f.tensor("encoder.layer.1.intermediate.dense.weight")), "a dense layer is not taken for 2:4");
         }
+        compareWithDense(out, layers, "2:4 int4");
     }
 
     /** Native kernels vs the same folder's weights through the dense kernels: only summation order differs. */

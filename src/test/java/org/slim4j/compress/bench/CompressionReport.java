@@ -27,7 +27,7 @@ import org.slim4j.model.bert.BertModel;
 
 /**
  * Every figure of the pruning / low-rank report, appended to a file as it is measured:
- * {@code java ... CompressionReport OUT SECTION...} with sections prune, lowrank, mixed, decoder.
+ * {@code java ... CompressionReport OUT SECTION...} with sections quant, prune, lowrank, mixed, decoder.
  */
 public final class CompressionReport {
     private static Path out;
@@ -63,6 +63,7 @@ public final class CompressionReport {
                 return e;
             });
             switch (section) {
+                case "quant" -> quant(b);
                 case "prune-core" -> prune(b, SparsityPattern.unstructured(0.5), SparsityPattern.nm(2, 4));
                 case "prune-extra" -> prune(b, SparsityPattern.unstructured(0.3), SparsityPattern.unstructured(0.7), SparsityPattern.nm(4, 8));
                 case "lowrank" -> lowRank(b);
@@ -77,6 +78,16 @@ public final class CompressionReport {
                 case "mixed" -> mixed(b);
                 case "structured" -> structured(b);
                 default -> throw new IllegalArgumentException(task);
+            }
+        }
+    }
+
+    /** RTN, GPTQ and AWQ on the linears at W4 g32 and W3 g32 asymmetric (issue 4: each beats RTN at 4 and 3 bits). */
+    static void quant(EncoderBench b) {
+        for (int bits : new int[] {4, 3}) {
+            QuantScheme s = new QuantScheme(bits, 32, false);
+            for (Compressor c : new Compressor[] {new Rtn(s, false), new org.slim4j.compress.quant.Gptq(s), new org.slim4j.compress.quant.Awq(s)}) {
+                emit(b.model + " " + b.run(c.name() + " " + s, EncoderBench.linearsOnly(c)));
             }
         }
     }

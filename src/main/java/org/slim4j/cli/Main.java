@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 /** The slim4j command line: a thin layer over the Java API. */
 @Command(name = "slim4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Compress neural networks and run them fast on the JVM.",
-            "With no command: evaluate the embedded default model (all-MiniLM-L6-v2) against ONNX Runtime."},
+            "With no command, the main job on the embedded default model (all-MiniLM-L6-v2): slim4j against ONNX Runtime,",
+            "then `compress` with the best 4-bit recipe and its before/after table."},
         subcommands = {InspectCommand.class, GenerateCommand.class, EmbedCommand.class, EvalCommand.class,
             BenchCommand.class, SynthCommand.class, ConvertCommand.class, CompressCommand.class, ShrinkCommand.class,
             CommandLine.HelpCommand.class})
@@ -21,9 +22,15 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads for the default job (default: all cores).")
     int threads;
 
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
-        return new DefaultJob(new java.io.PrintWriter(System.out, true), threads).call();
+        CommandLine cl = spec.commandLine();
+        int code = new DefaultJob(cl.getOut(), threads).call();
+        if (code != 0) return code;
+        cl.getOut().printf("%n== slim4j compress (no arguments): all-MiniLM-L6-v2 with %s, calibrated layer by layer on STS-B train%n%n", CompressCommand.BEST);
+        return cl.getSubcommands().get("compress").execute(threads > 0 ? new String[] {"-t", String.valueOf(threads)} : new String[0]);
     }
 
     public static void main(String[] args) {

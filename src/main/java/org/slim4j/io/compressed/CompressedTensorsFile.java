@@ -32,9 +32,11 @@ public final class CompressedTensorsFile implements TensorFile {
     private final SafetensorsFile packed;
     private final Arena arena;
     private final List<Tensor> tensors;
+    private final CompressedTensorsConfig config;
 
-    private CompressedTensorsFile(SafetensorsFile packed, Arena arena, List<Tensor> tensors) {
+    private CompressedTensorsFile(SafetensorsFile packed, Arena arena, List<Tensor> tensors, CompressedTensorsConfig config) {
         this.packed = packed;
+        this.config = config;
         this.arena = arena;
         this.tensors = List.copyOf(tensors);
     }
@@ -80,7 +82,7 @@ public final class CompressedTensorsFile implements TensorFile {
                 }
             }
             out.removeIf(t -> consumed.contains(t.name()));
-            return new CompressedTensorsFile(f, arena, out);
+            return new CompressedTensorsFile(f, arena, out, config);
         } catch (RuntimeException e) {
             arena.close();
             f.close();
@@ -88,7 +90,23 @@ public final class CompressedTensorsFile implements TensorFile {
         }
     }
 
-    private static Tensor unpack(SafetensorsFile f, String module, CompressedTensorsConfig config, Arena arena, Set<String> consumed) {
+    /**
+     * A packed linear's integer codes: q [rows, cols] in [-2^(bits-1), 2^(bits-1)), and per group g of row r
+     * (g = group(r, c)) the scale and zero point, so the weight is (q - zero) * scale.
+     */
+    public record Codes(int rows, int cols, int bits, int[] q, float[] scales, int[] zeros, int groupsPerRow, int width, int[] gIdx) {
+        public int group(int r, int c) {
+            return groupsPerRow == 0 ? 0 : r * groupsPerRow + (gIdx != null ? gIdx[c] : c / width);
+        }
+    }
+
+    /** The codes of {@code module} (e.g. "encoder.layer.0.intermediate.dense") when the folder stores it packed. */
+    public Optional<Codes> codes(String module) {
+        if (packed.find(module + ".weight_packed").isEmpty()) return Optional.empty();
+        return Optional.of(codes(packed, module, config, new HashSet<>()));
+    }
+
+    private static Codes codes(SafetensorsFile f, String module, CompressedTensorsConfig config, Set<String> consumed) {
         QuantScheme s = config.schemeOf(module).orElseThrow(() -> new BadInputException(f.path(), module + ".weight_packed",
                 "packed weight of a module no config group of quantization_config targets"));
         int[] shape = ints(f, module + ".weight_shape");
@@ -115,15 +133,20 @@ public final class CompressedTensorsFile implements TensorFile {
         }
         // actorder checkpoints map each input column to its group explicitly
         int[] gIdx = f.find(module + ".weight_g_idx").map(t -> ints(f, t.name())).orElse(null);
-        int width = s.groupWidth(cols);
+        for (String p : new String[] {".weight_packed", ".weight_scale", ".weight_shape", ".weight_g_idx"}) consumed.add(module + p);
+        return new Codes(rows, cols, bits, q, scales, zeros, s.groupSize() == QuantScheme.PER_TENSOR ? 0 : groups, s.groupWidth(cols), gIdx);
+    }
+
+    private static Tensor unpack(SafetensorsFile f, String module, CompressedTensorsConfig config, Arena arena, Set<String> consumed) {
+        Codes k = codes(f, module, config, consumed);
+        int rows = k.rows(), cols = k.cols();
         MemorySegment dst = arena.allocate(4L * rows * cols, 64);
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                int g = s.groupSize() == QuantScheme.PER_TENSOR ? 0 : r * groups + (gIdx != null ? gIdx[c] : c / width);
-                dst.setAtIndex(Dequant.F32, (long) r * cols + c, (q[r * cols + c] - zeros[g]) * scales[g]);
+                int g = k.group(r, c);
+                dst.setAtIndex(Dequant.F32, (long) r * cols + c, (k.q()[r * cols + c] - k.zeros()[g]) * k.scales()[g]);
             }
         }
-        for (String p : new String[] {".weight_packed", ".weight_scale", ".weight_shape", ".weight_g_idx"}) consumed.add(module + p);
         return new Tensor(module + ".weight", DType.F32, new long[] {rows, cols}, dst);
     }
 

@@ -10,8 +10,7 @@ import org.slim4j.runtime.WorkerPool;
  * of C lives in 12 AVX2 registers while each step broadcasts one value of 6 rows of A and loads 16 values of W's panel
  * (12 FMAs per 8 loads, no horizontal sums). Rows are taken in blocks of {@link #MC} so the A block stays in L2 while
  * every panel streams past it; the input dimension is cut in chunks of {@link #KC} so a panel chunk (24 KB) stays in
- * L1. The epilogue adds the bias and a residual in registers before the single store; GELU follows on the strip while it
- * is in L1.
+ * L1. Bias, residual and GELU follow on each finished strip while it is in L1.
  * Results equal the plain float loop up to summation order.
  */
 public final class PackedGemm {
@@ -45,14 +44,14 @@ public final class PackedGemm {
                     for (int r = r0; r < r1; ) {
                         int rows = Math.min(6, r1 - r);
                         if (rows > 4) {
-                            tile6(a, in, r, rows, k0, k1, b, bo, c, out, p * W, first, last ? e : null);
+                            tile6(a, in, r, rows, k0, k1, b, bo, c, out, p * W, first);
                         } else {
                             rows = Math.min(4, rows);
-                            tile4(a, in, r, rows, k0, k1, b, bo, c, out, p * W, first, last ? e : null);
+                            tile4(a, in, r, rows, k0, k1, b, bo, c, out, p * W, first);
                         }
                         r += rows;
                     }
-                    if (last && e.gelu) gelu(c, out, r0, r1, p * W);
+                    if (last) epilogue(c, out, r0, r1, p * W, e);
                 }
             }
         }
@@ -65,7 +64,7 @@ public final class PackedGemm {
 
     /** Up to 6 rows from r (rows past the valid ones repeat the last valid row and are not stored). */
     private static void tile6(float[] a, int lda, int r, int rows, int k0, int k1, float[] b, int bo, float[] c, int ldc, int col,
-                              boolean first, Epilogue e) {
+                              boolean first) {
         int a0 = r * lda, a1 = row(r, 1, rows) * lda, a2 = row(r, 2, rows) * lda;
         int a3 = row(r, 3, rows) * lda, a4 = row(r, 4, rows) * lda, a5 = row(r, 5, rows) * lda;
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -96,16 +95,16 @@ public final class PackedGemm {
             x = FloatVector.broadcast(F, a[a5 + k]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
         }
-        store(c, r * ldc + col, col, c00, c01, e);
-        store(c, (r + 1) * ldc + col, col, c10, c11, e);
-        store(c, (r + 2) * ldc + col, col, c20, c21, e);
-        store(c, (r + 3) * ldc + col, col, c30, c31, e);
-        store(c, (r + 4) * ldc + col, col, c40, c41, e);
-        if (rows == 6) store(c, (r + 5) * ldc + col, col, c50, c51, e);
+        store(c, r * ldc + col, c00, c01);
+        store(c, (r + 1) * ldc + col, c10, c11);
+        store(c, (r + 2) * ldc + col, c20, c21);
+        store(c, (r + 3) * ldc + col, c30, c31);
+        store(c, (r + 4) * ldc + col, c40, c41);
+        if (rows == 6) store(c, (r + 5) * ldc + col, c50, c51);
     }
 
     private static void tile4(float[] a, int lda, int r, int rows, int k0, int k1, float[] b, int bo, float[] c, int ldc, int col,
-                              boolean first, Epilogue e) {
+                              boolean first) {
         int a0 = r * lda, a1 = row(r, 1, rows) * lda, a2 = row(r, 2, rows) * lda, a3 = row(r, 3, rows) * lda;
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
         if (first) {
@@ -128,10 +127,10 @@ public final class PackedGemm {
             x = FloatVector.broadcast(F, a[a3 + k]);
             c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
         }
-        store(c, r * ldc + col, col, c00, c01, e);
-        if (rows > 1) store(c, (r + 1) * ldc + col, col, c10, c11, e);
-        if (rows > 2) store(c, (r + 2) * ldc + col, col, c20, c21, e);
-        if (rows > 3) store(c, (r + 3) * ldc + col, col, c30, c31, e);
+        store(c, r * ldc + col, c00, c01);
+        if (rows > 1) store(c, (r + 1) * ldc + col, c10, c11);
+        if (rows > 2) store(c, (r + 2) * ldc + col, c20, c21);
+        if (rows > 3) store(c, (r + 3) * ldc + col, c30, c31);
     }
 
     private static int row(int r, int i, int rows) {
@@ -139,29 +138,30 @@ public final class PackedGemm {
     }
 
     /**
-     * GELU over a finished 16-column strip while it is still in L1, as a pass of its own: inlined into the tile's store
-     * it made the tile method too large for C2 to keep the vectors in registers (JFR: 10x slower).
+     * Bias, residual and GELU over a finished 16-column strip while it is still in L1, as a pass of its own: done in
+     * the tile's registers they made the tile method too large for C2 (measured: bias + residual 3x slower, GELU 10x).
      */
-    private static void gelu(float[] c, int ldc, int r0, int r1, int col) {
+    private static void epilogue(float[] c, int ldc, int r0, int r1, int col, Epilogue e) {
+        if (e.bias == null && e.residual == null && !e.gelu) return;
+        FloatVector b0 = e.bias != null ? FloatVector.fromArray(F, e.bias, col) : FloatVector.zero(F);
+        FloatVector b1 = e.bias != null ? FloatVector.fromArray(F, e.bias, col + 8) : FloatVector.zero(F);
         for (int r = r0; r < r1; r++) {
             int o = r * ldc + col;
-            GeluErf.apply(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-            GeluErf.apply(FloatVector.fromArray(F, c, o + 8)).intoArray(c, o + 8);
-        }
-    }
-
-    /** e == null: a partial sum (more input chunks follow); else the finished value through the epilogue. */
-    private static void store(float[] c, int o, int col, FloatVector v0, FloatVector v1, Epilogue e) {
-        if (e != null) {
-            if (e.bias != null) {
-                v0 = v0.add(FloatVector.fromArray(F, e.bias, col));
-                v1 = v1.add(FloatVector.fromArray(F, e.bias, col + 8));
-            }
+            FloatVector v0 = FloatVector.fromArray(F, c, o).add(b0), v1 = FloatVector.fromArray(F, c, o + 8).add(b1);
             if (e.residual != null) {
                 v0 = v0.add(FloatVector.fromArray(F, e.residual, o));
                 v1 = v1.add(FloatVector.fromArray(F, e.residual, o + 8));
             }
+            if (e.gelu) {
+                v0 = GeluErf.apply(v0);
+                v1 = GeluErf.apply(v1);
+            }
+            v0.intoArray(c, o);
+            v1.intoArray(c, o + 8);
         }
+    }
+
+    private static void store(float[] c, int o, FloatVector v0, FloatVector v1) {
         v0.intoArray(c, o);
         v1.intoArray(c, o + 8);
     }

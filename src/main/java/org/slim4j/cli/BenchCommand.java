@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import org.slim4j.Slim4j;
 import org.slim4j.model.llama.Decoder;
 import org.slim4j.model.llama.FastLlama;
 import org.slim4j.model.llama.LlamaLoader;
@@ -23,15 +24,15 @@ import picocli.CommandLine.Spec;
 
 /**
  * Decoder throughput the way llama-bench measures it (pp = prompt batch, tg = single-token decode), plus load time
- * and peak RSS, optionally next to llama-bench itself run on the same file with the same threads.
- * Encoders (ONNX Runtime as the anchor) are benchmarked elsewhere; {@link #encoder} is where that plugs in.
+ * and peak RSS, optionally next to llama-bench itself run on the same file with the same threads. Encoders go to
+ * {@link EncoderBenchCommand} (ONNX Runtime as the anchor).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchSparseCommand.class,
-        description = "Decode (tg) and prefill (pp) tokens/s, load time and peak RSS of a Llama-family GGUF or HF folder.")
+        description = "Decoders: tg/pp tokens/s (vs llama-bench); encoders: sentences/s at batch 1 and 32 on STS-B (vs ONNX Runtime); load time and peak RSS.")
 final class BenchCommand implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, description = "A .gguf file or Hugging Face folder.") Path model;
+    @Option(names = {"-m", "--model"}, description = "A .gguf file, Hugging Face folder, encoder .onnx file or built-in encoder name.") Path model;
     @Option(names = {"-t", "--threads"}, defaultValue = "2", description = "Threads (default: ${DEFAULT-VALUE}).") int threads;
     @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "Prompt tokens for pp (default: ${DEFAULT-VALUE}).") int nPrompt;
     @Option(names = {"-n", "--n-gen"}, defaultValue = "64", description = "Generated tokens for tg (default: ${DEFAULT-VALUE}).") int nGen;
@@ -40,13 +41,20 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of a table.") boolean json;
     @Option(names = "--vs-llama-bench", paramLabel = "PATH", description = "Also run llama.cpp's llama-bench on the same file and print the ratios.")
     Path llamaBench;
+    @Option(names = "--batch", split = ",", defaultValue = "1,32", description = "Encoders: batch sizes (default: ${DEFAULT-VALUE}).") int[] batches;
+    @Option(names = "--sentences", defaultValue = "0", description = "Encoders: the first N STS-B dev sentences (default: all).") int sentences;
+    @Option(names = "--max-length", defaultValue = "128", description = "Encoders: tokens per sentence at most (default: ${DEFAULT-VALUE}).") int maxLength;
+    @Option(names = "--also", paramLabel = "MODEL", description = "Encoders: another slim4j encoder in the same run (e.g. a compressed folder of the same model); repeatable.")
+    List<String> also;
+    @Option(names = "--vs-ort-int8", paramLabel = "MODEL", description = "Encoders: also run ONNX Runtime on this int8 .onnx (or built-in name: all-minilm-l6-v2-q, bge-small-en-v1.5-q).")
+    String ortInt8;
+    @Option(names = "--stsb", paramLabel = "TSV", description = "Encoders: STS-B file (default: stsb-dev.tsv from $SLIM4J_DATA or ../shared/data).") Path stsb;
 
     @Override
     public Integer call() throws Exception {
         if (model == null) throw new BadInputException("options", null, "name a model with -m (or run 'bench sparse')");
         if (reps < 1 || nPrompt < 0 || nGen < 0 || threads < 1) throw new BadInputException("options", null, "need -r >= 1, -p/-n >= 0, -t >= 1");
-        if (!Files.exists(model)) throw new BadInputException(model, "model", "no such file or folder");
-        if (model.toString().endsWith(".onnx")) return encoder();
+        if (Slim4j.kindOf(model.toString()) == Slim4j.Kind.ENCODER) return new EncoderBenchCommand(this).call();
         long t0 = System.nanoTime();
         LlamaModel llama = LlamaLoader.load(model);
         Decoder d = exact ? llama : new FastLlama(llama, threads, true);
@@ -107,11 +115,6 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%-8s %7s %8s %16.2f %16.2f%n", "ratio", "", "", o.path("pp_ratio").asDouble(), o.path("tg_ratio").asDouble());
         }
         return 0;
-    }
-
-    /** The place for encoder benchmarks against ONNX Runtime (owned by the encoder work, not done here). */
-    private int encoder() {
-        throw new BadInputException(model, "model", "encoder (.onnx) benchmarking is not in this command yet; bench takes Llama-family decoders");
     }
 
     /** llama-bench -m MODEL -p P -n N -t T -r R -o json: its pp and tg rows' mean and stddev tokens/s. */

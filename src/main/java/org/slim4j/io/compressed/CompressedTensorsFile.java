@@ -37,12 +37,15 @@ public final class CompressedTensorsFile implements TensorFile {
     private final SafetensorsFile packed;
     private final Arena arena;
     private final List<Tensor> tensors;
+    private final CompressedTensorsConfig config;
 
     private final Map<Tensor, NativeLinear> kernels;
     private final Map<String, String> formats;
 
-    private CompressedTensorsFile(SafetensorsFile packed, Arena arena, List<Tensor> tensors, Map<Tensor, NativeLinear> kernels, Map<String, String> formats) {
+    private CompressedTensorsFile(SafetensorsFile packed, Arena arena, List<Tensor> tensors, CompressedTensorsConfig config,
+                                  Map<Tensor, NativeLinear> kernels, Map<String, String> formats) {
         this.packed = packed;
+        this.config = config;
         this.arena = arena;
         this.tensors = List.copyOf(tensors);
         this.kernels = kernels;
@@ -133,7 +136,7 @@ public final class CompressedTensorsFile implements TensorFile {
             }
             out.removeIf(t -> consumed.contains(t.name()));
             kernels.forEach(NativeLinears::register);
-            return new CompressedTensorsFile(f, arena, out, kernels, formats);
+            return new CompressedTensorsFile(f, arena, out, config, kernels, formats);
         } catch (RuntimeException e) {
             arena.close();
             f.close();
@@ -141,7 +144,27 @@ public final class CompressedTensorsFile implements TensorFile {
         }
     }
 
-    private static Tensor unpack(SafetensorsFile f, String module, QuantScheme s, Arena arena, Set<String> consumed) {
+    /**
+     * A packed linear's integer codes: q [rows, cols] in [-2^(bits-1), 2^(bits-1)), and per group g of row r
+     * (g = group(r, c)) the scale and zero point, so the weight is (q - zero) * scale.
+     */
+    public record Codes(int rows, int cols, int bits, int[] q, float[] scales, int[] zeros, int groupsPerRow, int width, int[] gIdx) {
+        public int group(int r, int c) {
+            return groupsPerRow == 0 ? 0 : r * groupsPerRow + (gIdx != null ? gIdx[c] : c / width);
+        }
+    }
+
+    /**
+     * The codes of {@code module} (e.g. "encoder.layer.0.intermediate.dense") when the folder stores it as plain
+     * pack-quantized (not an input-scaled layer, whose weight also divides by its input scale).
+     */
+    public Optional<Codes> codes(String module) {
+        if (packed.find(module + ".weight_packed").isEmpty() || !CompressedTensorsConfig.PACK_QUANTIZED.equals(formats.get(module))) return Optional.empty();
+        QuantScheme s = config.schemeOf(module).orElseThrow();
+        return Optional.of(codes(packed, module, s, new HashSet<>()));
+    }
+
+    private static Codes codes(SafetensorsFile f, String module, QuantScheme s, Set<String> consumed) {
         int[] shape = ints(f, module + ".weight_shape");
         int rows = shape[0], cols = shape[1], bits = s.bits();
         Tensor packedT = f.tensor(module + ".weight_packed");
@@ -166,15 +189,20 @@ public final class CompressedTensorsFile implements TensorFile {
         }
         // actorder checkpoints map each input column to its group explicitly
         int[] gIdx = f.find(module + ".weight_g_idx").map(t -> ints(f, t.name())).orElse(null);
-        int width = s.groupWidth(cols);
+        for (String p : new String[] {".weight_packed", ".weight_scale", ".weight_shape", ".weight_g_idx"}) consumed.add(module + p);
+        return new Codes(rows, cols, bits, q, scales, zeros, s.groupSize() == QuantScheme.PER_TENSOR ? 0 : groups, s.groupWidth(cols), gIdx);
+    }
+
+    private static Tensor unpack(SafetensorsFile f, String module, QuantScheme s, Arena arena, Set<String> consumed) {
+        Codes k = codes(f, module, s, consumed);
+        int rows = k.rows(), cols = k.cols();
         MemorySegment dst = arena.allocate(4L * rows * cols, 64);
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                int g = s.groupSize() == QuantScheme.PER_TENSOR ? 0 : r * groups + (gIdx != null ? gIdx[c] : c / width);
-                dst.setAtIndex(Dequant.F32, (long) r * cols + c, (q[r * cols + c] - zeros[g]) * scales[g]);
+                int g = k.group(r, c);
+                dst.setAtIndex(Dequant.F32, (long) r * cols + c, (k.q()[r * cols + c] - k.zeros()[g]) * k.scales()[g]);
             }
         }
-        for (String p : new String[] {".weight_packed", ".weight_scale", ".weight_shape", ".weight_g_idx"}) consumed.add(module + p);
         return new Tensor(module + ".weight", DType.F32, new long[] {rows, cols}, dst);
     }
 

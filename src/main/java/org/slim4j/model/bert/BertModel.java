@@ -50,6 +50,11 @@ public final class BertModel implements Encoder {
         return conventions;
     }
 
+    /** What the weights were read from (a compressed-tensors folder keeps its integer codes there). */
+    AutoCloseable owner() {
+        return owner;
+    }
+
     @Override
     public HfTokenizer tokenizer() {
         return tokenizer;
@@ -240,7 +245,7 @@ public final class BertModel implements Encoder {
     }
 
     /** Pooled, unit-length embedding of the n rows starting at row s. */
-    private float[] pool(float[] hidden, int s, int n) {
+    float[] pool(float[] hidden, int s, int n) {
         int h = config.hidden();
         float[] e = new float[h];
         if (conventions.pooling() == Conventions.Pooling.CLS) {

@@ -1,7 +1,6 @@
 package org.slim4j.model.bert;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** GELU as BERT defines it, x * Phi(x) with the exact normal CDF, i.e. through erf (not the tanh approximation). */
@@ -35,25 +34,7 @@ final class Gelu {
     static void inPlace(float[] a, int n) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-            FloatVector x = FloatVector.fromArray(S, a, i);
-            FloatVector u = x.mul((float) INV_SQRT2);
-            FloatVector z = u.abs();
-            FloatVector t = z.mul(0.5f).add(1f);
-            t = FloatVector.broadcast(S, 1f).div(t);
-            FloatVector p = t.mul(0.17087277f).add(-0.82215223f);
-            p = p.mul(t).add(1.48851587f);
-            p = p.mul(t).add(-1.13520398f);
-            p = p.mul(t).add(0.27886807f);
-            p = p.mul(t).add(-0.18628806f);
-            p = p.mul(t).add(0.09678418f);
-            p = p.mul(t).add(0.37409196f);
-            p = p.mul(t).add(1.00002368f);
-            p = p.mul(t).add(-1.26551223f);
-            FloatVector erfc = t.mul(p.sub(z.mul(z)).lanewise(VectorOperators.EXP));
-            // Phi(x) = 1 - erfc(u) / 2 for x >= 0, erfc(|u|) / 2 otherwise
-            FloatVector half = erfc.mul(0.5f);
-            FloatVector phi = half.neg().add(1f).blend(half, x.compare(VectorOperators.LT, 0f));
-            x.mul(phi).intoArray(a, i);
+            org.slim4j.tensor.kernel.GeluErf.apply(FloatVector.fromArray(S, a, i)).intoArray(a, i);
         }
         for (; i < n; i++) a[i] = exact(a[i]);
     }

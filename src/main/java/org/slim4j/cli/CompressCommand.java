@@ -37,6 +37,7 @@ import org.slim4j.eval.Sts;
 import org.slim4j.io.gguf.LlamaFileType;
 import org.slim4j.eval.StsB;
 import org.slim4j.model.bert.BertModel;
+import org.slim4j.model.bert.FastBert;
 import org.slim4j.model.llama.LlamaModel;
 import org.slim4j.runtime.DataFiles;
 import org.slim4j.runtime.Threads;
@@ -102,7 +103,7 @@ final class CompressCommand implements Callable<Integer> {
                 inventory = Inventory.of(b.weights(), 32);
                 StsB dev = StsB.read(DataFiles.find("stsb-dev.tsv"));
                 List<String> sentences = dev.sentences();
-                float[][] ref = b.embed(sentences);
+                float[][] ref = FastBert.embed(b, threads, sentences);
                 before = Quality.of(dev, ref, ref, sentences);
                 List<Path> files = calib != null ? calib : List.of(DataFiles.find("stsb-train.tsv"));
                 blocks = new BertBlocks(b, CalibrationText.sentences(files, samples != null ? samples : 512, seed));
@@ -111,7 +112,7 @@ final class CompressCommand implements Callable<Integer> {
                 Map<String, CompressedLinear> compressed = new LinkedHashMap<>();
                 List<LayerResult> layers = compress(r, blocks, compressed);
                 double secs = (System.nanoTime() - t0) / 1e9;
-                after = Quality.encoder(dev, b, ref, sentences);
+                after = Quality.encoder(dev, b, threads, ref, sentences);
                 finish(o, report, b, compressed, layers, inventory, before, after, secs, mainJob);
             } else if (m instanceof LlamaModel l) {
                 inventory = Inventory.of(l.weights(), 16);
@@ -228,8 +229,8 @@ final class CompressCommand implements Callable<Integer> {
     }
 
     record Quality(double spearman, Fidelity fidelity) {
-        static Quality encoder(StsB dev, BertModel m, float[][] ref, List<String> sentences) {
-            return of(dev, ref, m.embed(sentences), sentences);
+        static Quality encoder(StsB dev, BertModel m, int threads, float[][] ref, List<String> sentences) {
+            return of(dev, ref, FastBert.embed(m, threads, sentences), sentences);
         }
 
         static Quality of(StsB dev, float[][] ref, float[][] e, List<String> sentences) {

@@ -276,6 +276,19 @@ public final class FastBert implements Encoder {
         }
     }
 
+    /**
+     * {@code model}'s embeddings of {@code texts} through the fast path, leaving the model open (evaluations of a
+     * model whose weights change between calls: a new FastBert packs the current weights).
+     */
+    public static float[][] embed(BertModel model, int threads, List<String> texts) {
+        FastBert f = new FastBert(model, threads, 0);
+        try {
+            return f.embed(texts);
+        } finally {
+            f.pool.close();
+        }
+    }
+
     /** Closes the pool and the wrapped model. */
     @Override
     public void close() {

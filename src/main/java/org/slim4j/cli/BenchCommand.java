@@ -67,12 +67,13 @@ final class BenchCommand implements Callable<Integer> {
                 r = exact ? Threads.run(threads, () -> DecoderBench.run(d, nPrompt, nGen, reps)) : DecoderBench.run(d, nPrompt, nGen, reps);
             } else {
                 // alternate one repetition each, so a shared machine's load changes hit both engines alike
-                if (exact) Threads.run(threads, () -> DecoderBench.run(d, nPrompt, nGen, 0));
-                else DecoderBench.run(d, nPrompt, nGen, 0); // warm-up only
+                var session = d.newSession(DecoderBench.capacity(nPrompt, nGen));
+                if (exact) Threads.run(threads, () -> DecoderBench.run(d, session, nPrompt, nGen, 0, true));
+                else DecoderBench.run(d, session, nPrompt, nGen, 0, true); // warm-up only
                 double[][] mine = new double[2][reps], theirs = new double[2][reps];
                 for (int i = 0; i < reps; i++) {
-                    DecoderBench.Result one = exact ? Threads.run(threads, () -> DecoderBench.run(d, nPrompt, nGen, 1, false))
-                            : DecoderBench.run(d, nPrompt, nGen, 1, false);
+                    DecoderBench.Result one = exact ? Threads.run(threads, () -> DecoderBench.run(d, session, nPrompt, nGen, 1, false))
+                            : DecoderBench.run(d, session, nPrompt, nGen, 1, false);
                     JsonNode c = runLlamaBench(om, 1);
                     mine[0][i] = one.ppTps();
                     mine[1][i] = one.tgTps();

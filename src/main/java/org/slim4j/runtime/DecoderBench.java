@@ -23,10 +23,22 @@ public final class DecoderBench {
 
     /** As {@link #run(Decoder, int, int, int)}; {@code warmUp} false skips the untimed first run (already warm). */
     public static Result run(Decoder m, int promptTokens, int genTokens, int reps, boolean warmUp) {
+        return run(m, m.newSession(capacity(promptTokens, genTokens)), promptTokens, genTokens, reps, warmUp);
+    }
+
+    /** The cache positions {@link #run} needs. */
+    public static int capacity(int promptTokens, int genTokens) {
+        return Math.max(promptTokens, genTokens) + 1;
+    }
+
+    /**
+     * As {@link #run(Decoder, int, int, int, boolean)} on a session the caller keeps: runs alternated with another
+     * engine reuse one session, since a new one per repetition (KV cache, batch buffers) raised peak RSS by ~10 MB each.
+     */
+    public static Result run(Decoder m, DecoderSession s, int promptTokens, int genTokens, int reps, boolean warmUp) {
         SplittableRandom rng = new SplittableRandom(1);
         int[] prompt = new int[promptTokens];
         for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(m.vocabSize());
-        DecoderSession s = m.newSession(Math.max(promptTokens, genTokens) + 1);
         double[] pp = new double[reps], tg = new double[reps];
         for (int r = warmUp ? -1 : 0; r < reps; r++) { // r = -1: warm-up (JIT, page cache)
             if (promptTokens > 0) {

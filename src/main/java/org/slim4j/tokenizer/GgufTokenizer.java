@@ -34,6 +34,28 @@ public final class GgufTokenizer {
         return HfTokenizer.fromJson(toTokenizerJson(gguf), gguf.path().toString());
     }
 
+    /**
+     * The vocabulary as a tokenizer built on first use ({@link LazyTokenizer}); the metadata checks that building
+     * makes (model, pre-tokenizer, array lengths) run now, so a bad file still fails at load.
+     */
+    public static LazyTokenizer lazy(GgufFile gguf) {
+        String source = gguf.path().toString();
+        String model = gguf.string("tokenizer.ggml.model");
+        int n = gguf.strings("tokenizer.ggml.tokens").size();
+        if (gguf.has("tokenizer.ggml.token_type") && gguf.ints("tokenizer.ggml.token_type").length != n) {
+            throw new BadInputException(source, "tokenizer.ggml.token_type", gguf.ints("tokenizer.ggml.token_type").length + " entries for " + n + " tokens");
+        }
+        switch (model) {
+            case "gpt2" -> preTokenizer(gguf.optString("tokenizer.ggml.pre").orElse("default"), source);
+            case "llama" -> {
+                int scores = gguf.floats("tokenizer.ggml.scores").length;
+                if (scores != n) throw new BadInputException(source, "tokenizer.ggml.scores", scores + " entries for " + n + " tokens");
+            }
+            default -> throw new BadInputException(source, "tokenizer.ggml.model", "'" + model + "' is not supported (supported: gpt2, llama)");
+        }
+        return new LazyTokenizer(n, () -> from(gguf));
+    }
+
     public static String toTokenizerJson(GgufFile meta) {
         String source = meta.path().toString();
         String model = meta.string("tokenizer.ggml.model");
@@ -76,6 +98,29 @@ public final class GgufTokenizer {
     private static void byteLevelBpe(ObjectNode root, GgufFile meta, List<String> tokens, String source) {
         String pre = meta.optString("tokenizer.ggml.pre").orElse("default");
         root.putNull("normalizer");
+        root.set("pre_tokenizer", preTokenizer(pre, source));
+        root.putNull("post_processor");
+        ObjectNode decoder = root.putObject("decoder");
+        decoder.put("type", "ByteLevel");
+        decoder.put("add_prefix_space", true);
+        decoder.put("trim_offsets", true);
+        decoder.put("use_regex", true);
+        ObjectNode m = root.putObject("model");
+        m.put("type", "BPE");
+        m.putNull("dropout");
+        m.putNull("unk_token");
+        m.putNull("continuing_subword_prefix");
+        m.putNull("end_of_word_suffix");
+        m.put("fuse_unk", false);
+        m.put("byte_fallback", false);
+        m.put("ignore_merges", pre.equals("llama-bpe") || pre.equals("llama3"));
+        m.set("vocab", vocab(tokens));
+        ArrayNode merges = m.putArray("merges");
+        for (String s : meta.strings("tokenizer.ggml.merges")) merges.add(s);
+    }
+
+    /** The pre-tokenizer for tokenizer.ggml.pre {@code pre}, as the model's published tokenizer.json has it. */
+    private static ObjectNode preTokenizer(String pre, String source) {
         ObjectNode byteLevel = JSON.createObjectNode();
         byteLevel.put("type", "ByteLevel");
         byteLevel.put("add_prefix_space", false);
@@ -97,25 +142,7 @@ public final class GgufTokenizer {
             default -> throw new BadInputException(source, "tokenizer.ggml.pre",
                     "pre-tokenizer '" + pre + "' is not supported yet (supported: smollm, llama-bpe, qwen2, gpt-2)");
         }
-        root.set("pre_tokenizer", seq);
-        root.putNull("post_processor");
-        ObjectNode decoder = root.putObject("decoder");
-        decoder.put("type", "ByteLevel");
-        decoder.put("add_prefix_space", true);
-        decoder.put("trim_offsets", true);
-        decoder.put("use_regex", true);
-        ObjectNode m = root.putObject("model");
-        m.put("type", "BPE");
-        m.putNull("dropout");
-        m.putNull("unk_token");
-        m.putNull("continuing_subword_prefix");
-        m.putNull("end_of_word_suffix");
-        m.put("fuse_unk", false);
-        m.put("byte_fallback", false);
-        m.put("ignore_merges", pre.equals("llama-bpe") || pre.equals("llama3"));
-        m.set("vocab", vocab(tokens));
-        ArrayNode merges = m.putArray("merges");
-        for (String s : meta.strings("tokenizer.ggml.merges")) merges.add(s);
+        return seq;
     }
 
     private static void split(ArrayNode list, ObjectNode byteLevel, String regex) {

@@ -7,6 +7,7 @@ import org.slim4j.io.TensorFile;
 import org.slim4j.io.compressed.CompressedTensorsFile;
 import org.slim4j.tokenizer.GgufTokenizer;
 import org.slim4j.tokenizer.HfTokenizer;
+import org.slim4j.tokenizer.LazyTokenizer;
 import org.slim4j.util.BadInputException;
 
 /** File to model: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) or a GGUF file. */
@@ -27,8 +28,12 @@ public final class LlamaLoader {
         try {
             LlamaConfig config = LlamaConfig.fromGguf(file);
             LlamaWeights weights = LlamaWeights.load(file, config, LlamaWeights.Names.GGUF);
-            HfTokenizer tok = file.has("tokenizer.ggml.model") ? GgufTokenizer.from(file) : null;
-            checkTokenizer(tok, config, path + " tokenizer.ggml.tokens");
+            // built on first use: bench and other runs on token ids never pay for it
+            LazyTokenizer tok = file.has("tokenizer.ggml.model") ? GgufTokenizer.lazy(file) : null;
+            if (tok != null && tok.vocabSize() > config.vocab()) {
+                throw new BadInputException(path + " tokenizer.ggml.tokens", "vocab", "tokenizer has " + tok.vocabSize()
+                        + " tokens but the model's embedding has " + config.vocab() + " rows (tokenizer of another model?)");
+            }
             // llama.cpp's rule: add_bos_token when present, else SentencePiece vocabularies add BOS and BPE ones don't.
             boolean addBos = file.has("tokenizer.ggml.add_bos_token") ? file.bool("tokenizer.ggml.add_bos_token")
                     : tok != null && file.string("tokenizer.ggml.model").equals("llama");
@@ -83,7 +88,7 @@ public final class LlamaLoader {
         return with.length > without.length && with[0] == config.bosId() ? config.bosId() : -1;
     }
 
-    private static AutoCloseable closing(HfTokenizer tok, AutoCloseable file) {
+    private static AutoCloseable closing(AutoCloseable tok, AutoCloseable file) {
         return () -> {
             try {
                 if (tok != null) tok.close();

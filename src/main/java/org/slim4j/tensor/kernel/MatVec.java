@@ -99,11 +99,24 @@ public final class MatVec {
             rows(w, r0, r1, x, 1, y, (int) w.rows(), accumulate, scratch);
             return;
         }
-        for (int r = r0; r < r1; r++) {
+        int r = r0;
+        DType t = w.dtype();
+        if (TWO_ROWS && t == DType.Q4_0) {
+            MemorySegment s = w.data();
+            long rb = w.rowBytes();
+            int cols = (int) w.cols();
+            for (; r + 2 <= r1; r += 2) {
+                IntKernels.q4_0x2(s, r * rb, rb, a, cols, y, r, accumulate);
+            }
+        }
+        for (; r < r1; r++) {
             float v = dot(w, r, a);
             y[r] = accumulate ? y[r] + v : v;
         }
     }
+
+    /** -Dslim4j.rows2=false keeps Q4_0 on the one-row integer kernel, to compare the two in the same build. */
+    private static final boolean TWO_ROWS = !"false".equals(System.getProperty("slim4j.rows2"));
 
     /**
      * For weight rows [r0, r1) and activation rows i in [0, n): y[i * yStride + r] = (or += when accumulate)

@@ -71,6 +71,25 @@ class IntKernelsTest {
         }
     }
 
+    /**
+     * The two-row kernel (Q4_0) does each row's arithmetic in the one-row kernel's order, so they agree bit for bit;
+     * an odd row range starting at 1 and accumulation go through both (the last row takes the one-row kernel).
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void multiRowKernelsMatchOneRowKernelsExactly(DType t) {
+        int cols = t.blockSize == 256 ? 512 : 160, rows = 13;
+        Tensor w = MatVecTest.randomMatrix(t, rows, cols, 5);
+        float[] x = MatVecTest.acts(cols);
+        Q8Act a = new Q8Act(cols);
+        a.quantize(x, 0, cols);
+        float[] y = new float[rows];
+        java.util.Arrays.fill(y, 0.5f);
+        MatVec.rows(w, 1, rows, a, x, y, true, new float[MatVec.scratchSize(cols)]);
+        assertEquals(0.5f, y[0], 0f);
+        for (int r = 1; r < rows; r++) assertEquals(0.5f + MatVec.dot(w, r, a), y[r], 0f, t + " row " + r);
+    }
+
     @Test
     void rowsFallsBackToFloatWhenQuantizedInputDoesNotFit() {
         Tensor f16 = MatVecTest.randomMatrix(DType.F16, 5, 64, 2), q8 = MatVecTest.randomMatrix(DType.Q8_0, 5, 64, 2);

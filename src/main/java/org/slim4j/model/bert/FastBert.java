@@ -57,6 +57,15 @@ public final class FastBert implements Encoder {
     private final String format;
     private final long weightBytes;
 
+    /** True when the fast path takes {@code c}: sizes in whole panels and full-width (unpruned) layers. */
+    public static boolean supports(BertConfig c) {
+        if (c.hidden() % PanelWeight.WIDTH != 0 || c.headSize() % 8 != 0 || c.intermediate() % PanelWeight.WIDTH != 0) return false;
+        for (int l = 0; l < c.layers(); l++) {
+            if (c.attentionWidth(l) != c.hidden() || c.intermediateAt(l) != c.intermediate()) return false;
+        }
+        return true;
+    }
+
     /** {@code maxLength}: tokens per text at most (texts are cut, as tokenizers truncate); 0 for the model's maximum. */
     public FastBert(BertModel model, int threads, int maxLength) {
         this.model = model;

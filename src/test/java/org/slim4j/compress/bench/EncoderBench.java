@@ -14,6 +14,7 @@ import org.slim4j.eval.Sts;
 import org.slim4j.eval.StsB;
 import org.slim4j.model.bert.BertModel;
 import org.slim4j.model.bert.DefaultModels;
+import org.slim4j.model.bert.FastBert;
 import org.slim4j.testutil.Fixtures;
 
 /**
@@ -22,6 +23,7 @@ import org.slim4j.testutil.Fixtures;
  * Calibration sentences come from STS-B train, evaluation from dev, so they never overlap.
  */
 public final class EncoderBench {
+    private static final int THREADS = Runtime.getRuntime().availableProcessors();
     public record Row(String method, Fidelity fidelity, double spearman, double bitsPerWeight, long linearParams) {
         @Override
         public String toString() {
@@ -47,7 +49,7 @@ public final class EncoderBench {
         this.eval = new StsB(dev.pairs().subList(0, pairs), 0);
         this.evalSentences = eval.sentences();
         try (BertModel m = loader.get()) {
-            this.reference = m.embed(evalSentences);
+            this.reference = FastBert.embed(m, THREADS, evalSentences);
             this.referenceSpearman = spearman(reference);
         }
     }
@@ -101,7 +103,8 @@ public final class EncoderBench {
     }
 
     public Row measure(String label, BertModel m, double bitsPerWeight, long params) {
-        float[][] e = m.embed(evalSentences);
+        // the fast path packs the current (compressed) weights; structurally pruned layers take the exact path
+        float[][] e = FastBert.supports(m.config()) ? FastBert.embed(m, THREADS, evalSentences) : m.embed(evalSentences);
         return new Row(label, Fidelity.of(reference, e), spearman(e), bitsPerWeight, params);
     }
 

@@ -17,14 +17,17 @@ import org.slim4j.eval.Fidelity;
 import org.slim4j.eval.StsB;
 import org.slim4j.model.bert.BertModel;
 import org.slim4j.model.bert.DefaultModels;
+import org.slim4j.model.bert.FastBert;
 import org.slim4j.testutil.Fixtures;
 import org.slim4j.util.Progress;
 
 /**
  * all-MiniLM-L6-v2, linear layers only (as the ONNX Runtime anchors were measured), 300 STS-B dev sentences,
- * calibrated on 128 STS-B train sentences: GPTQ and AWQ beat RTN at the same bits and group size.
+ * calibrated on 128 STS-B train sentences: GPTQ and AWQ beat RTN at the same bits and group size. Embeddings come
+ * from the fast encoder path (FastBert, tested against the exact one), which packs the compressed weights.
  */
 class EncoderMethodsTest {
+    private static final int THREADS = Runtime.getRuntime().availableProcessors();
     private static List<String> eval;
     private static List<String> calib;
     private static float[][] reference;
@@ -35,7 +38,7 @@ class EncoderMethodsTest {
         eval = StsB.read(Fixtures.DATA.resolve("stsb-dev.tsv")).sentences().subList(0, 300);
         calib = CalibrationText.sentences(List.of(Fixtures.DATA.resolve("stsb-train.tsv")), 128, 42);
         try (BertModel m = DefaultModels.allMiniLmL6V2()) {
-            reference = m.embed(eval);
+            reference = FastBert.embed(m, THREADS, eval);
         }
     }
 
@@ -46,7 +49,7 @@ class EncoderMethodsTest {
             Compressor c = method.apply(s);
             CompressionPlan plan = name -> extras.contains(name) ? List.of() : List.of(c);
             new LayerwiseCompressor(plan).run(blocks);
-            Fidelity f = Fidelity.of(reference, m.embed(eval));
+            Fidelity f = Fidelity.of(reference, FastBert.embed(m, THREADS, eval));
             System.out.printf(Locale.ROOT, "%-8s %-22s mean %.5f p1 %.5f min %.5f top10 %.4f%n", c.name(), s, f.meanCosine(), f.p1Cosine(), f.minCosine(), f.top10Overlap());
             return f;
         }

@@ -1,7 +1,6 @@
 package org.slim4j.tensor.kernel;
 
 import java.util.stream.IntStream;
-import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
 
 /**
@@ -28,7 +27,7 @@ public final class Linear {
         IntStream.range(0, tiles).parallel().forEach(t -> {
             int r0 = t * TILE_ROWS, r1 = Math.min(out, r0 + TILE_ROWS);
             float[] tile = new float[(r1 - r0) * in];
-            Dequant.decode(w.dtype(), w.data(), r0 * w.rowBytes(), tile, 0, (r1 - r0) * in);
+            FastDequant.decode(w.dtype(), w.data(), r0 * w.rowBytes(), tile, 0, (r1 - r0) * in);
             for (int i = 0; i < n; i++) {
                 for (int r = r0; r < r1; r++) {
                     y[i * out + r] = VectorOps.dot(x, i * in, tile, (r - r0) * in, in);

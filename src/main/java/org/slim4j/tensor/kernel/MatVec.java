@@ -2,7 +2,6 @@ package org.slim4j.tensor.kernel;
 
 import java.lang.foreign.MemorySegment;
 import org.slim4j.tensor.DType;
-import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
 
 /**
@@ -64,7 +63,7 @@ public final class MatVec {
     private static final boolean Q6_FUSED = !Boolean.getBoolean("slim4j.q6k.decode");
 
     private static float fallback(Tensor w, MemorySegment s, long off, float[] x, int xo, int cols, float[] scratch) {
-        Dequant.decode(w.dtype(), s, off, scratch, 0, cols);
+        FastDequant.decode(w.dtype(), s, off, scratch, 0, cols);
         return VectorOps.dot(scratch, 0, x, xo, cols);
     }
 
@@ -134,7 +133,7 @@ public final class MatVec {
         long rb = w.rowBytes();
         for (int t = r0; t < r1; t += TILE) {
             int rows = Math.min(TILE, r1 - t);
-            Dequant.decode(w.dtype(), w.data(), t * rb, scratch, 0, rows * cols);
+            FastDequant.decode(w.dtype(), w.data(), t * rb, scratch, 0, rows * cols);
             if (rows == TILE) {
                 Gemm.tile4(scratch, cols, x, n, y, yStride, t, accumulate);
             } else {

@@ -88,7 +88,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         long rss = DecoderBench.peakRss();
-        long fileBytes = Files.isDirectory(model) ? dirSize(model) : Files.size(model);
+        long fileBytes = org.slim4j.runtime.ModelFiles.bytesOnDisk(model);
         var c = llama.config();
         long kvBytes = 2L * c.layers() * (Math.max(nPrompt, nGen) + 1) * c.kvDim() * 4;
 
@@ -134,11 +134,5 @@ final class BenchCommand implements Callable<Integer> {
             res.put(k + "_tps", row.path("avg_ts").asDouble()).put(k + "_std", row.path("stddev_ts").asDouble());
         }
         return res;
-    }
-
-    private static long dirSize(Path dir) throws java.io.IOException {
-        try (var s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
-        }
     }
 }

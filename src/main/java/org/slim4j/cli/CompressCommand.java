@@ -262,7 +262,8 @@ final class CompressCommand implements Callable<Integer> {
             arr.addObject().put("name", lr.name()).put("rows", lr.rows()).put("cols", lr.cols()).put("method", lr.method())
                     .put("bits_per_weight", lr.bitsPerWeight()).put("rel_error", lr.relError()).put("seconds", lr.seconds());
         }
-        report.put("parameters", params).put("size_bytes", bits / 8).put("original_size_bytes", origBits / 8)
+        long fileBytes = org.slim4j.runtime.ModelFiles.bytesOnDisk(out);
+        report.put("parameters", params).put("size_bytes", bits / 8).put("file_bytes", fileBytes).put("original_size_bytes", origBits / 8)
                 .put("bits_per_weight", (double) bits / params).put("original_bits_per_weight", (double) origBits / params)
                 .put("compressed_bits_per_weight", linParams == 0 ? 0 : (double) linBits / linParams)
                 .put("seconds", secs).put("peak_heap_bytes", PeakMemory.heapBytes()).put("peak_rss_bytes", PeakMemory.rssBytes());
@@ -276,9 +277,9 @@ final class CompressCommand implements Callable<Integer> {
         Path json = abs.resolveSibling(abs.getFileName() + "-report.json"), md = abs.resolveSibling(abs.getFileName() + "-report.md");
         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), report);
         Files.writeString(md, markdown(report, layers));
-        o.printf(Locale.ROOT, "compressed %s with %s in %.1fs: %.3f bits per weight (was %.2f), %.2f MB (was %.2f MB); peak heap %.0f MB, RSS %.0f MB%n",
+        o.printf(Locale.ROOT, "compressed %s with %s in %.1fs: %.3f bits per weight (was %.2f), %.2f MB of weights (was %.2f MB), %.2f MB written; peak heap %.0f MB, RSS %.0f MB%n",
                 model, report.get("recipe").asText(), secs, (double) bits / params, (double) origBits / params, bits / 8e6, origBits / 8e6,
-                PeakMemory.heapBytes() / 1e6, PeakMemory.rssBytes() / 1e6);
+                fileBytes / 1e6, PeakMemory.heapBytes() / 1e6, PeakMemory.rssBytes() / 1e6);
         if (before != null) {
             if (table) o.printf(Locale.ROOT, "%n%-22s %10s %10s %11s %10s %9s %9s%n", "model", "size MB", "bits/w", "Spearman", "mean cos", "min cos", "top-10");
             if (table) o.printf(Locale.ROOT, "%-22s %10.2f %10.2f %11.2f %10.5f %9.5f %9.4f%n", "fp32", origBits / 8e6, (double) origBits / params, before.spearman(), 1.0, 1.0, 1.0);

@@ -16,6 +16,14 @@ public final class ModelFiles {
 
     private ModelFiles() {}
 
+    /** Bytes on disk: the file, or every file under the folder (config and tokenizer included). */
+    public static long bytesOnDisk(Path p) throws IOException {
+        if (!Files.isDirectory(p)) return Files.size(p);
+        try (var files = Files.walk(p)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        }
+    }
+
     public static Format detect(Path p) {
         if (Files.isDirectory(p)) {
             if (Files.exists(p.resolve("config.json"))) return Format.HF_FOLDER;

@@ -5,8 +5,10 @@ import org.slim4j.compress.quant.QuantizedLinear;
 
 /**
  * A pruned weight whose kept values are integer codes: the mask from {@code sparse}, codes and group scales from
- * {@code quant} (its codes at pruned positions are meaningless). Storage: the pattern's mask layout plus codes of the
- * kept weights only (2:4: half the codes, as sparse-24 int4 kernels pack them) plus the scales and zero points.
+ * {@code quant} (its codes at pruned positions are meaningless). Storage is what the writer puts in the file: plain
+ * pack-quantized codes for every entry, the pruned ones at the zero point, plus scales and zero points (as
+ * compressed-tensors stores weight-only packed quantization; see docs/FORMATS.md). A kept-codes-only layout such as
+ * marlin-24 would save a bit per weight at 2:4, but slim4j does not write one, so it is not counted.
  */
 public record SparseQuantizedLinear(SparseLinear sparse, QuantizedLinear quant) implements CompressedLinear {
 
@@ -30,10 +32,7 @@ public record SparseQuantizedLinear(SparseLinear sparse, QuantizedLinear quant) 
 
     @Override
     public long storageBits() {
-        long mask = (long) rows() * ((cols() + 7) / 8) * 8;
-        long kept = sparse.is24() ? (long) rows() * cols() / 2 : sparse.values().length;
-        long params = quant.storageBits() - (long) rows() * cols() * quant.scheme().bits();
-        return mask + kept * quant.scheme().bits() + params + (sparse.is24() ? 0 : 32L * rows());
+        return quant.storageBits();
     }
 
     @Override

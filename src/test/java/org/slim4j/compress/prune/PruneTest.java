@@ -153,7 +153,7 @@ class PruneTest {
                 assertEquals(Math.rint(steps), steps, 1e-3, "on the int4 grid");
             }
         }
-        // 2:4 int4 g32: mask 1 bit, half the weights at 4 bits, one fp16 scale per 32
-        assertEquals(1 + 2 + 16.0 / 32, q.bitsPerWeight(), 1e-9);
+        // 2:4 int4 g32 as the file stores it: every code at 4 bits (pruned ones at the zero point), one fp16 scale per 32
+        assertEquals(4 + 16.0 / 32, q.bitsPerWeight(), 1e-9);
     }
 }

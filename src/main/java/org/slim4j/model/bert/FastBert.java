@@ -294,8 +294,13 @@ public final class FastBert implements Encoder {
         try {
             return f.embed(texts);
         } finally {
-            f.pool.close();
+            f.closePool();
         }
+    }
+
+    /** Stops the worker threads and leaves the wrapped model open (for a caller that owns the model). */
+    public void closePool() {
+        pool.close();
     }
 
     /** Closes the pool and the wrapped model. */

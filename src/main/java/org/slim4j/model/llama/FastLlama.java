@@ -3,6 +3,7 @@ package org.slim4j.model.llama;
 import org.slim4j.runtime.WorkerPool;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.kernel.MatVec;
+import org.slim4j.tensor.kernel.TensorPanels;
 import org.slim4j.tokenizer.Tokenizer;
 
 /**
@@ -42,11 +43,34 @@ public final class FastLlama implements Decoder {
         this.rope = new Rope(config, weights.ropeFactors());
         this.ownsModel = ownsModel;
         MatVec.check(weights.output());
-        for (LlamaWeights.Layer l : weights.layers()) {
-            for (Tensor t : new Tensor[] {l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()}) MatVec.check(t);
+        LlamaWeights.Layer[] ls = weights.layers();
+        TensorPanels[][] lp = new TensorPanels[ls.length][];
+        boolean all = GEMM_PREFILL;
+        for (int i = 0; i < ls.length; i++) {
+            LlamaWeights.Layer l = ls[i];
+            Tensor[] mats = {l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()};
+            lp[i] = new TensorPanels[mats.length];
+            for (int j = 0; j < mats.length; j++) {
+                MatVec.check(mats[j]);
+                lp[i][j] = TensorPanels.of(mats[j]);
+                all &= lp[i][j] != null;
+            }
         }
+        TensorPanels out = TensorPanels.of(weights.output());
+        this.panels = all && out != null ? lp : null;
+        this.outputPanels = panels != null ? out : null;
         this.pool = WorkerPool.of(threads);
     }
+
+    /**
+     * Prompt batches run every matrix through {@link org.slim4j.tensor.kernel.PackedGemm} on {@link TensorPanels}
+     * (weights decoded a 16-row panel at a time); -Dslim4j.gemm=false keeps the 4-row tile path of {@link MatVec}.
+     */
+    public static final boolean GEMM_PREFILL = !"false".equals(System.getProperty("slim4j.gemm"));
+
+    // [layer][q, k, v, o, gate, up, down] and the output matrix as GEMM panels; null when some matrix cannot be
+    private final TensorPanels[][] panels;
+    private final TensorPanels outputPanels;
 
     /** Default for int8 activations: -Dslim4j.act8=false turns them off. */
     public static final boolean ACT8_DEFAULT = !"false".equals(System.getProperty("slim4j.act8"));
@@ -70,6 +94,15 @@ public final class FastLlama implements Decoder {
 
     Rope rope() {
         return rope;
+    }
+
+    /** Layer l's panels (q, k, v, o, gate, up, down), or null when prompts take the {@link MatVec} path. */
+    TensorPanels[] panels(int l) {
+        return panels == null ? null : panels[l];
+    }
+
+    TensorPanels outputPanels() {
+        return outputPanels;
     }
 
     WorkerPool pool() {

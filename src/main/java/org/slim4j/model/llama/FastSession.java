@@ -8,6 +8,8 @@ import org.slim4j.runtime.WorkerPool;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.kernel.MatVec;
+import org.slim4j.tensor.kernel.PackedGemm;
+import org.slim4j.tensor.kernel.TensorPanels;
 import org.slim4j.tensor.kernel.Q8Act;
 import org.slim4j.tensor.kernel.VectorOps;
 
@@ -34,6 +36,8 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
     // the current step's arguments
     private int step, n, pos0, outRows;
     private LlamaWeights.Layer w;
+    private TensorPanels[] lp; // this layer's GEMM panels when the step takes several positions, else null
+    private static final int PQ = 0, PK = 1, PV = 2, PO = 3, PGATE = 4, PUP = 5, PDOWN = 6;
     private float[] stepLogits;
     private float[] outX;
 
@@ -128,6 +132,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
         WorkerPool pool = m.pool();
         for (int l = 0; l < c.layers(); l++) {
             w = m.weights().layers()[l];
+            lp = n > 1 ? m.panels(l) : null;
             rmsNorm(x, xb, w.attnNorm(), n);
             if (act8) qIn.quantize(xb, 0, h);
             run(pool, QKV);
@@ -145,13 +150,16 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
             run(pool, ATTENTION);
             if (act8) qAtt.quantize(att, 0, c.qDim());
             run(pool, WO);
+            if (lp != null) System.arraycopy(xb, 0, x, 0, n * h); // the GEMM wrote x + W att into xb
             rmsNorm(x, xb, w.ffnNorm(), n);
             if (act8) qIn.quantize(xb, 0, h);
             run(pool, GATE_UP);
             if (act8) qGate.quantize(gate, 0, c.ffn());
             run(pool, DOWN);
+            if (lp != null) System.arraycopy(xb, 0, x, 0, n * h);
         }
         position += n;
+        lp = null;
         if (allRows) {
             rmsNorm(x, xb, m.weights().outputNorm(), n);
             outRows = n;
@@ -193,6 +201,10 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
 
     @Override
     public void run(int wi, int wn, int worker) {
+        if (lp != null || (step == OUTPUT && outRows > 1 && m.outputPanels() != null)) {
+            gemmStep(wi, wn, worker);
+            return;
+        }
         float[] sc = scratch[worker];
         int h = c.hidden();
         switch (step) {
@@ -214,12 +226,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
                 if (a >= b) return;
                 mul(w.wGate(), a, b, qIn, xb, gate, f, false, sc);
                 mul(w.wUp(), a, b, qIn, xb, up, f, false, sc);
-                for (int i = 0; i < n; i++) {
-                    for (int r = i * f + a, e = i * f + b; r < e; r++) {
-                        float g = gate[r];
-                        gate[r] = g / (1f + (float) Math.exp(-g)) * up[r];
-                    }
-                }
+                for (int i = 0; i < n; i++) swiglu(i * f + a, i * f + b);
             }
             case DOWN -> {
                 int a = WorkerPool.from(h, wi, wn, MatVec.TILE), b = WorkerPool.from(h, wi + 1, wn, MatVec.TILE);
@@ -233,6 +240,38 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
                 else MatVec.rows(m.weights().output(), a, b, xb, outRows, stepLogits, vocab, false, sc);
             }
             default -> throw new IllegalStateException("step " + step);
+        }
+    }
+
+    /**
+     * Part {@code wi} of {@code wn} of a step over several positions, as GEMMs on the mapped weights' panels. Output
+     * projections add the residual in the GEMM's epilogue and write into xb, which the caller copies back to x.
+     */
+    private void gemmStep(int wi, int wn, int worker) {
+        switch (step) {
+            case QKV -> {
+                PackedGemm.run(xb, n, lp[PQ], PackedGemm.Epilogue.NONE, q, wi, wn);
+                PackedGemm.run(xb, n, lp[PK], PackedGemm.Epilogue.NONE, k, wi, wn);
+                PackedGemm.run(xb, n, lp[PV], PackedGemm.Epilogue.NONE, v, wi, wn);
+            }
+            case ATTENTION -> attention(wi, wn, worker);
+            case WO -> PackedGemm.run(att, n, lp[PO], new PackedGemm.Epilogue(null, false, x), xb, wi, wn);
+            case GATE_UP -> {
+                PackedGemm.run(xb, n, lp[PGATE], PackedGemm.Epilogue.NONE, gate, wi, wn);
+                PackedGemm.run(xb, n, lp[PUP], PackedGemm.Epilogue.NONE, up, wi, wn);
+                int f = c.ffn(), a = PackedGemm.firstColumn(f, wi, wn), b = PackedGemm.firstColumn(f, wi + 1, wn);
+                for (int i = 0; i < n; i++) swiglu(i * f + a, i * f + b);
+            }
+            case DOWN -> PackedGemm.run(gate, n, lp[PDOWN], new PackedGemm.Epilogue(null, false, x), xb, wi, wn);
+            case OUTPUT -> PackedGemm.run(xb, outRows, m.outputPanels(), PackedGemm.Epilogue.NONE, stepLogits, wi, wn);
+            default -> throw new IllegalStateException("step " + step);
+        }
+    }
+
+    private void swiglu(int from, int to) {
+        for (int r = from; r < to; r++) {
+            float g = gate[r];
+            gate[r] = g / (1f + (float) Math.exp(-g)) * up[r];
         }
     }
 

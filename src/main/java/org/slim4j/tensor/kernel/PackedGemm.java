@@ -33,15 +33,15 @@ public final class PackedGemm {
 
     /** The share of worker {@code w} of {@code workers}: whole panels, so workers never write the same cache line. */
     public static void run(float[] a, int n, PanelWeight wt, Epilogue e, float[] c, int w, int workers) {
-        int panels = wt.out() / W;
-        int p0 = WorkerPool.from(panels, w, workers, WIDE ? 2 : 1), p1 = WorkerPool.from(panels, w + 1, workers, WIDE ? 2 : 1);
+        int p0 = firstColumn(wt.out(), w, workers) / W, p1 = firstColumn(wt.out(), w + 1, workers) / W;
         if (p0 >= p1 || n == 0) return;
         int in = wt.in(), out = wt.out();
         if (a.length < n * in || c.length < n * out) throw new IllegalArgumentException("A " + a.length + " or C " + c.length + " too short for " + n + " x [" + out + ", " + in + "]");
         float[] buf = wt.decodes() ? new float[Math.min(KC, in) * W] : null;
         float[] buf2 = wt.decodes() && WIDE ? new float[Math.min(KC, in) * W] : null;
-        for (int r0 = 0; r0 < n; r0 += MC) {
-            int r1 = Math.min(n, r0 + MC);
+        int mc = wt.rowBlock();
+        for (int r0 = 0, r1; r0 < n; r0 = r1) {
+            r1 = (int) Math.min(n, (long) r0 + mc);
             for (int p = p0; p < p1; ) {
                 boolean two = WIDE && p + 1 < p1; // two panels side by side in 512-bit registers
                 for (int k0 = 0; k0 < in; k0 += KC) {
@@ -71,6 +71,11 @@ public final class PackedGemm {
                 p += two ? 2 : 1;
             }
         }
+    }
+
+    /** First output column of worker {@code w}'s share in {@link #run}: whole panels (pairs of them on AVX-512). */
+    public static int firstColumn(int out, int w, int workers) {
+        return WorkerPool.from(out / W, w, workers, WIDE ? 2 : 1) * W;
     }
 
     /** Whole product on the calling thread. */

@@ -27,6 +27,14 @@ public interface PanelWeight {
     /** Bytes the packed weight occupies (its codes, scales and zero points). */
     long bytes();
 
+    /**
+     * Activation rows per block of {@link PackedGemm#run} (the A block kept in L2 while every panel streams past).
+     * A weight whose panels cost a decode per visit takes all rows in one block, so each panel is decoded once.
+     */
+    default int rowBlock() {
+        return PackedGemm.MC;
+    }
+
     /** The weight is kept as codes and decoded into the buffer on use. */
     default boolean decodes() {
         return false;

@@ -10,6 +10,7 @@ import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.kernel.MatVec;
+import org.slim4j.tensor.kernel.Q8Act;
 import org.slim4j.tensor.quant.BlockCodecs;
 
 /**
@@ -35,6 +36,7 @@ public class KernelBench {
 
     Tensor w;
     float[] x, y, scratch;
+    Q8Act qx;
 
     @Setup
     public void setup() {
@@ -54,7 +56,16 @@ public class KernelBench {
         for (int i = 0; i < cols; i++) x[i] = (float) r.nextGaussian();
         y = new float[rows];
         scratch = new float[MatVec.scratchSize(cols)];
+        qx = new Q8Act(cols);
+        qx.quantize(x, 0, cols);
         System.out.printf("%n[%s] bytesPerOp %d%n", type, seg.byteSize());
+    }
+
+    /** The decode path: activations quantized to int8 per 32-block (types without an integer kernel take the float one). */
+    @Benchmark
+    public void matvecInt8(Blackhole bh) {
+        MatVec.rows(w, 0, rows, qx, x, y, false, scratch);
+        bh.consume(y);
     }
 
     @Benchmark

@@ -30,6 +30,10 @@ public final class FastDequant {
 
     /** Decodes {@code n} values of {@code type} from byte {@code offset} of {@code src} into dst[o, o + n). */
     public static void decode(DType type, MemorySegment src, long offset, float[] dst, int o, int n) {
+        if (type.isQuantized() && n % type.blockSize != 0) { // a partial block: the reference decoder says what is wrong
+            Dequant.decode(type, src, offset, dst, o, n);
+            return;
+        }
         switch (type) {
             case F16, BF16 -> {
                 int i = 0;
@@ -40,10 +44,6 @@ public final class FastDequant {
                 if (i < n) Dequant.decode(type, src, offset + 2L * i, dst, o + i, n - i);
             }
             case Q8_0 -> {
-                if (n % 32 != 0) {
-                    Dequant.decode(type, src, offset, dst, o, n);
-                    return;
-                }
                 for (int b = 0; b < n / 32; b++) {
                     long p = offset + 34L * b;
                     float d = Float.float16ToFloat(src.get(Dequant.I16, p));
@@ -54,10 +54,6 @@ public final class FastDequant {
                 }
             }
             case Q4_0 -> {
-                if (n % 32 != 0) {
-                    Dequant.decode(type, src, offset, dst, o, n);
-                    return;
-                }
                 for (int b = 0; b < n / 32; b++) {
                     long p = offset + 18L * b;
                     float d = Float.float16ToFloat(src.get(Dequant.I16, p));

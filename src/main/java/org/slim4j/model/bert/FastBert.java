@@ -71,16 +71,13 @@ public final class FastBert implements Encoder {
         this.model = model;
         this.config = model.config();
         this.maxLength = maxLength > 0 ? Math.min(maxLength, config.maxPositions()) : config.maxPositions();
-        if (config.hidden() % PanelWeight.WIDTH != 0 || config.headSize() % 8 != 0 || config.intermediate() % PanelWeight.WIDTH != 0) {
-            throw new IllegalArgumentException("the fast path needs hidden and intermediate sizes in multiples of 16 and heads of 8k, got " + config);
+        if (!supports(config)) {
+            throw new IllegalArgumentException("the fast path needs hidden and intermediate sizes in multiples of 16, heads of 8k and full-width (unpruned) layers, got " + config);
         }
         CompressedTensorsFile codes = model.owner() instanceof CompressedTensorsFile c ? c : null;
         String fmt = null;
         long bytes = 0;
         for (int l = 0; l < config.layers(); l++) {
-            if (config.attentionWidth(l) != config.hidden() || config.intermediateAt(l) != config.intermediate()) {
-                throw new IllegalArgumentException("layer " + l + " is pruned: the fast path takes full-width layers only");
-            }
             BertWeights.Layer L = model.weights().layers().get(l);
             PanelWeight q = panels(L.q(), codes), k = panels(L.k(), codes), v = panels(L.v(), codes);
             PanelWeight o = panels(L.attnOut(), codes), i = panels(L.inter(), codes), d = panels(L.out(), codes);

@@ -37,6 +37,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
     private int step, n, pos0, outRows;
     private LlamaWeights.Layer w;
     private TensorPanels[] lp; // this layer's GEMM panels when the step takes several positions, else null
+    private final PackedGemm.Epilogue plusX; // output projections' GEMM adds the residual stream
     private static final int PQ = 0, PK = 1, PV = 2, PO = 3, PGATE = 4, PUP = 5, PDOWN = 6;
     private float[] stepLogits;
     private float[] outX;
@@ -67,6 +68,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
         qIn = new Q8Act(c.hidden());
         qAtt = new Q8Act(c.qDim());
         qGate = new Q8Act(c.ffn());
+        plusX = new PackedGemm.Epilogue(null, false, x);
     }
 
     @Override
@@ -255,14 +257,14 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
                 PackedGemm.run(xb, n, lp[PV], PackedGemm.Epilogue.NONE, v, wi, wn);
             }
             case ATTENTION -> attention(wi, wn, worker);
-            case WO -> PackedGemm.run(att, n, lp[PO], new PackedGemm.Epilogue(null, false, x), xb, wi, wn);
+            case WO -> PackedGemm.run(att, n, lp[PO], plusX, xb, wi, wn);
             case GATE_UP -> {
                 PackedGemm.run(xb, n, lp[PGATE], PackedGemm.Epilogue.NONE, gate, wi, wn);
                 PackedGemm.run(xb, n, lp[PUP], PackedGemm.Epilogue.NONE, up, wi, wn);
                 int f = c.ffn(), a = PackedGemm.firstColumn(f, wi, wn), b = PackedGemm.firstColumn(f, wi + 1, wn);
                 for (int i = 0; i < n; i++) swiglu(i * f + a, i * f + b);
             }
-            case DOWN -> PackedGemm.run(gate, n, lp[PDOWN], new PackedGemm.Epilogue(null, false, x), xb, wi, wn);
+            case DOWN -> PackedGemm.run(gate, n, lp[PDOWN], plusX, xb, wi, wn);
             case OUTPUT -> PackedGemm.run(xb, outRows, m.outputPanels(), PackedGemm.Epilogue.NONE, stepLogits, wi, wn);
             default -> throw new IllegalStateException("step " + step);
         }

@@ -20,7 +20,7 @@ public final class PackedGemm {
      * On AVX-512 a panel row is one register, and a 6-row tile takes two panels (6 x 32, 12 accumulators): one
      * thread, 144 x 384 times 384 x 1536, 60 -> 85 GFLOP/s against the 256-bit 6 x 16 tile. Elsewhere the 6 x 16 tile.
      */
-    private static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+    private static final boolean WIDE = FloatKernels.W.vectorBitSize() == 512;
     private static final VectorSpecies<Float> Z = FloatVector.SPECIES_512;
     static final int MC = 72, KC = 384;
 

@@ -1,7 +1,9 @@
 package org.slim4j.model.llama;
 
+import java.lang.foreign.Arena;
 import org.slim4j.runtime.WorkerPool;
 import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.InterleavedQ4_0;
 import org.slim4j.tensor.kernel.MatVec;
 import org.slim4j.tensor.kernel.TensorPanels;
 import org.slim4j.tokenizer.Tokenizer;
@@ -45,22 +47,67 @@ public final class FastLlama implements Decoder {
         MatVec.check(weights.output());
         LlamaWeights.Layer[] ls = weights.layers();
         TensorPanels[][] lp = new TensorPanels[ls.length][];
+        interleaved = new InterleavedQ4_0[ls.length][];
         boolean all = GEMM_PREFILL;
         for (int i = 0; i < ls.length; i++) {
             LlamaWeights.Layer l = ls[i];
             Tensor[] mats = {l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()};
             lp[i] = new TensorPanels[mats.length];
+            interleaved[i] = new InterleavedQ4_0[mats.length];
             for (int j = 0; j < mats.length; j++) {
                 MatVec.check(mats[j]);
-                lp[i][j] = TensorPanels.of(mats[j]);
+                interleaved[i][j] = interleave(mats[j]);
+                lp[i][j] = interleaved[i][j] != null ? TensorPanels.of(interleaved[i][j]) : TensorPanels.of(mats[j]);
                 all &= lp[i][j] != null;
             }
         }
-        TensorPanels out = TensorPanels.of(weights.output());
+        interleavedOutput = interleave(weights.output());
+        TensorPanels out = interleavedOutput != null ? TensorPanels.of(interleavedOutput) : TensorPanels.of(weights.output());
         this.panels = all && out != null ? lp : null;
         this.outputPanels = panels != null ? out : null;
         this.pool = WorkerPool.of(threads);
+        interleavedEmbedding = interleavedOutput != null && interleavedOutput.source() == weights.embedding() ? interleavedOutput : null;
     }
+
+    /**
+     * Q4_0 matrices are re-laid with rows interleaved for the int8 decode kernel (and prefill decodes its panels from
+     * that copy), after which the file's pages of that tensor are released, so the resident set holds the weight once.
+     * -Dslim4j.interleave=false keeps them in the file's layout.
+     */
+    public static final boolean INTERLEAVE = !"false".equals(System.getProperty("slim4j.interleave"));
+
+    private final Arena arena = Arena.ofShared();
+    private final InterleavedQ4_0[][] interleaved; // [layer][q, k, v, o, gate, up, down], null where not re-laid
+    private final InterleavedQ4_0 interleavedOutput;
+
+    private InterleavedQ4_0 interleave(Tensor t) {
+        if (!act8 || !INTERLEAVE || !InterleavedQ4_0.supports(t)) return null;
+        for (InterleavedQ4_0[] l : interleaved) { // tied or shared matrices are re-laid once
+            if (l == null) continue;
+            for (InterleavedQ4_0 q : l) if (q != null && q.source() == t) return q;
+        }
+        return InterleavedQ4_0.of(t, arena, true);
+    }
+
+    /** Layer l's interleaved matrices (q, k, v, o, gate, up, down; null entries stay in the file's layout). */
+    InterleavedQ4_0[] interleaved(int l) {
+        return interleaved[l];
+    }
+
+    InterleavedQ4_0 interleavedOutput() {
+        return interleavedOutput;
+    }
+
+    /**
+     * The embedding table's interleaved copy when it is the output matrix too (tied): token rows are then read from
+     * the copy, since faulting single rows of the released file mapped ~450 KB around each (large page-cache folios;
+     * 128 random prompt tokens: +57 MB resident on Qwen2.5-0.5B's table).
+     */
+    InterleavedQ4_0 interleavedEmbedding() {
+        return interleavedEmbedding;
+    }
+
+    private final InterleavedQ4_0 interleavedEmbedding;
 
     /**
      * Prompt batches run every matrix through {@link org.slim4j.tensor.kernel.PackedGemm} on {@link TensorPanels}
@@ -139,6 +186,7 @@ public final class FastLlama implements Decoder {
     @Override
     public void close() {
         pool.close();
+        arena.close();
         if (ownsModel) model.close();
     }
 }

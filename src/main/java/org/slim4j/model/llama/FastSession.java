@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 import org.slim4j.runtime.WorkerPool;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.InterleavedQ4_0;
 import org.slim4j.tensor.kernel.MatVec;
 import org.slim4j.tensor.kernel.PackedGemm;
 import org.slim4j.tensor.kernel.TensorPanels;
@@ -37,6 +38,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
     private int step, n, pos0, outRows;
     private LlamaWeights.Layer w;
     private TensorPanels[] lp; // this layer's GEMM panels when the step takes several positions, else null
+    private InterleavedQ4_0[] il; // this layer's interleaved matrices (null entries: the file's layout)
     private final PackedGemm.Epilogue plusX; // output projections' GEMM adds the residual stream
     private static final int PQ = 0, PK = 1, PV = 2, PO = 3, PGATE = 4, PUP = 5, PDOWN = 6;
     private float[] stepLogits;
@@ -125,7 +127,8 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
         for (int i = 0; i < len; i++) {
             int t = tokens[off + i];
             if (t < 0 || t >= c.vocab()) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + c.vocab() + ")");
-            Dequant.decode(emb.dtype(), emb.data(), t * emb.rowBytes(), x, i * h, h);
+            if (m.interleavedEmbedding() != null) m.interleavedEmbedding().decodeRow(t, x, i * h);
+            else Dequant.decode(emb.dtype(), emb.data(), t * emb.rowBytes(), x, i * h, h);
         }
         n = len;
         pos0 = position;
@@ -135,6 +138,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
         for (int l = 0; l < c.layers(); l++) {
             w = m.weights().layers()[l];
             lp = n > 1 ? m.panels(l) : null;
+            il = m.interleaved(l);
             rmsNorm(x, xb, w.attnNorm(), n);
             if (act8) qIn.quantize(xb, 0, h);
             run(pool, QKV);
@@ -168,6 +172,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
         } else {
             System.arraycopy(x, (n - 1) * h, xb, 0, h);
             rmsNorm(xb, xb, m.weights().outputNorm(), 1);
+            act8 = m.act8(); // one row of logits, after a prompt batch too: the output matrix may be held interleaved only
             if (act8) qIn.quantize(xb, 0, h);
             outRows = 1;
         }
@@ -187,7 +192,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
             case GATE_UP -> c.ffn();
             default -> c.vocab();
         };
-        pool.run(this, pool.parts(units, s == ATTENTION ? 1 : MatVec.TILE));
+        pool.run(this, pool.parts(units, s == ATTENTION ? 1 : GRAIN));
     }
 
     private void storeKv(int l) {
@@ -212,33 +217,33 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
         switch (step) {
             case QKV -> {
                 int qd = c.qDim(), kd = c.kvDim(), total = qd + 2 * kd;
-                int a = WorkerPool.from(total, wi, wn, MatVec.TILE), b = WorkerPool.from(total, wi + 1, wn, MatVec.TILE);
-                part(w.wq(), 0, qd, a, b, xb, q, sc);
-                part(w.wk(), qd, kd, a, b, xb, k, sc);
-                part(w.wv(), qd + kd, kd, a, b, xb, v, sc);
+                int a = WorkerPool.from(total, wi, wn, GRAIN), b = WorkerPool.from(total, wi + 1, wn, GRAIN);
+                part(PQ, w.wq(), 0, qd, a, b, xb, q, sc);
+                part(PK, w.wk(), qd, kd, a, b, xb, k, sc);
+                part(PV, w.wv(), qd + kd, kd, a, b, xb, v, sc);
             }
             case ATTENTION -> attention(wi, wn, worker);
             case WO -> {
-                int a = WorkerPool.from(h, wi, wn, MatVec.TILE), b = WorkerPool.from(h, wi + 1, wn, MatVec.TILE);
-                if (a < b) mul(w.wo(), a, b, qAtt, att, x, h, true, sc);
+                int a = WorkerPool.from(h, wi, wn, GRAIN), b = WorkerPool.from(h, wi + 1, wn, GRAIN);
+                if (a < b) mul(il[PO], w.wo(), a, b, qAtt, att, x, h, true, sc);
             }
             case GATE_UP -> {
                 int f = c.ffn();
-                int a = WorkerPool.from(f, wi, wn, MatVec.TILE), b = WorkerPool.from(f, wi + 1, wn, MatVec.TILE);
+                int a = WorkerPool.from(f, wi, wn, GRAIN), b = WorkerPool.from(f, wi + 1, wn, GRAIN);
                 if (a >= b) return;
-                mul(w.wGate(), a, b, qIn, xb, gate, f, false, sc);
-                mul(w.wUp(), a, b, qIn, xb, up, f, false, sc);
+                mul(il[PGATE], w.wGate(), a, b, qIn, xb, gate, f, false, sc);
+                mul(il[PUP], w.wUp(), a, b, qIn, xb, up, f, false, sc);
                 for (int i = 0; i < n; i++) swiglu(i * f + a, i * f + b);
             }
             case DOWN -> {
-                int a = WorkerPool.from(h, wi, wn, MatVec.TILE), b = WorkerPool.from(h, wi + 1, wn, MatVec.TILE);
-                if (a < b) mul(w.wDown(), a, b, qGate, gate, x, h, true, sc);
+                int a = WorkerPool.from(h, wi, wn, GRAIN), b = WorkerPool.from(h, wi + 1, wn, GRAIN);
+                if (a < b) mul(il[PDOWN], w.wDown(), a, b, qGate, gate, x, h, true, sc);
             }
             case OUTPUT -> {
                 int vocab = c.vocab();
-                int a = WorkerPool.from(vocab, wi, wn, MatVec.TILE), b = WorkerPool.from(vocab, wi + 1, wn, MatVec.TILE);
+                int a = WorkerPool.from(vocab, wi, wn, GRAIN), b = WorkerPool.from(vocab, wi + 1, wn, GRAIN);
                 if (a >= b) return;
-                if (act8) MatVec.rows(m.weights().output(), a, b, qIn, xb, stepLogits, false, sc); // act8 implies one row
+                if (act8) mul(m.interleavedOutput(), m.weights().output(), a, b, qIn, xb, stepLogits, vocab, false, sc); // one row
                 else MatVec.rows(m.weights().output(), a, b, xb, outRows, stepLogits, vocab, false, sc);
             }
             default -> throw new IllegalStateException("step " + step);
@@ -278,16 +283,23 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
     }
 
     /** The rows of one matrix that fall in this worker's share [a, b) of the concatenated Q/K/V rows. */
-    private void part(Tensor t, int start, int count, int a, int b, float[] in, float[] out, float[] sc) {
+    private void part(int j, Tensor t, int start, int count, int a, int b, float[] in, float[] out, float[] sc) {
         int r0 = Math.max(a, start) - start, r1 = Math.min(b, start + count) - start;
-        if (r0 < r1) mul(t, r0, r1, qIn, in, out, count, false, sc);
+        if (r0 < r1) mul(il[j], t, r0, r1, qIn, in, out, count, false, sc);
     }
 
-    /** Rows [r0, r1) of t times this step's input: integer kernels on {@code qa} when the step quantized it. */
-    private void mul(Tensor t, int r0, int r1, Q8Act qa, float[] in, float[] out, int stride, boolean acc, float[] sc) {
-        if (act8) MatVec.rows(t, r0, r1, qa, in, out, acc, sc);
+    /**
+     * Rows [r0, r1) of t times this step's input: integer kernels on {@code qa} when the step quantized it, on the
+     * interleaved copy {@code iq} when t has one.
+     */
+    private void mul(InterleavedQ4_0 iq, Tensor t, int r0, int r1, Q8Act qa, float[] in, float[] out, int stride, boolean acc, float[] sc) {
+        if (act8 && iq != null) iq.rows(r0, r1, qa, in, out, acc, sc);
+        else if (act8) MatVec.rows(t, r0, r1, qa, in, out, acc, sc);
         else MatVec.rows(t, r0, r1, in, n, out, stride, acc, sc);
     }
+
+    /** Rows per share of a matrix step: whole {@link InterleavedQ4_0} groups, and whole {@link MatVec#TILE}s. */
+    private static final int GRAIN = InterleavedQ4_0.ROWS;
 
     /** Causal attention; work units are (row, head) pairs split contiguously over workers. */
     private void attention(int wi, int wn, int worker) {

@@ -16,17 +16,24 @@ public final class TensorPanels implements PanelWeight {
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[3][0]);
 
     private final Tensor w;
+    private final InterleavedQ4_0 interleaved;
     private final int out, in;
 
-    private TensorPanels(Tensor w) {
+    private TensorPanels(Tensor w, InterleavedQ4_0 interleaved) {
         this.w = w;
+        this.interleaved = interleaved;
         this.out = Math.toIntExact(w.rows());
         this.in = Math.toIntExact(w.cols());
     }
 
     /** Panels over {@code w}, or null when its rows do not fill whole 16-row panels. */
     public static TensorPanels of(Tensor w) {
-        return w.rows() % WIDTH == 0 && w.rows() > 0 ? new TensorPanels(w) : null;
+        return w.rows() % WIDTH == 0 && w.rows() > 0 ? new TensorPanels(w, null) : null;
+    }
+
+    /** Panels decoded from the interleaved copy instead of the file, whose pages may have been released. */
+    public static TensorPanels of(InterleavedQ4_0 w) {
+        return new TensorPanels(w.source(), w);
     }
 
     @Override public int out() { return out; }
@@ -42,7 +49,9 @@ public final class TensorPanels implements PanelWeight {
             bufs[2] = new float[in];
         }
         float[] panel = bufs[p & 1];
-        if (k0 == 0) {
+        if (k0 == 0 && interleaved != null) {
+            interleaved.decodePanel(p, panel);
+        } else if (k0 == 0) {
             float[] row = bufs[2];
             long rb = w.rowBytes();
             for (int c = 0; c < WIDTH; c++) {

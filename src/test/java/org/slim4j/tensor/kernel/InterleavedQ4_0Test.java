@@ -1,0 +1,116 @@
+package org.slim4j.tensor.kernel;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Dequant;
+import org.slim4j.tensor.Tensor;
+
+/**
+ * The row-interleaved Q4_0 copy against the file's layout: the decode kernel against a float64 dot of the exactly
+ * dequantized weights with the dequantized activations (only float32 rounding differs: 1e-4 relative to
+ * sum |w_i x_i|, as in {@link IntKernelsTest}), rows outside whole groups through the file-layout kernels, and the
+ * prefill panels bit-identical to {@link Dequant}. The 256-bit (AVX2) code path runs in a child JVM with AVX-512 off.
+ */
+class InterleavedQ4_0Test {
+    @Test
+    void decodeKernelMatchesDequantizedProducts() {
+        check(96, 160);
+    }
+
+    @Test
+    void panelsAreBitIdenticalToDequant() {
+        checkPanels(64, 96);
+    }
+
+    @Test
+    void rowsDecodeLikeDequant() {
+        Tensor w = MatVecTest.randomMatrix(DType.Q4_0, 64, 96, 3);
+        float[] deq = Dequant.toFloats(w), row = new float[96];
+        InterleavedQ4_0 iq = InterleavedQ4_0.of(w, Arena.ofAuto());
+        for (int r = 0; r < 64; r++) {
+            iq.decodeRow(r, row, 0);
+            assertArrayEquals(java.util.Arrays.copyOfRange(deq, r * 96, r * 96 + 96), row, 0f, "row " + r);
+        }
+    }
+
+    @Test
+    void rejectsWhatItCannotRelay() {
+        assertFalse(InterleavedQ4_0.supports(MatVecTest.randomMatrix(DType.Q4_0, 48, 64, 1)), "48 rows: not whole groups");
+        assertFalse(InterleavedQ4_0.supports(MatVecTest.randomMatrix(DType.Q8_0, 64, 64, 1)));
+        Tensor odd = MatVecTest.randomMatrix(DType.Q4_0, 48, 64, 1);
+        assertThrows(IllegalArgumentException.class, () -> InterleavedQ4_0.of(odd, Arena.ofAuto()));
+    }
+
+    /** The same checks with -XX:UseAVX=2: the Vector API's preferred width is then 256 bits (two passes per group). */
+    @Test
+    void avx2PathInChildJvm() throws IOException, InterruptedException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> cmd = new ArrayList<>(List.of(java.toString(), "-XX:UseAVX=2", "--add-modules", "jdk.incubator.vector",
+                "-cp", System.getProperty("java.class.path"), Avx2.class.getName()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("width 256 ok"), out);
+    }
+
+    static final class Avx2 {
+        public static void main(String[] args) {
+            check(96, 160);
+            checkPanels(64, 96);
+            System.out.println("width " + FloatKernels.W.vectorBitSize() + " ok");
+        }
+    }
+
+    static void check(int rows, int cols) {
+        Tensor w = MatVecTest.randomMatrix(DType.Q4_0, rows, cols, 7);
+        float[] deq = Dequant.toFloats(w);
+        InterleavedQ4_0 iq = InterleavedQ4_0.of(w, Arena.ofAuto());
+        float[] x = MatVecTest.acts(cols);
+        Q8Act a = new Q8Act(cols);
+        a.quantize(x, 0, cols);
+        float[] scratch = new float[MatVec.scratchSize(cols)];
+        for (boolean accumulate : new boolean[] {false, true}) {
+            float[] y = new float[rows];
+            java.util.Arrays.fill(y, 0.25f);
+            iq.rows(4, rows - 8, a, x, y, accumulate, scratch); // a partial group at each end: the file-layout kernel
+            for (int r = 0; r < rows; r++) {
+                if (r < 4 || r >= rows - 8) {
+                    assertEquals(0.25f, y[r], 0f, "row " + r + " is outside the range");
+                    continue;
+                }
+                double sq = accumulate ? 0.25 : 0, mag = 0;
+                for (int j = 0; j < cols; j++) {
+                    double wj = deq[r * cols + j];
+                    sq += wj * a.q[j] * a.d[j / 32];
+                    mag += Math.abs(wj * x[j]);
+                }
+                if (Math.abs(sq - y[r]) > 1e-4 * mag + 1e-6) throw new AssertionError("row " + r + ": " + y[r] + " vs " + sq);
+            }
+        }
+    }
+
+    static void checkPanels(int rows, int cols) {
+        Tensor w = MatVecTest.randomMatrix(DType.Q4_0, rows, cols, 8);
+        float[] deq = Dequant.toFloats(w);
+        InterleavedQ4_0 iq = InterleavedQ4_0.of(w, Arena.ofAuto());
+        float[] panel = new float[cols * PanelWeight.WIDTH];
+        for (int p = 0; p < rows / PanelWeight.WIDTH; p++) {
+            iq.decodePanel(p, panel);
+            for (int k = 0; k < cols; k++) {
+                for (int c = 0; c < PanelWeight.WIDTH; c++) {
+                    float want = deq[(p * PanelWeight.WIDTH + c) * cols + k], got = panel[k * PanelWeight.WIDTH + c];
+                    if (Float.floatToIntBits(want) != Float.floatToIntBits(got)) {
+                        throw new AssertionError("panel " + p + " row " + c + " col " + k + ": " + got + " vs " + want);
+                    }
+                }
+            }
+        }
+    }
+}

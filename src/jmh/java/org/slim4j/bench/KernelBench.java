@@ -9,6 +9,7 @@ import org.openjdk.jmh.infra.Blackhole;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.InterleavedRows;
 import org.slim4j.tensor.kernel.MatVec;
 import org.slim4j.tensor.kernel.Q8Act;
 import org.slim4j.tensor.quant.BlockCodecs;
@@ -35,6 +36,7 @@ public class KernelBench {
     public int cols;
 
     Tensor w;
+    InterleavedRows interleaved; // the decode path's copy, for the types that get one (Q4_0)
     float[] x, y, scratch;
     Q8Act qx;
 
@@ -58,6 +60,7 @@ public class KernelBench {
         scratch = new float[MatVec.scratchSize(cols)];
         qx = new Q8Act(cols);
         qx.quantize(x, 0, cols);
+        interleaved = InterleavedRows.supports(w) ? InterleavedRows.of(w, Arena.ofShared(), false) : null;
         System.out.printf("%n[%s] bytesPerOp %d%n", type, seg.byteSize());
     }
 
@@ -65,6 +68,14 @@ public class KernelBench {
     @Benchmark
     public void matvecInt8(Blackhole bh) {
         MatVec.rows(w, 0, rows, qx, x, y, false, scratch);
+        bh.consume(y);
+    }
+
+    /** What decoding runs: the row-interleaved copy where the type has one, else {@link #matvecInt8}'s kernels. */
+    @Benchmark
+    public void matvecDecode(Blackhole bh) {
+        if (interleaved != null) interleaved.rows(0, rows, qx, x, y, false, scratch);
+        else MatVec.rows(w, 0, rows, qx, x, y, false, scratch);
         bh.consume(y);
     }
 

@@ -34,11 +34,11 @@ public final class MappedPages {
 
     /** Releases the whole pages inside {@code seg} (a partial page at either end is kept: a neighbour may use it). */
     public static boolean release(MemorySegment seg) {
-        return advise(seg, MADV_DONTNEED);
+        return seg.isMapped() && advise(seg, MADV_DONTNEED);
     }
 
     private static boolean advise(MemorySegment seg, int advice) {
-        if (MADVISE == null || !seg.isNative() || !seg.isMapped()) return false;
+        if (MADVISE == null || !seg.isNative()) return false;
         long start = (seg.address() + PAGE - 1) / PAGE * PAGE, end = (seg.address() + seg.byteSize()) / PAGE * PAGE;
         if (end <= start) return false;
         try {

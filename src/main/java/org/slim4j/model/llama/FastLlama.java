@@ -3,7 +3,7 @@ package org.slim4j.model.llama;
 import java.lang.foreign.Arena;
 import org.slim4j.runtime.WorkerPool;
 import org.slim4j.tensor.Tensor;
-import org.slim4j.tensor.kernel.InterleavedQ4_0;
+import org.slim4j.tensor.kernel.InterleavedRows;
 import org.slim4j.tensor.kernel.MatVec;
 import org.slim4j.tensor.kernel.TensorPanels;
 import org.slim4j.tokenizer.Tokenizer;
@@ -47,13 +47,13 @@ public final class FastLlama implements Decoder {
         MatVec.check(weights.output());
         LlamaWeights.Layer[] ls = weights.layers();
         TensorPanels[][] lp = new TensorPanels[ls.length][];
-        interleaved = new InterleavedQ4_0[ls.length][];
+        interleaved = new InterleavedRows[ls.length][];
         boolean all = GEMM_PREFILL;
         for (int i = 0; i < ls.length; i++) {
             LlamaWeights.Layer l = ls[i];
             Tensor[] mats = {l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()};
             lp[i] = new TensorPanels[mats.length];
-            interleaved[i] = new InterleavedQ4_0[mats.length];
+            interleaved[i] = new InterleavedRows[mats.length];
             for (int j = 0; j < mats.length; j++) {
                 MatVec.check(mats[j]);
                 interleaved[i][j] = interleave(mats[j]);
@@ -77,24 +77,24 @@ public final class FastLlama implements Decoder {
     public static final boolean INTERLEAVE = !"false".equals(System.getProperty("slim4j.interleave"));
 
     private final Arena arena = Arena.ofShared();
-    private final InterleavedQ4_0[][] interleaved; // [layer][q, k, v, o, gate, up, down], null where not re-laid
-    private final InterleavedQ4_0 interleavedOutput;
+    private final InterleavedRows[][] interleaved; // [layer][q, k, v, o, gate, up, down], null where not re-laid
+    private final InterleavedRows interleavedOutput;
 
-    private InterleavedQ4_0 interleave(Tensor t) {
-        if (!act8 || !INTERLEAVE || !InterleavedQ4_0.supports(t)) return null;
-        for (InterleavedQ4_0[] l : interleaved) { // tied or shared matrices are re-laid once
+    private InterleavedRows interleave(Tensor t) {
+        if (!act8 || !INTERLEAVE || !InterleavedRows.supports(t)) return null;
+        for (InterleavedRows[] l : interleaved) { // tied or shared matrices are re-laid once
             if (l == null) continue;
-            for (InterleavedQ4_0 q : l) if (q != null && q.source() == t) return q;
+            for (InterleavedRows q : l) if (q != null && q.source() == t) return q;
         }
-        return InterleavedQ4_0.of(t, arena, true);
+        return InterleavedRows.of(t, arena, true);
     }
 
     /** Layer l's interleaved matrices (q, k, v, o, gate, up, down; null entries stay in the file's layout). */
-    InterleavedQ4_0[] interleaved(int l) {
+    InterleavedRows[] interleaved(int l) {
         return interleaved[l];
     }
 
-    InterleavedQ4_0 interleavedOutput() {
+    InterleavedRows interleavedOutput() {
         return interleavedOutput;
     }
 
@@ -103,11 +103,11 @@ public final class FastLlama implements Decoder {
      * the copy, since faulting single rows of the released file mapped ~450 KB around each (large page-cache folios;
      * 128 random prompt tokens: +57 MB resident on Qwen2.5-0.5B's table).
      */
-    InterleavedQ4_0 interleavedEmbedding() {
+    InterleavedRows interleavedEmbedding() {
         return interleavedEmbedding;
     }
 
-    private final InterleavedQ4_0 interleavedEmbedding;
+    private final InterleavedRows interleavedEmbedding;
 
     /**
      * Prompt batches run every matrix through {@link org.slim4j.tensor.kernel.PackedGemm} on {@link TensorPanels}

@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 import org.slim4j.runtime.WorkerPool;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
-import org.slim4j.tensor.kernel.InterleavedQ4_0;
+import org.slim4j.tensor.kernel.InterleavedRows;
 import org.slim4j.tensor.kernel.MatVec;
 import org.slim4j.tensor.kernel.PackedGemm;
 import org.slim4j.tensor.kernel.TensorPanels;
@@ -38,7 +38,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
     private int step, n, pos0, outRows;
     private LlamaWeights.Layer w;
     private TensorPanels[] lp; // this layer's GEMM panels when the step takes several positions, else null
-    private InterleavedQ4_0[] il; // this layer's interleaved matrices (null entries: the file's layout)
+    private InterleavedRows[] il; // this layer's interleaved matrices (null entries: the file's layout)
     private final PackedGemm.Epilogue plusX; // output projections' GEMM adds the residual stream
     private static final int PQ = 0, PK = 1, PV = 2, PO = 3, PGATE = 4, PUP = 5, PDOWN = 6;
     private float[] stepLogits;
@@ -292,14 +292,14 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
      * Rows [r0, r1) of t times this step's input: integer kernels on {@code qa} when the step quantized it, on the
      * interleaved copy {@code iq} when t has one.
      */
-    private void mul(InterleavedQ4_0 iq, Tensor t, int r0, int r1, Q8Act qa, float[] in, float[] out, int stride, boolean acc, float[] sc) {
+    private void mul(InterleavedRows iq, Tensor t, int r0, int r1, Q8Act qa, float[] in, float[] out, int stride, boolean acc, float[] sc) {
         if (act8 && iq != null) iq.rows(r0, r1, qa, in, out, acc, sc);
         else if (act8) MatVec.rows(t, r0, r1, qa, in, out, acc, sc);
         else MatVec.rows(t, r0, r1, in, n, out, stride, acc, sc);
     }
 
-    /** Rows per share of a matrix step: whole {@link InterleavedQ4_0} groups, and whole {@link MatVec#TILE}s. */
-    private static final int GRAIN = InterleavedQ4_0.ROWS;
+    /** Rows per share of a matrix step: whole {@link InterleavedRows} groups, and whole {@link MatVec#TILE}s. */
+    private static final int GRAIN = InterleavedRows.ROWS;
 
     /** Causal attention; work units are (row, head) pairs split contiguously over workers. */
     private void attention(int wi, int wn, int worker) {

@@ -16,10 +16,10 @@ public final class TensorPanels implements PanelWeight {
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[3][0]);
 
     private final Tensor w;
-    private final InterleavedQ4_0 interleaved;
+    private final InterleavedRows interleaved;
     private final int out, in;
 
-    private TensorPanels(Tensor w, InterleavedQ4_0 interleaved) {
+    private TensorPanels(Tensor w, InterleavedRows interleaved) {
         this.w = w;
         this.interleaved = interleaved;
         this.out = Math.toIntExact(w.rows());
@@ -32,7 +32,7 @@ public final class TensorPanels implements PanelWeight {
     }
 
     /** Panels decoded from the interleaved copy instead of the file, whose pages may have been released. */
-    public static TensorPanels of(InterleavedQ4_0 w) {
+    public static TensorPanels of(InterleavedRows w) {
         return new TensorPanels(w.source(), w);
     }
 

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
@@ -18,22 +20,25 @@ import org.slim4j.tensor.Tensor;
  * sum |w_i x_i|, as in {@link IntKernelsTest}), rows outside whole groups through the file-layout kernels, and the
  * prefill panels bit-identical to {@link Dequant}. The 256-bit (AVX2) code path runs in a child JVM with AVX-512 off.
  */
-class InterleavedQ4_0Test {
-    @Test
-    void decodeKernelMatchesDequantizedProducts() {
-        check(96, 160);
+class InterleavedRowsTest {
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q4_0"})
+    void decodeKernelMatchesDequantizedProducts(DType t) {
+        check(t, 96, 160);
     }
 
-    @Test
-    void panelsAreBitIdenticalToDequant() {
-        checkPanels(64, 96);
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q4_0"})
+    void panelsAreBitIdenticalToDequant(DType t) {
+        checkPanels(t, 64, 96);
     }
 
-    @Test
-    void rowsDecodeLikeDequant() {
-        Tensor w = MatVecTest.randomMatrix(DType.Q4_0, 64, 96, 3);
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q4_0"})
+    void rowsDecodeLikeDequant(DType t) {
+        Tensor w = MatVecTest.randomMatrix(t, 64, 96, 3);
         float[] deq = Dequant.toFloats(w), row = new float[96];
-        InterleavedQ4_0 iq = InterleavedQ4_0.of(w, Arena.ofAuto());
+        InterleavedRows iq = InterleavedRows.of(w, Arena.ofAuto(), false);
         for (int r = 0; r < 64; r++) {
             iq.decodeRow(r, row, 0);
             assertArrayEquals(java.util.Arrays.copyOfRange(deq, r * 96, r * 96 + 96), row, 0f, "row " + r);
@@ -42,10 +47,10 @@ class InterleavedQ4_0Test {
 
     @Test
     void rejectsWhatItCannotRelay() {
-        assertFalse(InterleavedQ4_0.supports(MatVecTest.randomMatrix(DType.Q4_0, 48, 64, 1)), "48 rows: not whole groups");
-        assertFalse(InterleavedQ4_0.supports(MatVecTest.randomMatrix(DType.Q8_0, 64, 64, 1)));
+        assertFalse(InterleavedRows.supports(MatVecTest.randomMatrix(DType.Q4_0, 48, 64, 1)), "48 rows: not whole groups");
+        assertFalse(InterleavedRows.supports(MatVecTest.randomMatrix(DType.Q8_0, 64, 64, 1)));
         Tensor odd = MatVecTest.randomMatrix(DType.Q4_0, 48, 64, 1);
-        assertThrows(IllegalArgumentException.class, () -> InterleavedQ4_0.of(odd, Arena.ofAuto()));
+        assertThrows(IllegalArgumentException.class, () -> InterleavedRows.of(odd, Arena.ofAuto(), false));
     }
 
     /** The same checks with -XX:UseAVX=2: the Vector API's preferred width is then 256 bits (two passes per group). */
@@ -62,16 +67,18 @@ class InterleavedQ4_0Test {
 
     static final class Avx2 {
         public static void main(String[] args) {
-            check(96, 160);
-            checkPanels(64, 96);
+            for (DType t : new DType[] {DType.Q4_0}) {
+                check(t, 96, 160);
+                checkPanels(t, 64, 96);
+            }
             System.out.println("width " + FloatKernels.W.vectorBitSize() + " ok");
         }
     }
 
-    static void check(int rows, int cols) {
-        Tensor w = MatVecTest.randomMatrix(DType.Q4_0, rows, cols, 7);
+    static void check(DType t, int rows, int cols) {
+        Tensor w = MatVecTest.randomMatrix(t, rows, cols, 7);
         float[] deq = Dequant.toFloats(w);
-        InterleavedQ4_0 iq = InterleavedQ4_0.of(w, Arena.ofAuto());
+        InterleavedRows iq = InterleavedRows.of(w, Arena.ofAuto(), false);
         float[] x = MatVecTest.acts(cols);
         Q8Act a = new Q8Act(cols);
         a.quantize(x, 0, cols);
@@ -91,15 +98,15 @@ class InterleavedQ4_0Test {
                     sq += wj * a.q[j] * a.d[j / 32];
                     mag += Math.abs(wj * x[j]);
                 }
-                if (Math.abs(sq - y[r]) > 1e-4 * mag + 1e-6) throw new AssertionError("row " + r + ": " + y[r] + " vs " + sq);
+                if (Math.abs(sq - y[r]) > 1e-4 * mag + 1e-6) throw new AssertionError(t + " row " + r + ": " + y[r] + " vs " + sq);
             }
         }
     }
 
-    static void checkPanels(int rows, int cols) {
-        Tensor w = MatVecTest.randomMatrix(DType.Q4_0, rows, cols, 8);
+    static void checkPanels(DType t, int rows, int cols) {
+        Tensor w = MatVecTest.randomMatrix(t, rows, cols, 8);
         float[] deq = Dequant.toFloats(w);
-        InterleavedQ4_0 iq = InterleavedQ4_0.of(w, Arena.ofAuto());
+        InterleavedRows iq = InterleavedRows.of(w, Arena.ofAuto(), false);
         float[] panel = new float[cols * PanelWeight.WIDTH];
         for (int p = 0; p < rows / PanelWeight.WIDTH; p++) {
             iq.decodePanel(p, panel);
@@ -107,7 +114,7 @@ class InterleavedQ4_0Test {
                 for (int c = 0; c < PanelWeight.WIDTH; c++) {
                     float want = deq[(p * PanelWeight.WIDTH + c) * cols + k], got = panel[k * PanelWeight.WIDTH + c];
                     if (Float.floatToIntBits(want) != Float.floatToIntBits(got)) {
-                        throw new AssertionError("panel " + p + " row " + c + " col " + k + ": " + got + " vs " + want);
+                        throw new AssertionError(t + " panel " + p + " row " + c + " col " + k + ": " + got + " vs " + want);
                     }
                 }
             }

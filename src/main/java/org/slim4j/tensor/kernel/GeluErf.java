@@ -16,15 +16,15 @@ public final class GeluErf {
     public static FloatVector apply(FloatVector x) {
         FloatVector z = x.mul(INV_SQRT2).abs();
         FloatVector t = x.broadcast(1f).div(z.mul(0.5f).add(1f));
-        FloatVector p = t.mul(0.17087277f).add(-0.82215223f);
-        p = p.mul(t).add(1.48851587f);
-        p = p.mul(t).add(-1.13520398f);
-        p = p.mul(t).add(0.27886807f);
-        p = p.mul(t).add(-0.18628806f);
-        p = p.mul(t).add(0.09678418f);
-        p = p.mul(t).add(0.37409196f);
-        p = p.mul(t).add(1.00002368f);
-        p = p.mul(t).add(-1.26551223f);
+        FloatVector p = t.fma(x.broadcast(0.17087277f), x.broadcast(-0.82215223f)); // Horner steps as FMAs
+        p = p.fma(t, x.broadcast(1.48851587f));
+        p = p.fma(t, x.broadcast(-1.13520398f));
+        p = p.fma(t, x.broadcast(0.27886807f));
+        p = p.fma(t, x.broadcast(-0.18628806f));
+        p = p.fma(t, x.broadcast(0.09678418f));
+        p = p.fma(t, x.broadcast(0.37409196f));
+        p = p.fma(t, x.broadcast(1.00002368f));
+        p = p.fma(t, x.broadcast(-1.26551223f));
         FloatVector half = t.mul(p.sub(z.mul(z)).lanewise(VectorOperators.EXP)).mul(0.5f);
         // Phi(x) = 1 - erfc(|u|) / 2 for x >= 0, erfc(|u|) / 2 otherwise
         FloatVector phi = half.neg().add(1f).blend(half, x.compare(VectorOperators.LT, 0f));

@@ -210,6 +210,17 @@ public final class PackedGemm {
      */
     private static void epilogue(float[] c, int ldc, int r0, int r1, int col, Epilogue e) {
         if (e.bias == null && e.residual == null && !e.gelu) return;
+        if (WIDE) { // a strip is one 512-bit vector
+            FloatVector b = e.bias != null ? FloatVector.fromArray(Z, e.bias, col) : FloatVector.zero(Z);
+            for (int r = r0; r < r1; r++) {
+                int o = r * ldc + col;
+                FloatVector v = FloatVector.fromArray(Z, c, o).add(b);
+                if (e.residual != null) v = v.add(FloatVector.fromArray(Z, e.residual, o));
+                if (e.gelu) v = GeluErf.apply(v);
+                v.intoArray(c, o);
+            }
+            return;
+        }
         FloatVector b0 = e.bias != null ? FloatVector.fromArray(F, e.bias, col) : FloatVector.zero(F);
         FloatVector b1 = e.bias != null ? FloatVector.fromArray(F, e.bias, col + 8) : FloatVector.zero(F);
         for (int r = r0; r < r1; r++) {

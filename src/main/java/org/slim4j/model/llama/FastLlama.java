@@ -1,6 +1,12 @@
 package org.slim4j.model.llama;
 
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.slim4j.runtime.WorkerPool;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.kernel.InterleavedRows;
@@ -45,27 +51,34 @@ public final class FastLlama implements Decoder {
         this.rope = new Rope(config, weights.ropeFactors());
         this.ownsModel = ownsModel;
         MatVec.check(weights.output());
+        this.pool = WorkerPool.of(threads);
         LlamaWeights.Layer[] ls = weights.layers();
-        TensorPanels[][] lp = new TensorPanels[ls.length][];
-        interleaved = new InterleavedRows[ls.length][];
-        boolean all = GEMM_PREFILL;
+        Tensor[][] mats = new Tensor[ls.length][];
+        List<Tensor> all = new ArrayList<>();
         for (int i = 0; i < ls.length; i++) {
             LlamaWeights.Layer l = ls[i];
-            Tensor[] mats = {l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()};
-            lp[i] = new TensorPanels[mats.length];
-            interleaved[i] = new InterleavedRows[mats.length];
-            for (int j = 0; j < mats.length; j++) {
-                MatVec.check(mats[j]);
-                interleaved[i][j] = interleave(mats[j]);
-                lp[i][j] = interleaved[i][j] != null ? TensorPanels.of(interleaved[i][j]) : TensorPanels.of(mats[j]);
-                all &= lp[i][j] != null;
+            mats[i] = new Tensor[] {l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()};
+            for (Tensor t : mats[i]) MatVec.check(t);
+            all.addAll(List.of(mats[i]));
+        }
+        all.add(weights.output());
+        Map<Tensor, InterleavedRows> copies = interleave(all);
+        TensorPanels[][] lp = new TensorPanels[ls.length][];
+        interleaved = new InterleavedRows[ls.length][];
+        boolean whole = GEMM_PREFILL;
+        for (int i = 0; i < ls.length; i++) {
+            lp[i] = new TensorPanels[mats[i].length];
+            interleaved[i] = new InterleavedRows[mats[i].length];
+            for (int j = 0; j < mats[i].length; j++) {
+                interleaved[i][j] = copies.get(mats[i][j]);
+                lp[i][j] = interleaved[i][j] != null ? TensorPanels.of(interleaved[i][j]) : TensorPanels.of(mats[i][j]);
+                whole &= lp[i][j] != null;
             }
         }
-        interleavedOutput = interleave(weights.output());
+        interleavedOutput = copies.get(weights.output());
         TensorPanels out = interleavedOutput != null ? TensorPanels.of(interleavedOutput) : TensorPanels.of(weights.output());
-        this.panels = all && out != null ? lp : null;
+        this.panels = whole && out != null ? lp : null;
         this.outputPanels = panels != null ? out : null;
-        this.pool = WorkerPool.of(threads);
         interleavedEmbedding = interleavedOutput != null && interleavedOutput.source() == weights.embedding() ? interleavedOutput : null;
     }
 
@@ -80,13 +93,17 @@ public final class FastLlama implements Decoder {
     private final InterleavedRows[][] interleaved; // [layer][q, k, v, o, gate, up, down], null where not re-laid
     private final InterleavedRows interleavedOutput;
 
-    private InterleavedRows interleave(Tensor t) {
-        if (!act8 || !INTERLEAVE || !InterleavedRows.supports(t)) return null;
-        for (InterleavedRows[] l : interleaved) { // tied or shared matrices are re-laid once
-            if (l == null) continue;
-            for (InterleavedRows q : l) if (q != null && q.source() == t) return q;
-        }
-        return InterleavedRows.of(t, arena, true);
+    /** The interleaved copies of those of {@code ts} that get one, made in parallel on the pool, each tensor once. */
+    private Map<Tensor, InterleavedRows> interleave(List<Tensor> ts) {
+        Map<Tensor, InterleavedRows> copies = new IdentityHashMap<>();
+        if (!act8 || !INTERLEAVE) return copies;
+        Set<Tensor> seen = Collections.newSetFromMap(new IdentityHashMap<>()); // tied or shared matrices: one copy
+        List<Tensor> todo = new ArrayList<>();
+        for (Tensor t : ts) if (InterleavedRows.supports(t) && seen.add(t)) todo.add(t);
+        InterleavedRows[] made = new InterleavedRows[todo.size()];
+        if (!todo.isEmpty()) pool.run((p, n, w) -> made[p] = InterleavedRows.of(todo.get(p), arena, true), todo.size());
+        for (InterleavedRows r : made) copies.put(r.source(), r);
+        return copies;
     }
 
     /** Layer l's interleaved matrices (q, k, v, o, gate, up, down; null entries stay in the file's layout). */

@@ -26,8 +26,8 @@ public final class InterleavedQ4_0 extends InterleavedRows {
     }
 
     @Override
-    void codes(byte[] block, int r, byte[] tile) {
-        for (int j = 0; j < 16; j++) tile[SCALES + LINE * j + r] = (byte) (block[2 + j] ^ 0x88);
+    void codes(byte[] src, int at, int r, byte[] tile) {
+        for (int j = 0; j < 16; j++) tile[SCALES + LINE * j + r] = (byte) (src[at + 2 + j] ^ 0x88);
     }
 
     @Override

@@ -69,14 +69,16 @@ public abstract sealed class InterleavedRows permits InterleavedQ4_0 {
         MemorySegment src = source.data();
         int groups = Math.toIntExact(source.rows() / ROWS), bb = source.dtype().blockBytes;
         long rb = source.rowBytes(), groupBytes = ROWS * rb;
-        byte[] tile = new byte[blockBytes], block = new byte[bb];
+        int rowBytes = Math.toIntExact(rb);
+        byte[] group = new byte[ROWS * rowBytes], tile = new byte[blockBytes];
         for (int g = 0; g < groups; g++) {
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, g * groupBytes, group, 0, group.length); // one bulk read per group
             for (int b = 0; b < blocks; b++) {
                 for (int r = 0; r < ROWS; r++) {
-                    MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * ROWS + r) * rb + (long) bb * b, block, 0, bb);
-                    tile[2 * r] = block[0];
-                    tile[2 * r + 1] = block[1];
-                    codes(block, r, tile);
+                    int at = r * rowBytes + bb * b;
+                    tile[2 * r] = group[at];
+                    tile[2 * r + 1] = group[at + 1];
+                    codes(group, at, r, tile);
                 }
                 MemorySegment.copy(tile, 0, data, ValueLayout.JAVA_BYTE, ((long) g * blocks + b) * blockBytes, blockBytes);
             }
@@ -87,8 +89,8 @@ public abstract sealed class InterleavedRows permits InterleavedQ4_0 {
         }
     }
 
-    /** Places row r's codes (block bytes after the fp16 scale) into the group's block tile. */
-    abstract void codes(byte[] block, int r, byte[] tile);
+    /** Places row r's codes (the block at src[at], after its fp16 scale) into the group's block tile. */
+    abstract void codes(byte[] src, int at, int r, byte[] tile);
 
     public Tensor source() {
         return source;

@@ -20,6 +20,8 @@ public final class Q8Act {
 
     final short[] q;
     final float[] d, s;
+    /** Per block, the sum of its first 16 codes (what {@link InterleavedQ4_0} needs for its low nibbles' offset). */
+    final short[] sum16;
     private int cols = -1;
 
     public Q8Act(int maxCols) {
@@ -27,6 +29,7 @@ public final class Q8Act {
         q = new short[blocks * BLOCK];
         d = new float[blocks];
         s = new float[blocks];
+        sum16 = new short[blocks];
     }
 
     /** Columns of the row held now, or -1 when the last row could not be quantized (not whole 32-blocks). */
@@ -46,8 +49,9 @@ public final class Q8Act {
             FloatVector v2 = FloatVector.fromArray(F, x, o + 16), v3 = FloatVector.fromArray(F, x, o + 24);
             float amax = v0.abs().max(v1.abs()).max(v2.abs().max(v3.abs())).reduceLanes(VectorOperators.MAX);
             float db = amax / 127f, inv = amax != 0 ? 127f / amax : 0f;
-            IntVector sum = round(v0, inv, b * BLOCK).add(round(v1, inv, b * BLOCK + 8))
-                    .add(round(v2, inv, b * BLOCK + 16)).add(round(v3, inv, b * BLOCK + 24));
+            IntVector first = round(v0, inv, b * BLOCK).add(round(v1, inv, b * BLOCK + 8));
+            IntVector sum = first.add(round(v2, inv, b * BLOCK + 16)).add(round(v3, inv, b * BLOCK + 24));
+            sum16[b] = (short) first.reduceLanes(VectorOperators.ADD);
             d[b] = db;
             s[b] = db * sum.reduceLanes(VectorOperators.ADD);
         }

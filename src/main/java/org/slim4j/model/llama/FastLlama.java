@@ -111,6 +111,12 @@ public final class FastLlama implements Decoder {
         return interleaved[l];
     }
 
+    boolean hasInterleaved() {
+        if (interleavedOutput != null) return true;
+        for (InterleavedRows[] l : interleaved) for (InterleavedRows r : l) if (r != null) return true;
+        return false;
+    }
+
     InterleavedRows interleavedOutput() {
         return interleavedOutput;
     }

@@ -71,6 +71,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
         qAtt = new Q8Act(c.qDim());
         qGate = new Q8Act(c.ffn());
         plusX = new PackedGemm.Epilogue(null, false, x);
+        grain = m.hasInterleaved() ? InterleavedRows.ROWS : MatVec.TILE;
     }
 
     @Override
@@ -192,7 +193,7 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
             case GATE_UP -> c.ffn();
             default -> c.vocab();
         };
-        pool.run(this, pool.parts(units, s == ATTENTION ? 1 : GRAIN));
+        pool.run(this, pool.parts(units, s == ATTENTION ? 1 : grain));
     }
 
     private void storeKv(int l) {
@@ -217,31 +218,31 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
         switch (step) {
             case QKV -> {
                 int qd = c.qDim(), kd = c.kvDim(), total = qd + 2 * kd;
-                int a = WorkerPool.from(total, wi, wn, GRAIN), b = WorkerPool.from(total, wi + 1, wn, GRAIN);
+                int a = WorkerPool.from(total, wi, wn, grain), b = WorkerPool.from(total, wi + 1, wn, grain);
                 part(PQ, w.wq(), 0, qd, a, b, xb, q, sc);
                 part(PK, w.wk(), qd, kd, a, b, xb, k, sc);
                 part(PV, w.wv(), qd + kd, kd, a, b, xb, v, sc);
             }
             case ATTENTION -> attention(wi, wn, worker);
             case WO -> {
-                int a = WorkerPool.from(h, wi, wn, GRAIN), b = WorkerPool.from(h, wi + 1, wn, GRAIN);
+                int a = WorkerPool.from(h, wi, wn, grain), b = WorkerPool.from(h, wi + 1, wn, grain);
                 if (a < b) mul(il[PO], w.wo(), a, b, qAtt, att, x, h, true, sc);
             }
             case GATE_UP -> {
                 int f = c.ffn();
-                int a = WorkerPool.from(f, wi, wn, GRAIN), b = WorkerPool.from(f, wi + 1, wn, GRAIN);
+                int a = WorkerPool.from(f, wi, wn, grain), b = WorkerPool.from(f, wi + 1, wn, grain);
                 if (a >= b) return;
                 mul(il[PGATE], w.wGate(), a, b, qIn, xb, gate, f, false, sc);
                 mul(il[PUP], w.wUp(), a, b, qIn, xb, up, f, false, sc);
                 for (int i = 0; i < n; i++) swiglu(i * f + a, i * f + b);
             }
             case DOWN -> {
-                int a = WorkerPool.from(h, wi, wn, GRAIN), b = WorkerPool.from(h, wi + 1, wn, GRAIN);
+                int a = WorkerPool.from(h, wi, wn, grain), b = WorkerPool.from(h, wi + 1, wn, grain);
                 if (a < b) mul(il[PDOWN], w.wDown(), a, b, qGate, gate, x, h, true, sc);
             }
             case OUTPUT -> {
                 int vocab = c.vocab();
-                int a = WorkerPool.from(vocab, wi, wn, GRAIN), b = WorkerPool.from(vocab, wi + 1, wn, GRAIN);
+                int a = WorkerPool.from(vocab, wi, wn, grain), b = WorkerPool.from(vocab, wi + 1, wn, grain);
                 if (a >= b) return;
                 if (act8) mul(m.interleavedOutput(), m.weights().output(), a, b, qIn, xb, stepLogits, vocab, false, sc); // one row
                 else MatVec.rows(m.weights().output(), a, b, xb, outRows, stepLogits, vocab, false, sc);
@@ -298,8 +299,11 @@ public final class FastSession implements DecoderSession, WorkerPool.Job {
         else MatVec.rows(t, r0, r1, in, n, out, stride, acc, sc);
     }
 
-    /** Rows per share of a matrix step: whole {@link InterleavedRows} groups, and whole {@link MatVec#TILE}s. */
-    private static final int GRAIN = InterleavedRows.ROWS;
+    /**
+     * Rows per share of a matrix step: whole {@link InterleavedRows} groups when the model has interleaved copies,
+     * else whole {@link MatVec#TILE}s (finer shares balance two threads better on 576- and 896-row matrices).
+     */
+    private final int grain;
 
     /** Causal attention; work units are (row, head) pairs split contiguously over workers. */
     private void attention(int wi, int wn, int worker) {

@@ -14,11 +14,11 @@ import jdk.incubator.vector.VectorSpecies;
 import org.slim4j.tensor.Dequant;
 
 /**
- * Weight row (Q8_0, Q4_0, Q4_K, Q6_K) times an int8-quantized activation row ({@link Q8Act}): 16 weight codes
+ * Weight row (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K) times an int8-quantized activation row ({@link Q8Act}): 16 weight codes
  * widen to shorts in one instruction (vpmovsxbw), multiply the activation shorts (vpmullw), adjacent products are
  * summed into int lanes by two shifts, and only then does a block touch floats: one convert and one FMA per
  * activation block instead of four of each. Every 16-bit intermediate is bounded below 2^15 (stated per kernel).
- * Weight offsets (Q4_0's -8, Q4_K's mins) are folded into a scalar per block through {@code Q8Act.s}.
+ * Weight offsets (Q4_0's -8, Q5_0's -16, Q4_1/Q5_1/Q4_K's mins) are folded into a scalar per block through {@code Q8Act.s}.
  */
 final class IntKernels {
     static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
@@ -73,6 +73,62 @@ final class IntKernels {
             corr += dw * a.s[b];
         }
         return acc.reduceLanes(VectorOperators.ADD) - 8 * corr;
+    }
+
+    /** Q4_1: codes 0..15 times d, plus the block minimum m, which comes out as m * s[b]. Bounds as {@link #q4_0}. */
+    static float q4_1(MemorySegment w, long off, Q8Act a, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        float corr = 0;
+        short[] q = a.q;
+        for (int b = 0, blocks = n / 32; b < blocks; b++) {
+            long p = off + 20L * b;
+            ShortVector v = w16(w, p + 4);
+            ShortVector prod = v.and((short) 0xF).mul(x16(q, 32 * b))
+                    .add(v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(x16(q, 32 * b + 16)));
+            acc = pairs(prod).fma(FloatVector.broadcast(F, half(w, p) * a.d[b]), acc);
+            corr += half(w, p + 2) * a.s[b];
+        }
+        return acc.reduceLanes(VectorOperators.ADD) + corr;
+    }
+
+    /** Q5_0: codes 0..31 (nibble | fifth bit << 4), the -16 out through s[b]; |products| <= 31 * 127, two summed. */
+    static float q5_0(MemorySegment w, long off, Q8Act a, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        float corr = 0;
+        short[] q = a.q;
+        for (int b = 0, blocks = n / 32; b < blocks; b++) {
+            long p = off + 22L * b;
+            float dw = half(w, p);
+            acc = q5Block(w, p + 6, w.get(ValueLayout.JAVA_INT_UNALIGNED, p + 2), q, 32 * b, dw * a.d[b], acc);
+            corr += dw * a.s[b];
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - 16 * corr;
+    }
+
+    /** Q5_1: Q5_0's codes times d plus the block minimum m (m * s[b]). */
+    static float q5_1(MemorySegment w, long off, Q8Act a, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        float corr = 0;
+        short[] q = a.q;
+        for (int b = 0, blocks = n / 32; b < blocks; b++) {
+            long p = off + 24L * b;
+            acc = q5Block(w, p + 8, w.get(ValueLayout.JAVA_INT_UNALIGNED, p + 4), q, 32 * b, half(w, p) * a.d[b], acc);
+            corr += half(w, p + 2) * a.s[b];
+        }
+        return acc.reduceLanes(VectorOperators.ADD) + corr;
+    }
+
+    /** Lane j's shift for its fifth bit: bit j of qh's low half for values 0..15, of its high half for 16..31. */
+    private static final ShortVector LANE = ShortVector.zero(S16).addIndex(1);
+
+    /** The 32 codes of a 5-bit block at qs with fifth bits qh, times the activation codes at q[xo], scaled into acc. */
+    private static FloatVector q5Block(MemorySegment w, long qs, int qh, short[] q, int xo, float scale, FloatVector acc) {
+        ShortVector v = w16(w, qs);
+        ShortVector h0 = ShortVector.broadcast(S16, (short) qh).lanewise(VectorOperators.LSHR, LANE).and((short) 1).lanewise(VectorOperators.LSHL, 4);
+        ShortVector h1 = ShortVector.broadcast(S16, (short) (qh >>> 16)).lanewise(VectorOperators.LSHR, LANE).and((short) 1).lanewise(VectorOperators.LSHL, 4);
+        ShortVector prod = v.and((short) 0xF).or(h0).mul(x16(q, xo))
+                .add(v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1).mul(x16(q, xo + 16)));
+        return pairs(prod).fma(FloatVector.broadcast(F, scale), acc);
     }
 
     /**

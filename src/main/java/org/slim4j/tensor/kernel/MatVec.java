@@ -70,7 +70,7 @@ public final class MatVec {
     /** True when {@code t} has an integer kernel for int8-quantized activations ({@link Q8Act}). */
     public static boolean int8(DType t) {
         return switch (t) {
-            case Q8_0, Q4_0, Q4_K, Q6_K -> true;
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -83,6 +83,9 @@ public final class MatVec {
         return switch (w.dtype()) {
             case Q8_0 -> IntKernels.q8_0(s, off, a, cols);
             case Q4_0 -> IntKernels.q4_0(s, off, a, cols);
+            case Q4_1 -> IntKernels.q4_1(s, off, a, cols);
+            case Q5_0 -> IntKernels.q5_0(s, off, a, cols);
+            case Q5_1 -> IntKernels.q5_1(s, off, a, cols);
             case Q4_K -> IntKernels.q4_k(s, off, a, cols);
             case Q6_K -> IntKernels.q6_k(s, off, a, cols);
             default -> throw new IllegalArgumentException(w + ": no int8-activation kernel for " + w.dtype());

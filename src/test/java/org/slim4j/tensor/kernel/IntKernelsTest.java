@@ -43,7 +43,7 @@ class IntKernelsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"})
     void matchesDequantizedProductsAndBoundsActivationError(DType t) {
         int cols = t.blockSize == 256 ? 768 : 96, rows = 11;
         Tensor w = MatVecTest.randomMatrix(t, rows, cols, 9);
@@ -76,7 +76,7 @@ class IntKernelsTest {
      * an odd row range starting at 1 and accumulation go through both (the last row takes the one-row kernel).
      */
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"})
     void multiRowKernelsMatchOneRowKernelsExactly(DType t) {
         int cols = t.blockSize == 256 ? 512 : 160, rows = 13;
         Tensor w = MatVecTest.randomMatrix(t, rows, cols, 5);

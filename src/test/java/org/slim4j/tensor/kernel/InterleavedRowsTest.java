@@ -2,11 +2,7 @@ package org.slim4j.tensor.kernel;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -18,7 +14,7 @@ import org.slim4j.tensor.Tensor;
  * The row-interleaved Q4_0 copy against the file's layout: the decode kernel against a float64 dot of the exactly
  * dequantized weights with the dequantized activations (only float32 rounding differs: 1e-4 relative to
  * sum |w_i x_i|, as in {@link IntKernelsTest}), rows outside whole groups through the file-layout kernels, and the
- * prefill panels bit-identical to {@link Dequant}. The 256-bit (AVX2) code path runs in a child JVM with AVX-512 off.
+ * prefill panels bit-identical to {@link Dequant}. {@link Avx2PathTest} runs the same checks at 256 bits.
  */
 class InterleavedRowsTest {
     @ParameterizedTest
@@ -51,28 +47,6 @@ class InterleavedRowsTest {
         assertFalse(InterleavedRows.supports(MatVecTest.randomMatrix(DType.Q8_0, 64, 64, 1)));
         Tensor odd = MatVecTest.randomMatrix(DType.Q4_0, 48, 64, 1);
         assertThrows(IllegalArgumentException.class, () -> InterleavedRows.of(odd, Arena.ofAuto(), false));
-    }
-
-    /** The same checks with -XX:UseAVX=2: the Vector API's preferred width is then 256 bits (two passes per group). */
-    @Test
-    void avx2PathInChildJvm() throws IOException, InterruptedException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> cmd = new ArrayList<>(List.of(java.toString(), "-XX:UseAVX=2", "--add-modules", "jdk.incubator.vector",
-                "-cp", System.getProperty("java.class.path"), Avx2.class.getName()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertEquals(0, p.waitFor(), out);
-        assertTrue(out.contains("width 256 ok"), out);
-    }
-
-    static final class Avx2 {
-        public static void main(String[] args) {
-            for (DType t : new DType[] {DType.Q4_0}) {
-                check(t, 96, 160);
-                checkPanels(t, 64, 96);
-            }
-            System.out.println("width " + FloatKernels.W.vectorBitSize() + " ok");
-        }
     }
 
     static void check(DType t, int rows, int cols) {

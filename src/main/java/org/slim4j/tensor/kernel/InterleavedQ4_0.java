@@ -23,18 +23,21 @@ import org.slim4j.tensor.Tensor;
  */
 public final class InterleavedQ4_0 extends InterleavedRows {
     private static final int LINE = ROWS;
+    static final int TILE = ROWS * 18;
 
     InterleavedQ4_0(Tensor source, MemorySegment data) {
-        super(source, data);
+        super(source, data, TILE);
     }
 
     @Override
-    void codes(byte[] src, int at, int r, byte[] tile) {
+    void place(byte[] src, int at, int r, byte[] tile) {
+        tile[2 * r] = src[at];
+        tile[2 * r + 1] = src[at + 1];
         for (int j = 0; j < 16; j++) tile[SCALES + LINE * j + r] = (byte) (src[at + 2 + j] ^ 0x80);
     }
 
     @Override
-    void group(int g, int h, Q8Act a, float[] y, boolean accumulate) {
+    void group(int g, int h, Q8Act a, float[] y, boolean accumulate, float[] scratch) {
         FloatVector acc0 = FloatVector.zero(W), acc1 = acc0;
         short[] q = a.q;
         long base = (long) g * blocks * blockBytes;

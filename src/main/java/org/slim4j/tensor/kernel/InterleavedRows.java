@@ -21,11 +21,13 @@ import org.slim4j.util.MappedPages;
  * converts to float, for 32 rows at once. The copy has the file's size (the same bytes, reordered), and with
  * {@code release} the file's pages are given back as they are copied, so the resident set holds the weight once.
  *
- * <p>Layout: groups of 32 rows; per group and block, the 32 rows' fp16 scales (64 bytes), then the codes as lines
+ * <p>Layout: groups of 32 rows; per group and block, the 32 rows' scales, then the codes as lines
  * of 32 bytes, one byte of each row per line (the type says which byte). Types: {@link InterleavedQ4_0}. Q8_0 was
  * tried the same way (pairs of lines summed in shorts, then widened): 1.35x the file-layout kernel alone on 4096 x
  * 4096, but no faster inside the model (SmolLM2-135M shape, one thread: Q8_0 +4%, Q4_K_M's Q8_0 tensors -15%), so
- * Q8_0 stays in the file's layout.
+ * Q8_0 stays in the file's layout. Q4_K too: its interleaved kernel (scales and mins unpacked per row) was correct
+ * and 1.8x alone when C2 compiled it whole, but with the per-sub-block scaling inlined C2 boxed its vectors, split out
+ * it compiled erratically, and in the model (Llama-3.2-1B shape Q4_K_M, 2 threads) decode ran at half the speed.
  */
 public abstract sealed class InterleavedRows permits InterleavedQ4_0 {
     public static final int ROWS = 32;
@@ -41,26 +43,26 @@ public abstract sealed class InterleavedRows permits InterleavedQ4_0 {
 
     final Tensor source;
     final MemorySegment data;
+    /** Columns, blocks per row, and bytes of one group's block (the tile). */
     final int cols, blocks, blockBytes;
 
-    InterleavedRows(Tensor source, MemorySegment data) {
+    InterleavedRows(Tensor source, MemorySegment data, int blockBytes) {
         this.source = source;
         this.data = data;
         this.cols = Math.toIntExact(source.cols());
-        this.blocks = cols / 32;
-        this.blockBytes = ROWS * source.dtype().blockBytes;
+        this.blocks = cols / source.dtype().blockSize;
+        this.blockBytes = blockBytes;
     }
 
     /** True when {@code t} can be re-laid: Q4_0, whole 32-row groups. */
     public static boolean supports(Tensor t) {
-        return t.dtype() == DType.Q4_0 && t.shape().length == 2 && t.rows() % ROWS == 0
-                && t.rows() > 0 && t.cols() % 32 == 0;
+        return t.dtype() == DType.Q4_0 && t.shape().length == 2 && t.rows() % ROWS == 0 && t.rows() > 0 && t.cols() % 32 == 0;
     }
 
     /** The interleaved copy of {@code t} in {@code arena}; with {@code release} the file's pages go as they are copied. */
     public static InterleavedRows of(Tensor t, Arena arena, boolean release) {
         if (!supports(t)) throw new IllegalArgumentException(t + ": not a Q4_0 matrix of whole " + ROWS + "-row groups");
-        InterleavedRows r = new InterleavedQ4_0(t, arena.allocate(t.data().byteSize(), 64));
+        InterleavedRows r = new InterleavedQ4_0(t, arena.allocate(t.data().byteSize(), 64)); // same bytes, reordered
         r.copy(release);
         return r;
     }
@@ -74,12 +76,7 @@ public abstract sealed class InterleavedRows permits InterleavedQ4_0 {
         for (int g = 0; g < groups; g++) {
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, g * groupBytes, group, 0, group.length); // one bulk read per group
             for (int b = 0; b < blocks; b++) {
-                for (int r = 0; r < ROWS; r++) {
-                    int at = r * rowBytes + bb * b;
-                    tile[2 * r] = group[at];
-                    tile[2 * r + 1] = group[at + 1];
-                    codes(group, at, r, tile);
-                }
+                for (int r = 0; r < ROWS; r++) place(group, r * rowBytes + bb * b, r, tile);
                 MemorySegment.copy(tile, 0, data, ValueLayout.JAVA_BYTE, ((long) g * blocks + b) * blockBytes, blockBytes);
             }
             if (release && ((g + 1) * groupBytes % RELEASE_BYTES < groupBytes || g == groups - 1)) {
@@ -89,8 +86,8 @@ public abstract sealed class InterleavedRows permits InterleavedQ4_0 {
         }
     }
 
-    /** Places row r's codes (the block at src[at], after its fp16 scale) into the group's block tile. */
-    abstract void codes(byte[] src, int at, int r, byte[] tile);
+    /** Places row r's block (at src[at], in the file's layout) into the group's block tile. */
+    abstract void place(byte[] src, int at, int r, byte[] tile);
 
     public Tensor source() {
         return source;
@@ -108,13 +105,13 @@ public abstract sealed class InterleavedRows permits InterleavedQ4_0 {
         }
         if (r0 < g0 * ROWS) MatVec.rows(source, r0, g0 * ROWS, a, x, y, accumulate, scratch);
         for (int g = g0; g < g1; g++) {
-            for (int h = 0; h < ROWS; h += LANES) group(g, h, a, y, accumulate);
+            for (int h = 0; h < ROWS; h += LANES) group(g, h, a, y, accumulate, scratch);
         }
         if (g1 * ROWS < r1) MatVec.rows(source, g1 * ROWS, r1, a, x, y, accumulate, scratch);
     }
 
-    /** Rows [32 g + h, 32 g + h + LANES): the kernel. */
-    abstract void group(int g, int h, Q8Act a, float[] y, boolean accumulate);
+    /** Rows [32 g + h, 32 g + h + LANES): the kernel; {@code scratch} is the caller's, for kernels that need one. */
+    abstract void group(int g, int h, Q8Act a, float[] y, boolean accumulate, float[] scratch);
 
     static void store(FloatVector acc0, FloatVector acc1, float[] y, int r, boolean accumulate) {
         if (accumulate) {

@@ -32,12 +32,13 @@ class InterleavedRowsTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"Q4_0"})
     void rowsDecodeLikeDequant(DType t) {
-        Tensor w = MatVecTest.randomMatrix(t, 64, 96, 3);
-        float[] deq = Dequant.toFloats(w), row = new float[96];
+        int cols = 96;
+        Tensor w = MatVecTest.randomMatrix(t, 64, cols, 3);
+        float[] deq = Dequant.toFloats(w), row = new float[cols];
         InterleavedRows iq = InterleavedRows.of(w, Arena.ofAuto(), false);
         for (int r = 0; r < 64; r++) {
             iq.decodeRow(r, row, 0);
-            assertArrayEquals(java.util.Arrays.copyOfRange(deq, r * 96, r * 96 + 96), row, 0f, "row " + r);
+            assertArrayEquals(java.util.Arrays.copyOfRange(deq, r * cols, r * cols + cols), row, 0f, "row " + r);
         }
     }
 

@@ -15,9 +15,10 @@ import org.slim4j.tensor.kernel.Q8Act;
 import org.slim4j.tensor.quant.BlockCodecs;
 
 /**
- * One-thread matrix-vector product per weight type on a matrix far larger than the caches (4096 x 4096), so the
- * weights stream from memory. GB/s of weights = bytesPerOp (printed at setup) x ops/s; compare with
- * {@link BandwidthBench} for the roofline.
+ * One-thread matrix-vector product per weight type on 4096 x 4096. F32 and F16 (67 and 34 MB) stream from memory;
+ * the 4- to 8-bit types (9-18 MB) fit a 32 MB L3, so give them {@code -p rows=16384 -p cols=8192} for figures from
+ * memory. GB/s of weights = bytesPerOp (printed at setup) x ops/s; compare with {@link BandwidthBench} for the
+ * roofline.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

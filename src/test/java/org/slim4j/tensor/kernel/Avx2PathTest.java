@@ -11,7 +11,7 @@ import org.slim4j.tensor.DType;
 /**
  * The kernels pick their vector width at class load (512 bits on AVX-512, 256 on AVX2), so on this project's
  * AVX-512 machines the 256-bit code paths would go untested. This runs the kernel tests' checks in a child JVM with
- * -XX:UseAVX=2, where the Vector API's preferred width is 256 bits.
+ * -XX:UseAVX=2, where the Vector API's preferred width is 256 bits (also the vector decoders of FastDequant).
  */
 class Avx2PathTest {
     @Test
@@ -39,6 +39,9 @@ class Avx2PathTest {
             InterleavedRowsTest.check(DType.Q4_0, 96, 160);
             InterleavedRowsTest.checkPanels(DType.Q4_0, 64, 96);
             new PackedGemmTest().matchesAPlainLoopWithEveryEpilogueAndWorkerSplit();
+            for (DType t : new DType[] {DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0}) {
+                new FastDequantTest().bitIdenticalToTheReferenceDecoder(t);
+            }
             System.out.println("width " + FloatKernels.W.vectorBitSize() + " ok");
         }
     }

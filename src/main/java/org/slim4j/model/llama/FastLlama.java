@@ -71,12 +71,13 @@ public final class FastLlama implements Decoder {
             interleaved[i] = new InterleavedRows[mats[i].length];
             for (int j = 0; j < mats[i].length; j++) {
                 interleaved[i][j] = copies.get(mats[i][j]);
-                lp[i][j] = interleaved[i][j] != null ? TensorPanels.of(interleaved[i][j]) : TensorPanels.of(mats[i][j]);
+                lp[i][j] = panels(mats[i][j], interleaved[i][j]);
                 whole &= lp[i][j] != null;
             }
         }
         interleavedOutput = copies.get(weights.output());
-        TensorPanels out = interleavedOutput != null ? TensorPanels.of(interleavedOutput) : TensorPanels.of(weights.output());
+        anyInterleaved = !copies.isEmpty();
+        TensorPanels out = panels(weights.output(), interleavedOutput);
         this.panels = whole && out != null ? lp : null;
         this.outputPanels = panels != null ? out : null;
         interleavedEmbedding = interleavedOutput != null && interleavedOutput.source() == weights.embedding() ? interleavedOutput : null;
@@ -111,10 +112,15 @@ public final class FastLlama implements Decoder {
         return interleaved[l];
     }
 
+    private final boolean anyInterleaved;
+
     boolean hasInterleaved() {
-        if (interleavedOutput != null) return true;
-        for (InterleavedRows[] l : interleaved) for (InterleavedRows r : l) if (r != null) return true;
-        return false;
+        return anyInterleaved;
+    }
+
+    /** GEMM panels of t: decoded from its interleaved copy when it has one (the file's pages may be released). */
+    private static TensorPanels panels(Tensor t, InterleavedRows copy) {
+        return copy != null ? TensorPanels.of(copy) : TensorPanels.of(t);
     }
 
     InterleavedRows interleavedOutput() {

@@ -65,11 +65,8 @@ final class IntKernels {
         short[] q = a.q;
         for (int b = 0, blocks = n / 32; b < blocks; b++) {
             long p = off + 18L * b;
-            ShortVector v = w16(w, p + 2);
-            ShortVector prod = v.and((short) 0xF).mul(x16(q, 32 * b))
-                    .add(v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(x16(q, 32 * b + 16)));
             float dw = half(w, p);
-            acc = pairs(prod).fma(FloatVector.broadcast(F, dw * a.d[b]), acc);
+            acc = q4Block(w, p + 2, x16(q, 32 * b), x16(q, 32 * b + 16), dw * a.d[b], acc);
             corr += dw * a.s[b];
         }
         return acc.reduceLanes(VectorOperators.ADD) - 8 * corr;
@@ -82,10 +79,7 @@ final class IntKernels {
         short[] q = a.q;
         for (int b = 0, blocks = n / 32; b < blocks; b++) {
             long p = off + 20L * b;
-            ShortVector v = w16(w, p + 4);
-            ShortVector prod = v.and((short) 0xF).mul(x16(q, 32 * b))
-                    .add(v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(x16(q, 32 * b + 16)));
-            acc = pairs(prod).fma(FloatVector.broadcast(F, half(w, p) * a.d[b]), acc);
+            acc = q4Block(w, p + 4, x16(q, 32 * b), x16(q, 32 * b + 16), half(w, p) * a.d[b], acc);
             corr += half(w, p + 2) * a.s[b];
         }
         return acc.reduceLanes(VectorOperators.ADD) + corr;
@@ -146,8 +140,8 @@ final class IntKernels {
             float d = a.d[b], s = a.s[b];
             long p = off + 18L * b;
             float d0 = half(w, p), d1 = half(w, p + rowBytes);
-            c0 = q4Block(w, p, lo, hi, d0 * d, c0);
-            c1 = q4Block(w, p + rowBytes, lo, hi, d1 * d, c1);
+            c0 = q4Block(w, p + 2, lo, hi, d0 * d, c0);
+            c1 = q4Block(w, p + rowBytes + 2, lo, hi, d1 * d, c1);
             k0 += d0 * s;
             k1 += d1 * s;
         }
@@ -155,8 +149,9 @@ final class IntKernels {
         store(y, r + 1, c1.reduceLanes(VectorOperators.ADD) - 8 * k1, accumulate);
     }
 
-    private static FloatVector q4Block(MemorySegment w, long p, ShortVector lo, ShortVector hi, float scale, FloatVector acc) {
-        ShortVector v = w16(w, p + 2);
+    /** 16 nibble bytes at qs (codes 0..15, low nibbles first) times activation codes lo and hi, scaled into acc. */
+    private static FloatVector q4Block(MemorySegment w, long qs, ShortVector lo, ShortVector hi, float scale, FloatVector acc) {
+        ShortVector v = w16(w, qs);
         ShortVector prod = v.and((short) 0xF).mul(lo).add(v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(hi));
         return pairs(prod).fma(FloatVector.broadcast(F, scale), acc);
     }

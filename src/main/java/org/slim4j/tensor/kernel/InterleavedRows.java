@@ -105,13 +105,13 @@ public abstract sealed class InterleavedRows permits InterleavedQ4_0 {
         }
         if (r0 < g0 * ROWS) MatVec.rows(source, r0, g0 * ROWS, a, x, y, accumulate, scratch);
         for (int g = g0; g < g1; g++) {
-            for (int h = 0; h < ROWS; h += LANES) group(g, h, a, y, accumulate, scratch);
+            for (int h = 0; h < ROWS; h += LANES) group(g, h, a, y, accumulate);
         }
         if (g1 * ROWS < r1) MatVec.rows(source, g1 * ROWS, r1, a, x, y, accumulate, scratch);
     }
 
-    /** Rows [32 g + h, 32 g + h + LANES): the kernel; {@code scratch} is the caller's, for kernels that need one. */
-    abstract void group(int g, int h, Q8Act a, float[] y, boolean accumulate, float[] scratch);
+    /** Rows [32 g + h, 32 g + h + LANES): the kernel. */
+    abstract void group(int g, int h, Q8Act a, float[] y, boolean accumulate);
 
     static void store(FloatVector acc0, FloatVector acc1, float[] y, int r, boolean accumulate) {
         if (accumulate) {

@@ -12,7 +12,7 @@ import org.slim4j.model.bert.BertLoader;
 import org.slim4j.model.bert.Conventions;
 import org.slim4j.model.bert.DefaultModels;
 import org.slim4j.model.llama.LlamaLoader;
-import org.slim4j.runtime.ModelFiles;
+import org.slim4j.io.ModelFiles;
 import org.slim4j.util.BadInputException;
 
 /**

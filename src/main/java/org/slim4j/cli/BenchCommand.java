@@ -14,8 +14,8 @@ import org.slim4j.model.llama.Decoder;
 import org.slim4j.model.llama.FastLlama;
 import org.slim4j.model.llama.LlamaLoader;
 import org.slim4j.model.llama.LlamaModel;
-import org.slim4j.runtime.DecoderBench;
-import org.slim4j.runtime.Threads;
+import org.slim4j.bench.DecoderBench;
+import org.slim4j.util.Threads;
 import org.slim4j.util.BadInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -87,7 +87,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         long rss = DecoderBench.peakRss();
-        long fileBytes = org.slim4j.runtime.ModelFiles.bytesOnDisk(model);
+        long fileBytes = org.slim4j.io.ModelFiles.bytesOnDisk(model);
         var c = llama.config();
         long kvBytes = 2L * c.layers() * (Math.max(nPrompt, nGen) + 1) * c.kvDim() * 4;
 

@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 import org.slim4j.model.bert.BertLoader;
 import org.slim4j.model.bert.BertModel;
 import org.slim4j.model.bert.Conventions;
-import org.slim4j.runtime.SparseBench;
+import org.slim4j.bench.SparseBench;
 import org.slim4j.tensor.kernel.NativeLinears;
 import org.slim4j.util.BadInputException;
 import picocli.CommandLine.Command;

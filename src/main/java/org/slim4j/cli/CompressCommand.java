@@ -26,7 +26,7 @@ import org.slim4j.compress.output.CompressedTensorsModelWriter;
 import org.slim4j.compress.output.EffectiveWeightsWriter;
 import org.slim4j.compress.output.GgufExport;
 import org.slim4j.compress.output.Inventory;
-import org.slim4j.compress.output.PeakMemory;
+import org.slim4j.util.PeakMemory;
 import org.slim4j.compress.recipe.Recipe;
 import org.slim4j.compress.recipe.RecipeParser;
 import org.slim4j.compress.recipe.Schemes;
@@ -39,8 +39,8 @@ import org.slim4j.eval.StsB;
 import org.slim4j.model.bert.BertModel;
 import org.slim4j.model.bert.FastBert;
 import org.slim4j.model.llama.LlamaModel;
-import org.slim4j.runtime.DataFiles;
-import org.slim4j.runtime.Threads;
+import org.slim4j.util.DataFiles;
+import org.slim4j.util.Threads;
 import org.slim4j.tensor.DType;
 import org.slim4j.util.BadInputException;
 import picocli.CommandLine.Command;
@@ -262,7 +262,7 @@ final class CompressCommand implements Callable<Integer> {
             arr.addObject().put("name", lr.name()).put("rows", lr.rows()).put("cols", lr.cols()).put("method", lr.method())
                     .put("bits_per_weight", lr.bitsPerWeight()).put("rel_error", lr.relError()).put("seconds", lr.seconds());
         }
-        long fileBytes = org.slim4j.runtime.ModelFiles.bytesOnDisk(out);
+        long fileBytes = org.slim4j.io.ModelFiles.bytesOnDisk(out);
         report.put("parameters", params).put("size_bytes", bits / 8).put("file_bytes", fileBytes).put("original_size_bytes", origBits / 8)
                 .put("bits_per_weight", (double) bits / params).put("original_bits_per_weight", (double) origBits / params)
                 .put("compressed_bits_per_weight", linParams == 0 ? 0 : (double) linBits / linParams)

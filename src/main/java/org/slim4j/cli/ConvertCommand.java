@@ -4,8 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.slim4j.io.convert.GgufToHf;
-import org.slim4j.io.convert.HfToGguf;
+import org.slim4j.convert.GgufToHf;
+import org.slim4j.convert.HfToGguf;
 
 import org.slim4j.tensor.DType;
 import org.slim4j.util.BadInputException;

@@ -15,8 +15,8 @@ import org.slim4j.model.bert.BertModel;
 import org.slim4j.model.bert.Conventions;
 import org.slim4j.model.bert.DefaultModels;
 import org.slim4j.model.bert.FastBert;
-import org.slim4j.runtime.DataFiles;
-import org.slim4j.runtime.OrtEncoder;
+import org.slim4j.util.DataFiles;
+import org.slim4j.bench.OrtEncoder;
 
 /**
  * The main job of `./slim4j` with no arguments: the embedded all-MiniLM-L6-v2, run by slim4j and by ONNX Runtime

@@ -17,10 +17,10 @@ import org.slim4j.model.bert.BertModel;
 import org.slim4j.model.bert.Conventions;
 import org.slim4j.model.bert.DefaultModels;
 import org.slim4j.model.bert.FastBert;
-import org.slim4j.runtime.DataFiles;
-import org.slim4j.runtime.DecoderBench;
-import org.slim4j.runtime.EncoderBench;
-import org.slim4j.runtime.OrtEncoder;
+import org.slim4j.util.DataFiles;
+import org.slim4j.bench.DecoderBench;
+import org.slim4j.bench.EncoderBench;
+import org.slim4j.bench.OrtEncoder;
 import org.slim4j.util.BadInputException;
 
 /**

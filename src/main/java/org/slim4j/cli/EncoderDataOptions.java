@@ -2,7 +2,7 @@ package org.slim4j.cli;
 
 import java.nio.file.Path;
 import org.slim4j.eval.StsB;
-import org.slim4j.runtime.DataFiles;
+import org.slim4j.util.DataFiles;
 import picocli.CommandLine.Option;
 
 /** The STS-B split the encoder commands evaluate on. */

@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 import org.slim4j.Slim4j;
 import org.slim4j.eval.Fidelity;
 import org.slim4j.model.Encoder;
-import org.slim4j.runtime.Threads;
+import org.slim4j.util.Threads;
 import org.slim4j.util.BadInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -8,7 +8,7 @@ import org.slim4j.model.CausalLM;
 import org.slim4j.model.llama.Generator;
 import org.slim4j.model.llama.LlamaModel;
 import org.slim4j.model.llama.Sampler;
-import org.slim4j.runtime.Threads;
+import org.slim4j.util.Threads;
 import org.slim4j.util.BadInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -12,7 +12,7 @@ import java.util.stream.Stream;
 import org.slim4j.io.TensorFile;
 import org.slim4j.io.gguf.GgufFile;
 import org.slim4j.Slim4j;
-import org.slim4j.runtime.ModelFiles;
+import org.slim4j.io.ModelFiles;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Tensor;
 import picocli.CommandLine.Command;

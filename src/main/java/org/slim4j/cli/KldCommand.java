@@ -7,7 +7,7 @@ import org.slim4j.eval.Chunks;
 import org.slim4j.eval.KlDivergence;
 import org.slim4j.eval.LogitCache;
 import org.slim4j.model.CausalLM;
-import org.slim4j.runtime.Threads;
+import org.slim4j.util.Threads;
 import org.slim4j.util.BadInputException;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;

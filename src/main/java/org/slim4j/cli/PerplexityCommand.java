@@ -5,7 +5,7 @@ import org.slim4j.Slim4j;
 import org.slim4j.eval.Chunks;
 import org.slim4j.eval.Perplexity;
 import org.slim4j.model.CausalLM;
-import org.slim4j.runtime.Threads;
+import org.slim4j.util.Threads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;

@@ -6,7 +6,7 @@ import org.slim4j.Slim4j;
 import org.slim4j.eval.Sts;
 import org.slim4j.eval.StsB;
 import org.slim4j.model.Encoder;
-import org.slim4j.runtime.Threads;
+import org.slim4j.util.Threads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;

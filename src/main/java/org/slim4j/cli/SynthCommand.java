@@ -4,7 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.slim4j.io.convert.SynthGguf;
+import org.slim4j.convert.SynthGguf;
 import org.slim4j.io.gguf.LlamaFileType;
 import org.slim4j.util.BadInputException;
 import picocli.CommandLine.Command;

@@ -18,15 +18,7 @@ public record LowRankLinear(int rows, int cols, int rank, float[] a, float[] b, 
 
     @Override
     public float[] effectiveWeight() {
-        float[] w = new float[rows * cols];
-        java.util.stream.IntStream.range(0, rows).parallel().forEach(r -> {
-            for (int k = 0; k < rank; k++) {
-                float x = a[r * rank + k];
-                if (x == 0) continue;
-                for (int c = 0; c < cols; c++) w[r * cols + c] += x * b[k * cols + c];
-            }
-        });
-        return w;
+        return org.slim4j.tensor.kernel.FactorPair.product(rows, cols, rank, a, b);
     }
 
     public long parameters() {

@@ -8,7 +8,7 @@ import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.slim4j.compress.CompressedLinear;
-import org.slim4j.io.compressed.CompressedTensorsWriter;
+import org.slim4j.compress.output.CompressedTensorsWriter;
 import org.slim4j.tensor.DType;
 
 /**

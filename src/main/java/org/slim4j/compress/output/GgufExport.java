@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.slim4j.compress.calib.LlamaBlocks;
-import org.slim4j.io.convert.HfToGguf;
+import org.slim4j.convert.HfToGguf;
 import org.slim4j.io.gguf.GgufFile;
 import org.slim4j.io.gguf.GgufQuantizer;
 import org.slim4j.io.gguf.Imatrix;

@@ -8,7 +8,7 @@ import org.slim4j.compress.lowrank.RankRule;
 import org.slim4j.compress.lowrank.SparsePlusLowRank;
 import org.slim4j.compress.lowrank.Svd;
 import org.slim4j.compress.quant.Gptq;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.Rtn;
 import org.slim4j.util.BadInputException;
 

@@ -8,7 +8,7 @@ import org.slim4j.compress.Compressor;
 import org.slim4j.compress.InputStats;
 import org.slim4j.compress.LinearWeight;
 import org.slim4j.compress.quant.Gptq;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.QuantizedLinear;
 import org.slim4j.compress.quant.Rtn;
 

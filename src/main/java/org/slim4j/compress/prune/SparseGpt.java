@@ -6,7 +6,7 @@ import org.slim4j.compress.Compressor;
 import org.slim4j.compress.InputStats;
 import org.slim4j.compress.LinearWeight;
 import org.slim4j.compress.quant.QuantGrid;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.QuantizedLinear;
 
 /**

@@ -1,5 +1,6 @@
 package org.slim4j.compress.quant;
 
+import org.slim4j.tensor.quant.QuantScheme;
 import java.util.Locale;
 import java.util.stream.IntStream;
 import org.slim4j.compress.CompressedLinear;

@@ -1,5 +1,6 @@
 package org.slim4j.compress.quant;
 
+import org.slim4j.tensor.quant.QuantScheme;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.IntStream;

@@ -1,5 +1,6 @@
 package org.slim4j.compress.quant;
 
+import org.slim4j.tensor.quant.QuantScheme;
 /**
  * The scale and zero point of one group, and rounding onto that grid, with compressed-tensors' formulas
  * (calculate_qparams): the range always includes 0; symmetric: scale = max|x| / ((qmax - qmin) / 2), zero 0;

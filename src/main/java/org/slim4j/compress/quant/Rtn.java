@@ -1,5 +1,6 @@
 package org.slim4j.compress.quant;
 
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.CompressedLinear;
 import org.slim4j.compress.Compressor;
 import org.slim4j.compress.InputStats;

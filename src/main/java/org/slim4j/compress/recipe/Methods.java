@@ -6,7 +6,7 @@ import java.util.Set;
 import org.slim4j.compress.Compressor;
 import org.slim4j.compress.quant.Awq;
 import org.slim4j.compress.quant.Gptq;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.Rtn;
 import org.slim4j.util.BadInputException;
 

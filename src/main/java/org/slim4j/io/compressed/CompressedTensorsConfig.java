@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 
 /**
  * config.json's quantization_config as compressed-tensors writes it (QuantizationConfig / QuantizationScheme /
@@ -41,7 +41,7 @@ public final class CompressedTensorsConfig {
      * The sparsity_config block (SparsityCompressionConfig.model_dump: format, targets, ignore, global_sparsity,
      * sparsity_structure). global_sparsity is a percentage of all model parameters, as llm-compressor reports it.
      */
-    static ObjectNode sparsityJson(String format, List<String> targets, double globalSparsityPercent, String structure) {
+    public static ObjectNode sparsityJson(String format, List<String> targets, double globalSparsityPercent, String structure) {
         ObjectNode s = JsonNodeFactory.instance.objectNode();
         s.put("format", format);
         s.put("global_sparsity", globalSparsityPercent);
@@ -53,7 +53,7 @@ public final class CompressedTensorsConfig {
     }
 
     /** One config group per distinct scheme, targets listing its modules by name. */
-    static ObjectNode toJson(Map<String, QuantScheme> schemes, ObjectNode slim4j, String version) {
+    public static ObjectNode toJson(Map<String, QuantScheme> schemes, ObjectNode slim4j, String version) {
         JsonNodeFactory f = JsonNodeFactory.instance;
         ObjectNode qc = f.objectNode();
         ObjectNode groups = qc.putObject("config_groups");

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.io.TensorFile;
 import org.slim4j.io.safetensors.SafetensorsFile;
 import org.slim4j.tensor.DType;
@@ -103,9 +103,9 @@ public final class CompressedTensorsFile implements TensorFile {
                 if (n.endsWith(".weight_packed")) {
                     String module = n.substring(0, n.length() - ".weight_packed".length());
                     JsonNode entry = config.slim4j() == null ? null : config.slim4j().path("layers").get(module);
-                    if (entry != null && Slim4jExtension.INPUT_SCALED.equals(entry.path("format").asText())) {
+                    if (entry != null && Slim4jLayers.INPUT_SCALED.equals(entry.path("format").asText())) {
                         out.add(Slim4jLayers.inputScaled(f, module, unpack(f, module, Slim4jLayers.scheme(f, module, entry), arena, consumed), consumed));
-                        formats.put(module, Slim4jExtension.INPUT_SCALED);
+                        formats.put(module, Slim4jLayers.INPUT_SCALED);
                     } else {
                         QuantScheme s = config.schemeOf(module).orElseThrow(() -> new BadInputException(f.path(), module + ".weight_packed",
                                 "packed weight of a module no config group of quantization_config targets"));

@@ -6,8 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
-import org.slim4j.compress.lowrank.LowRankLinear;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.io.safetensors.SafetensorsFile;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
@@ -16,8 +15,16 @@ import org.slim4j.tensor.kernel.FactorPair;
 import org.slim4j.tensor.kernel.NativeLinear;
 import org.slim4j.util.BadInputException;
 
-/** Decoding side of {@link Slim4jExtension}: which tensors belong to extension layers, and their dense weights. */
-final class Slim4jLayers {
+/**
+ * The slim4j extension of compressed-tensors (docs/FORMATS.md), reading side: which tensors belong to extension
+ * layers, and their dense weights. The writer (compress.output.Slim4jExtension) uses the format names defined here.
+ */
+public final class Slim4jLayers {
+    public static final int VERSION = 1;
+    public static final String DENSE = "dense";
+    public static final String LUT = "lut";
+    public static final String LOWRANK = "lowrank";
+    public static final String INPUT_SCALED = "input-scaled";
     private static final String CODES = ".weight_lut_codes";
     private static final String[] LUT_PARTS = {CODES, ".weight_lut", ".weight_outlier_index", ".weight_outlier_value", ".weight_shape"};
     private static final String[] LOWRANK_PARTS = {".weight_a", ".weight_b"};
@@ -37,7 +44,7 @@ final class Slim4jLayers {
         int dot = tensor.lastIndexOf('.');
         if (dot < 0) return null;
         String module = tensor.substring(0, dot), format = ext.path("layers").path(module).path("format").asText();
-        String[] parts = Slim4jExtension.LUT.equals(format) ? LUT_PARTS : Slim4jExtension.LOWRANK.equals(format) ? LOWRANK_PARTS : new String[0];
+        String[] parts = LUT.equals(format) ? LUT_PARTS : LOWRANK.equals(format) ? LOWRANK_PARTS : new String[0];
         return Arrays.stream(parts).anyMatch(tensor::endsWith) ? module : null; // the bias stays a plain tensor
     }
 
@@ -73,7 +80,7 @@ final class Slim4jLayers {
         return w;
     }
 
-    /** W = A B in float32, summed in {@link LowRankLinear#effectiveWeight}'s order so it equals what compression evaluated. */
+    /** W = A B in float32, summed in {@link FactorPair#product}'s order (compression's too), so it equals what compression evaluated. */
     private static Decoded lowRank(SafetensorsFile f, JsonNode ext, String module, Arena arena, Set<String> consumed) {
         Tensor ta = f.tensor(module + ".weight_a"), tb = f.tensor(module + ".weight_b");
         int rank = ext.path("layers").path(module).path("rank").asInt(-1);
@@ -85,7 +92,7 @@ final class Slim4jLayers {
         }
         int rows = (int) ta.shape()[0], cols = (int) tb.shape()[1];
         float[] a = Dequant.toFloats(ta), b = Dequant.toFloats(tb);
-        float[] w = new LowRankLinear(rows, cols, rank, a.clone(), b.clone(), "").effectiveWeight();
+        float[] w = FactorPair.product(rows, cols, rank, a, b);
         MemorySegment dst = arena.allocate(4L * w.length, 64);
         MemorySegment.copy(w, 0, dst, Dequant.F32, 0, w.length);
         for (String p : LOWRANK_PARTS) consumed.add(module + p);

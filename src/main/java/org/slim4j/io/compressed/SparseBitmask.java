@@ -3,7 +3,6 @@ package org.slim4j.io.compressed;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.slim4j.compress.prune.SparseLinear;
 import org.slim4j.io.safetensors.SafetensorsFile;
 import org.slim4j.io.safetensors.SafetensorsWriter;
 import org.slim4j.tensor.DType;
@@ -19,9 +18,9 @@ import org.slim4j.util.BadInputException;
  * sparse-24-bitmask: M.shape I64 [2, 1], M.compressed [rows, cols / 2], M.bitmask as above.
  * The bitmask is numpy.packbits(mask, axis=-1, bitorder="little"): column c of a row is bit c % 8 of byte c / 8.
  */
-final class SparseBitmask {
-    static final String UNSTRUCTURED = "sparse-bitmask";
-    static final String TWO_FOUR = "sparse-24-bitmask";
+public final class SparseBitmask {
+    public static final String UNSTRUCTURED = "sparse-bitmask";
+    public static final String TWO_FOUR = "sparse-24-bitmask";
     static final String[] PARTS = {".shape", ".compressed", ".bitmask", ".row_offsets"};
 
     private SparseBitmask() {}
@@ -45,15 +44,13 @@ final class SparseBitmask {
     }
 
     /**
-     * Writes the layer's tensors; returns their bytes. The values are F16 ({@link SparseLinear} keeps them at fp16).
-     * 2:4 stores the keep-mask as is (two per group, as get_24_bytemasks picks them); unstructured stores the
-     * non-zeros, as bitmask_compress (tensor != 0) does.
+     * Writes the layer's tensors, w [rows, cols] with {@code keep} its kept entries; returns their bytes. The values
+     * are stored F16 (pruned layers keep them at fp16). 2:4 stores the keep-mask as is (two per group, as
+     * get_24_bytemasks picks them); unstructured stores the non-zeros, as bitmask_compress (tensor != 0) does.
      */
-    static long write(SafetensorsWriter out, String module, SparseLinear s, boolean twoFour) {
-        int rows = s.rows(), cols = s.cols();
-        float[] w = s.effectiveWeight();
+    public static long write(SafetensorsWriter out, String module, int rows, int cols, float[] w, boolean[] keep, boolean twoFour) {
         boolean[] mask = new boolean[w.length];
-        for (int i = 0; i < w.length; i++) mask[i] = twoFour ? s.keep()[i] : w[i] != 0;
+        for (int i = 0; i < w.length; i++) mask[i] = twoFour ? keep[i] : w[i] != 0;
         int nnz = 0;
         long[] offsets = new long[rows];
         for (int r = 0; r < rows; r++) {

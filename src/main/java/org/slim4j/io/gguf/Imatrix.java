@@ -3,7 +3,6 @@ package org.slim4j.io.gguf;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.slim4j.compress.InputStats;
 
 /**
  * An importance matrix as llama-imatrix collects it: for each weight tensor (GGUF name), the sum over calibration
@@ -30,15 +29,6 @@ public final class Imatrix {
         if (s.length != cols) throw new IllegalArgumentException(tensor + ": " + cols + " columns, earlier " + s.length);
         for (int i = 0; i < n; i++) for (int j = 0; j < cols; j++) s[j] += (double) x[i * cols + j] * x[i * cols + j];
         counts.merge(tensor, (long) n, Long::sum);
-        return this;
-    }
-
-    /** From the calibration pipeline's statistics: sum of squares = ||X_j||^2. */
-    public synchronized Imatrix add(String tensor, InputStats stats) {
-        double[] norms = stats.channelNorms();
-        double[] s = sums.computeIfAbsent(tensor, k -> new double[norms.length]);
-        for (int j = 0; j < norms.length; j++) s[j] += norms[j] * norms[j];
-        counts.merge(tensor, stats.samples(), Long::sum);
         return this;
     }
 

@@ -14,10 +14,10 @@ import org.slim4j.io.onnx.proto.Onnx.TensorProto;
  * input to 2-D (the same result when it normalises over the last axis, which is checked). Anything else that
  * changed (Squeeze, Split, ReduceSum with axes attributes) is refused rather than silently mis-converted.
  */
-final class Opset13 {
+public final class Opset13 {
     private Opset13() {}
 
-    static void upgrade(ModelProto.Builder mb) {
+    public static void upgrade(ModelProto.Builder mb) {
         long current = 0;
         for (int i = 0; i < mb.getOpsetImportCount(); i++) {
             OperatorSetIdProto o = mb.getOpsetImport(i);

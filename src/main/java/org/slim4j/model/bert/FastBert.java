@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.slim4j.io.compressed.CompressedTensorsFile;
 import org.slim4j.model.Encoder;
-import org.slim4j.runtime.WorkerPool;
+import org.slim4j.tensor.kernel.WorkerPool;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.kernel.F32Panels;

@@ -7,7 +7,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.slim4j.runtime.WorkerPool;
+import org.slim4j.tensor.kernel.WorkerPool;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.kernel.InterleavedRows;
 import org.slim4j.tensor.kernel.MatVec;

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.slim4j.runtime.WorkerPool;
+import org.slim4j.tensor.kernel.WorkerPool;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.kernel.InterleavedRows;

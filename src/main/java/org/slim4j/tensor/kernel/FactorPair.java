@@ -21,6 +21,19 @@ public final class FactorPair implements NativeLinear {
         this.b = MemorySegment.ofArray(b);
     }
 
+    /** A B [rows, cols], summed in one fixed order (rows in parallel, rank index ascending), so every caller gets the same floats. */
+    public static float[] product(int rows, int cols, int rank, float[] a, float[] b) {
+        float[] w = new float[rows * cols];
+        java.util.stream.IntStream.range(0, rows).parallel().forEach(r -> {
+            for (int k = 0; k < rank; k++) {
+                float x = a[r * rank + k];
+                if (x == 0) continue;
+                for (int c = 0; c < cols; c++) w[r * cols + c] += x * b[k * cols + c];
+            }
+        });
+        return w;
+    }
+
     @Override
     public void forward(float[] x, int n, float[] y, boolean parallel) {
         float[] t = new float[n * rank];

@@ -2,7 +2,7 @@ package org.slim4j.tensor.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import org.slim4j.runtime.WorkerPool;
+import org.slim4j.tensor.kernel.WorkerPool;
 
 /**
  * C = epilogue(A W^T) for activations A [n, in] (row-major) and a {@link PanelWeight} W [out, in], in the

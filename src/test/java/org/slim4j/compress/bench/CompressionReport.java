@@ -21,7 +21,7 @@ import org.slim4j.compress.prune.Magnitude;
 import org.slim4j.compress.prune.SparseGpt;
 import org.slim4j.compress.prune.SparsityPattern;
 import org.slim4j.compress.prune.Wanda;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.Rtn;
 import org.slim4j.model.bert.BertModel;
 

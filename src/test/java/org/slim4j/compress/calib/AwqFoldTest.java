@@ -14,7 +14,7 @@ import org.slim4j.compress.CompressionPlan;
 import org.slim4j.compress.output.CompressedTensorsModelWriter;
 import org.slim4j.compress.quant.Awq;
 import org.slim4j.compress.quant.InputScaledLinear;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.QuantizedLinear;
 import org.slim4j.eval.LogitMath;
 import org.slim4j.model.llama.LlamaLoader;

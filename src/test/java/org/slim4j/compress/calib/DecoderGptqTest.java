@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.slim4j.compress.CompressionPlan;
 import org.slim4j.compress.Compressor;
 import org.slim4j.compress.quant.Gptq;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.Rtn;
 import org.slim4j.eval.Chunks;
 import org.slim4j.eval.KlDivergence;

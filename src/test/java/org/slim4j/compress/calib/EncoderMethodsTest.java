@@ -11,7 +11,7 @@ import org.slim4j.compress.CompressionPlan;
 import org.slim4j.compress.Compressor;
 import org.slim4j.compress.quant.Awq;
 import org.slim4j.compress.quant.Gptq;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.Rtn;
 import org.slim4j.eval.Fidelity;
 import org.slim4j.eval.StsB;

@@ -7,7 +7,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.slim4j.compress.InputStats;
 import org.slim4j.compress.LinearWeight;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 
 class PruneTest {
     static LinearWeight random(int rows, int cols, long seed) {

@@ -13,7 +13,7 @@ import org.slim4j.compress.LinearWeight;
 import org.slim4j.compress.lowrank.LowRankCorrected;
 import org.slim4j.compress.lowrank.SparsePlusLowRank;
 import org.slim4j.compress.quant.Gptq;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.recipe.Recipe;
 import org.slim4j.compress.recipe.RecipeParser;
 

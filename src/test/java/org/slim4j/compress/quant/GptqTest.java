@@ -1,5 +1,6 @@
 package org.slim4j.compress.quant;
 
+import org.slim4j.tensor.quant.QuantScheme;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Random;

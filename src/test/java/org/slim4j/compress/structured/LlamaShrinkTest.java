@@ -12,7 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slim4j.compress.bench.DecoderBench;
-import org.slim4j.io.convert.HfToGguf;
+import org.slim4j.convert.HfToGguf;
 import org.slim4j.model.llama.LlamaLoader;
 import org.slim4j.model.llama.LlamaModel;
 import org.slim4j.model.llama.LlamaWeights;

@@ -1,5 +1,6 @@
 package org.slim4j.io.compressed;
 
+import org.slim4j.compress.output.CompressedTensorsWriter;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slim4j.cli.Main;
 import org.slim4j.compress.CompressedLinear;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.QuantizedLinear;
 import org.slim4j.compress.quant.Rtn;
 import org.slim4j.compress.quant.LutLinear;

@@ -1,5 +1,6 @@
 package org.slim4j.io.compressed;
 
+import org.slim4j.compress.output.CompressedTensorsWriter;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
@@ -8,7 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slim4j.compress.CompressedLinear;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.Rtn;
 import org.slim4j.eval.LogitMath;
 import org.slim4j.model.llama.LlamaLoader;

@@ -1,5 +1,6 @@
 package org.slim4j.io.compressed;
 
+import org.slim4j.compress.output.CompressedTensorsWriter;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,7 +18,7 @@ import org.slim4j.compress.prune.Magnitude;
 import org.slim4j.compress.prune.SparseLinear;
 import org.slim4j.compress.prune.SparseQuantizedLinear;
 import org.slim4j.compress.prune.SparsityPattern;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.Rtn;
 import org.slim4j.io.TensorFile;
 import org.slim4j.io.safetensors.SafetensorsFile;

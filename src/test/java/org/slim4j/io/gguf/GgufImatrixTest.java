@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slim4j.io.convert.HfToGguf;
+import org.slim4j.convert.HfToGguf;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;

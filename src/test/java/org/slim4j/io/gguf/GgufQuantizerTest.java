@@ -11,7 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.slim4j.eval.LogitMath;
-import org.slim4j.io.convert.HfToGguf;
+import org.slim4j.convert.HfToGguf;
 import org.slim4j.model.llama.LlamaLoader;
 import org.slim4j.model.llama.LlamaModel;
 import org.slim4j.tensor.DType;

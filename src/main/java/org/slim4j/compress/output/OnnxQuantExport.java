@@ -1,5 +1,7 @@
-package org.slim4j.io.onnx;
+package org.slim4j.compress.output;
 
+import org.slim4j.io.onnx.OnnxModelFile;
+import org.slim4j.io.onnx.Opset13;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import java.io.IOException;
@@ -13,7 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slim4j.compress.CompressedLinear;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.QuantizedLinear;
 import org.slim4j.io.onnx.proto.Onnx.AttributeProto;
 import org.slim4j.io.onnx.proto.Onnx.GraphProto;

@@ -1,4 +1,4 @@
-package org.slim4j.runtime;
+package org.slim4j.tensor.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

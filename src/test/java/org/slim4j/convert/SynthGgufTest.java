@@ -1,4 +1,4 @@
-package org.slim4j.io.convert;
+package org.slim4j.convert;
 
 import static org.junit.jupiter.api.Assertions.*;
 

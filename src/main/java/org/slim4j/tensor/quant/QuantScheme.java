@@ -1,4 +1,4 @@
-package org.slim4j.compress.quant;
+package org.slim4j.tensor.quant;
 
 import java.util.Locale;
 

@@ -1,5 +1,8 @@
-package org.slim4j.io.compressed;
+package org.slim4j.compress.output;
 
+import org.slim4j.io.compressed.SparseBitmask;
+import org.slim4j.io.compressed.CompressedTensorsConfig;
+import org.slim4j.io.compressed.PackInt32;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -18,7 +21,7 @@ import org.slim4j.compress.StagedLinear;
 import org.slim4j.compress.prune.SparseLinear;
 import org.slim4j.compress.prune.SparseQuantizedLinear;
 import org.slim4j.tensor.kernel.Sparse24Matrix;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.QuantizedLinear;
 import org.slim4j.io.safetensors.SafetensorsFile;
 import org.slim4j.io.safetensors.SafetensorsWriter;
@@ -91,7 +94,7 @@ public final class CompressedTensorsWriter {
                         formats.put(module, CompressedTensorsConfig.PACK_QUANTIZED);
                         schemes.put(module, q.scheme());
                     } else if (c instanceof SparseLinear sp) {
-                        bytes += SparseBitmask.write(out, module, sp, all24);
+                        bytes += SparseBitmask.write(out, module, sp.rows(), sp.cols(), sp.effectiveWeight(), sp.keep(), all24);
                         formats.put(module, all24 ? SparseBitmask.TWO_FOUR : SparseBitmask.UNSTRUCTURED);
                         sparseTargets.add(module);
                         for (float v : sp.effectiveWeight()) if (v == 0) zeros++;

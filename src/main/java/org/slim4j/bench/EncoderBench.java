@@ -1,4 +1,4 @@
-package org.slim4j.runtime;
+package org.slim4j.bench;
 
 import java.util.ArrayList;
 import java.util.HashMap;

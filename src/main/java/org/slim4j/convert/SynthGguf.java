@@ -1,4 +1,4 @@
-package org.slim4j.io.convert;
+package org.slim4j.convert;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

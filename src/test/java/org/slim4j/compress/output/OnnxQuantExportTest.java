@@ -1,4 +1,4 @@
-package org.slim4j.io.onnx;
+package org.slim4j.compress.output;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -10,13 +10,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slim4j.compress.CompressedLinear;
-import org.slim4j.compress.quant.QuantScheme;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.Rtn;
 import org.slim4j.model.bert.BertLoader;
 import org.slim4j.model.bert.BertModel;
 import org.slim4j.model.bert.Conventions;
 import org.slim4j.model.bert.DefaultModels;
-import org.slim4j.runtime.OrtEncoder;
+import org.slim4j.bench.OrtEncoder;
 import org.slim4j.testutil.HfFolders;
 import org.slim4j.tokenizer.HfTokenizer;
 

@@ -1,4 +1,4 @@
-package org.slim4j.runtime;
+package org.slim4j.util;
 
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;

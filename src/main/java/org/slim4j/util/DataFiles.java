@@ -1,4 +1,4 @@
-package org.slim4j.runtime;
+package org.slim4j.util;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,7 @@
-package org.slim4j.io.compressed;
+package org.slim4j.compress.output;
 
+import org.slim4j.io.compressed.PackInt32;
+import org.slim4j.io.compressed.Slim4jLayers;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slim4j.compress.CompressedLinear;
@@ -19,11 +21,11 @@ import org.slim4j.tensor.DType;
  * compression, stored multiplied out as module.weight in the source dtype, so any loader reads it).
  */
 final class Slim4jExtension {
-    static final int VERSION = 1;
-    static final String DENSE = "dense";
-    static final String LUT = "lut";
-    static final String LOWRANK = "lowrank";
-    static final String INPUT_SCALED = "input-scaled";
+    static final int VERSION = Slim4jLayers.VERSION;
+    static final String DENSE = Slim4jLayers.DENSE;
+    static final String LUT = Slim4jLayers.LUT;
+    static final String LOWRANK = Slim4jLayers.LOWRANK;
+    static final String INPUT_SCALED = Slim4jLayers.INPUT_SCALED;
 
     private final DType scaleType;
     private final ObjectNode layers = JsonNodeFactory.instance.objectNode();

@@ -1,4 +1,4 @@
-package org.slim4j.runtime;
+package org.slim4j.tensor.kernel;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,4 +1,4 @@
-package org.slim4j.io.convert;
+package org.slim4j.convert;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

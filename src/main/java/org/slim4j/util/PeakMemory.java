@@ -1,4 +1,4 @@
-package org.slim4j.compress.output;
+package org.slim4j.util;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;

@@ -1,4 +1,4 @@
-package org.slim4j.runtime;
+package org.slim4j.io;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package org.slim4j.runtime;
+package org.slim4j.bench;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -14,9 +14,7 @@ import org.slim4j.compress.InputStats;
 import org.slim4j.compress.LinearWeight;
 import org.slim4j.compress.OutputError;
 import org.slim4j.compress.StagedLinear;
-import org.slim4j.compress.quant.Awq;
-import org.slim4j.compress.quant.InputScaledLinear;
-import org.slim4j.compress.quant.QuantizedLinear;
+import org.slim4j.compress.GlobalAllocation;
 import org.slim4j.util.BadInputException;
 import org.slim4j.util.Progress;
 
@@ -43,10 +41,36 @@ public final class LayerwiseCompressor {
     }
 
     public List<LayerResult> run(BlockModel model) {
+        List<GlobalAllocation> global = globalAllocations(model);
+        if (!global.isEmpty()) {
+            // the probes record every layer's statistics and change nothing; then each method allocates its budget
+            CompressionPlan probes = name -> plan.stagesFor(name).stream()
+                    .filter(c -> c.globalAllocation() != null).map(c -> c.globalAllocation().probe()).toList();
+            new LayerwiseCompressor(probes).pass(model, "probe");
+            for (GlobalAllocation g : global) g.allocate();
+        }
+        return pass(model, "compress");
+    }
+
+    /** The distinct global allocations the plan's methods need, over every tensor of the model. */
+    private List<GlobalAllocation> globalAllocations(BlockModel model) {
+        List<String> names = new ArrayList<>(model.extraTensors());
+        for (int b = 0; b < model.blocks(); b++) names.addAll(model.linears(b));
+        List<GlobalAllocation> out = new ArrayList<>();
+        for (String n : names) {
+            for (Compressor c : plan.stagesFor(n)) {
+                GlobalAllocation g = c.globalAllocation();
+                if (g != null && out.stream().noneMatch(x -> x == g)) out.add(g);
+            }
+        }
+        return out;
+    }
+
+    private List<LayerResult> pass(BlockModel model, String label) {
         List<LayerResult> results = new ArrayList<>();
         int total = model.extraTensors().size();
         for (int b = 0; b < model.blocks(); b++) total += model.linears(b).size();
-        Progress progress = new Progress("compress", total);
+        Progress progress = new Progress(label, total);
         int done = 0;
         for (String name : model.extraTensors()) {
             List<Compressor> stages = dataFree(name, plan.stagesFor(name));
@@ -92,7 +116,7 @@ public final class LayerwiseCompressor {
         return results;
     }
 
-    /** Linears of block b that share an input which a norm alone produces, every one of them compressed by AWQ alone. */
+    /** Linears of block b that share an input which a norm alone produces, every one of them by one input-scaling method alone (AWQ). */
     private List<List<String>> awqFoldGroups(BlockModel model, int b, Map<String, InputStats> stats) {
         Map<InputStats, List<String>> byInput = new java.util.LinkedHashMap<>();
         for (String name : model.linears(b)) if (stats.get(name) != null) byInput.computeIfAbsent(stats.get(name), k -> new ArrayList<>()).add(name);
@@ -103,19 +127,19 @@ public final class LayerwiseCompressor {
             boolean ok = true;
             for (String n : g) {
                 List<Compressor> st = plan.stagesFor(n);
-                ok &= st.size() == 1 && st.getFirst() instanceof Awq && norm.equals(model.inputNorm(n));
+                ok &= st.size() == 1 && st.getFirst().inputScaling() != null && norm.equals(model.inputNorm(n));
             }
             if (ok) groups.add(g);
         }
         return groups;
     }
 
-    /** AWQ with one scale for the group, 1/s folded into the norm: each layer stores Q(W diag(s)) as plain codes. */
+    /** One input scale for the group, 1/s folded into the norm: each layer stores C(W diag(s)) plainly (AWQ: plain codes). */
     private List<LayerResult> foldAwq(BlockModel model, List<String> group, InputStats stats, java.util.function.BiConsumer<String, CompressedLinear> sink) {
         long t0 = System.nanoTime();
         List<LinearWeight> ws = new ArrayList<>();
         for (String n : group) ws.add(model.weight(n));
-        float[] s = ((Awq) plan.stagesFor(group.getFirst()).getFirst()).sharedScale(ws, stats);
+        float[] s = plan.stagesFor(group.getFirst()).getFirst().inputScaling().sharedScale(ws, stats);
         String norm = model.inputNorm(group.getFirst());
         model.divideNorm(norm, s);
         double shared = (System.nanoTime() - t0) / 1e9 / group.size();
@@ -124,10 +148,11 @@ public final class LayerwiseCompressor {
             long t1 = System.nanoTime();
             String name = group.get(i);
             LinearWeight w = ws.get(i);
-            QuantizedLinear q = ((Awq) plan.stagesFor(name).getFirst()).quantizeScaled(w, s, stats);
+            CompressedLinear q = plan.stagesFor(name).getFirst().inputScaling().compressScaled(w, s, stats);
             model.setWeight(name, q.effectiveWeight());
             sink.accept(name, q);
-            float[] unfolded = new InputScaledLinear(q, s, "").effectiveWeight();
+            float[] unfolded = q.effectiveWeight(); // what the layer computes on its own input: W diag(s) / s
+            for (int k = 0; k < unfolded.length; k++) unfolded[k] /= s[k % w.cols()];
             double err = OutputError.relative(w.w(), unfolded, w.rows(), w.cols(), stats.gram());
             out.add(new LayerResult(name, w.rows(), w.cols(), q.describe() + ", input scale folded into " + norm, q.storageBits(), err,
                     shared + (System.nanoTime() - t1) / 1e9));

@@ -12,7 +12,7 @@ import org.slim4j.compress.prune.SparsityPattern;
  * W ~ L R + S (sparse plus low-rank, as DSFormer / SLTrain parameterise weights; fitted here post hoc by alternating
  * projections, as in robust-PCA-style decompositions): L R = best rank-r fit of W - S, then S = the largest entries
  * of W - L R, repeated. The low-rank part carries the smooth bulk, the sparse part the outliers SVD cannot reach.
- * With stats carrying the Gram matrix, the low-rank step is whitened (see {@link Spectrum}). Starts from S = 0.
+ * Activation-aware, the low-rank step is whitened by the inputs' Gram matrix as SVD-LLM does (see {@link Spectrum}). Starts from S = 0.
  */
 public final class SparsePlusLowRank implements Compressor {
     private final RankRule rank;
@@ -30,7 +30,7 @@ public final class SparsePlusLowRank implements Compressor {
 
     @Override
     public String name() {
-        return activationAware ? "asvd+sparse" : "svd+sparse";
+        return activationAware ? "svd-llm+sparse" : "svd+sparse";
     }
 
     @Override

@@ -17,8 +17,10 @@ public final class Spectrum {
     private final DMatrixRMaj u, vt; // u [rows, k], vt [k, cols], singular values descending
     private final double[] s;
     private final double[] sInv; // S^-1 [cols, cols] (lower), null when not whitened
+    private final double[] sInvDiag; // S^-1 when S is diagonal (ASVD's scaling), else null
 
-    private Spectrum(int rows, int cols, DMatrixRMaj u, double[] s, DMatrixRMaj vt, double[] sInv) {
+    private Spectrum(int rows, int cols, DMatrixRMaj u, double[] s, DMatrixRMaj vt, double[] sInv, double[] sInvDiag) {
+        this.sInvDiag = sInvDiag;
         this.rows = rows;
         this.cols = cols;
         this.u = u;
@@ -43,6 +45,25 @@ public final class Spectrum {
             m.data = multiply(toDouble(w), rows, cols, chol, cols);
             sInv = Cholesky.invertLower(chol, cols);
         }
+        return decompose(m, rows, cols, sInv, null);
+    }
+
+    /**
+     * The SVD of W diag(s) (ASVD's activation scaling): truncating it and multiplying back by diag(1/s) keeps the
+     * directions that large input channels excite. Every s_j must be positive.
+     */
+    public static Spectrum scaled(float[] w, int rows, int cols, double[] s) {
+        DMatrixRMaj m = new DMatrixRMaj(rows, cols);
+        double[] inv = new double[cols];
+        for (int j = 0; j < cols; j++) {
+            if (!(s[j] > 0)) throw new IllegalArgumentException("scale of column " + j + " is " + s[j] + ", must be > 0");
+            inv[j] = 1 / s[j];
+        }
+        for (int i = 0; i < w.length; i++) m.data[i] = w[i] * s[i % cols];
+        return decompose(m, rows, cols, null, inv);
+    }
+
+    private static Spectrum decompose(DMatrixRMaj m, int rows, int cols, double[] sInv, double[] sInvDiag) {
         SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(rows, cols, true, true, true);
         if (!svd.decompose(m)) throw new IllegalStateException("SVD did not converge");
         DMatrixRMaj u = svd.getU(null, false), sigma = svd.getW(null), vt = svd.getV(null, true);
@@ -50,7 +71,7 @@ public final class Spectrum {
         int k = Math.min(rows, cols);
         double[] s = new double[k];
         for (int i = 0; i < k; i++) s[i] = sigma.get(i, i);
-        return new Spectrum(rows, cols, u, s, vt, sInv);
+        return new Spectrum(rows, cols, u, s, vt, sInv, sInvDiag);
     }
 
     /**
@@ -103,7 +124,7 @@ public final class Spectrum {
     }
 
     public boolean whitened() {
-        return sInv != null;
+        return sInv != null || sInvDiag != null;
     }
 
     /** Sum of squared singular values beyond rank r: the (whitened) squared error of truncating there. */
@@ -124,6 +145,7 @@ public final class Spectrum {
             for (int c = 0; c < cols; c++) top.data[k * cols + c] = vt.get(k, c) * f;
         }
         if (sInv != null) top.data = multiply(top.data, r, cols, sInv, cols);
+        if (sInvDiag != null) for (int i = 0; i < top.data.length; i++) top.data[i] *= sInvDiag[i % cols];
         for (int i = 0; i < b.length; i++) b[i] = (float) top.data[i];
         return new LowRankLinear(rows, cols, r, a, b, method);
     }

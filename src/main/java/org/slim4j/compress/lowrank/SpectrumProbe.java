@@ -8,15 +8,21 @@ import org.slim4j.compress.InputStats;
 import org.slim4j.compress.LinearWeight;
 
 /**
- * A pass of the layer-wise pipeline that changes nothing and records each layer's (whitened) spectrum: the first of
- * the two passes a global rank budget needs, since {@link RankBudget} must see every layer before any is cut.
+ * A pass of the layer-wise pipeline that changes nothing and records each layer's spectrum as a factorisation
+ * method computes it: the first of the two passes a global rank budget needs, since {@link RankBudget} must see
+ * every layer before any is cut.
  */
 public final class SpectrumProbe implements Compressor {
-    private final boolean activationAware;
+    private final Factorization method;
     private final Map<String, Spectrum> spectra = new LinkedHashMap<>();
 
+    public SpectrumProbe(Factorization method) {
+        this.method = method;
+    }
+
+    /** Plain spectra, or whitened ones (SVD-LLM's) when {@code activationAware}. */
     public SpectrumProbe(boolean activationAware) {
-        this.activationAware = activationAware;
+        this(activationAware ? new SvdLlm(RankRule.ratio(0.5)) : new Svd(RankRule.ratio(0.5)));
     }
 
     public Map<String, Spectrum> spectra() {
@@ -30,12 +36,17 @@ public final class SpectrumProbe implements Compressor {
 
     @Override
     public boolean needsGram() {
-        return activationAware;
+        return method.needsGram();
+    }
+
+    @Override
+    public boolean needsCalibration() {
+        return method.needsCalibration();
     }
 
     @Override
     public CompressedLinear compress(LinearWeight w, InputStats stats) {
-        spectra.put(w.name(), Spectrum.of(w.w(), w.rows(), w.cols(), activationAware ? stats.gram() : null));
+        spectra.put(w.name(), method.spectrum(w, stats));
         float[] values = w.w();
         return new CompressedLinear() {
             public float[] effectiveWeight() {

@@ -1,7 +1,5 @@
 package org.slim4j.compress.lowrank;
 
-import org.slim4j.compress.CompressedLinear;
-import org.slim4j.compress.Compressor;
 import org.slim4j.compress.InputStats;
 import org.slim4j.compress.LinearWeight;
 
@@ -9,11 +7,10 @@ import org.slim4j.compress.LinearWeight;
  * Truncated SVD (Eckart & Young 1936: the best rank-r approximation in Frobenius norm; as a compression method,
  * Denton et al. 2014). Data-free.
  */
-public final class Svd implements Compressor {
-    private final RankRule rank;
+public final class Svd extends Factorization {
 
     public Svd(RankRule rank) {
-        this.rank = rank;
+        super(rank);
     }
 
     @Override
@@ -22,7 +19,7 @@ public final class Svd implements Compressor {
     }
 
     @Override
-    public CompressedLinear compress(LinearWeight w, InputStats stats) {
-        return Spectrum.of(w.w(), w.rows(), w.cols()).truncate(rank.rank(w), name());
+    public Spectrum spectrum(LinearWeight w, InputStats stats) {
+        return Spectrum.of(w.w(), w.rows(), w.cols());
     }
 }

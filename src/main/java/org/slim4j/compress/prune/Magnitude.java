@@ -23,6 +23,11 @@ public final class Magnitude implements Compressor {
     }
 
     @Override
+    public boolean prunes() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "magnitude";
     }

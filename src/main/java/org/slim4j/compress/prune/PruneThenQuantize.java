@@ -7,10 +7,8 @@ import org.slim4j.compress.CompressionPlan;
 import org.slim4j.compress.Compressor;
 import org.slim4j.compress.InputStats;
 import org.slim4j.compress.LinearWeight;
-import org.slim4j.compress.quant.Gptq;
 import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.compress.quant.QuantizedLinear;
-import org.slim4j.compress.quant.Rtn;
 
 /**
  * A pruner followed by a quantizer on the same layer in the same calibration pass, as llm-compressor's sparse-quant
@@ -25,29 +23,20 @@ public final class PruneThenQuantize implements Compressor {
     private final QuantScheme scheme;
 
     public PruneThenQuantize(Compressor pruner, Compressor quantizer) {
-        if (!isPruner(pruner)) throw new IllegalArgumentException(pruner.name() + " is not a pruner");
+        if (!pruner.prunes()) throw new IllegalArgumentException(pruner.name() + " is not a pruner");
         this.pruner = pruner;
         this.quantizer = quantizer;
-        this.scheme = scheme(quantizer);
+        this.scheme = quantizer.grid();
         if (scheme == null) throw new IllegalArgumentException("cannot keep a sparsity mask through " + quantizer.name() + " (use gptq or rtn)");
     }
 
-    static boolean isPruner(Compressor c) {
-        return c instanceof Magnitude || c instanceof Wanda || c instanceof SparseGpt;
-    }
-
-    static QuantScheme scheme(Compressor c) {
-        if (c instanceof Gptq g) return g.scheme();
-        if (c instanceof Rtn r) return r.scheme();
-        return null;
-    }
 
     /** The plan with every pruner immediately followed by GPTQ or RTN fused into one mask-keeping stage. */
     public static CompressionPlan fuse(CompressionPlan plan) {
         return name -> {
             List<Compressor> in = plan.stagesFor(name), out = new ArrayList<>();
             for (int i = 0; i < in.size(); i++) {
-                if (i + 1 < in.size() && isPruner(in.get(i)) && scheme(in.get(i + 1)) != null) {
+                if (i + 1 < in.size() && in.get(i).prunes() && in.get(i + 1).grid() != null) {
                     out.add(new PruneThenQuantize(in.get(i), in.get(i + 1)));
                     i++;
                 } else {
@@ -95,7 +84,7 @@ public final class PruneThenQuantize implements Compressor {
         if (pruned instanceof SparseQuantizedLinear done) return done; // SparseGPT already quantized in its pass
         SparseLinear sparse = (SparseLinear) pruned;
         LinearWeight sw = w.withValues(sparse.effectiveWeight());
-        if (quantizer instanceof Gptq) {
+        if (quantizer.feedsErrorBack()) {
             // Two ways to keep the mask: the OBS pass with the mask fixed (errors never land on pruned weights), or
             // GPTQ as configured (act-order, clipping search) with the refilled weights zeroed again afterwards. Which
             // is closer depends on the layer (the second's grids are better, the first compensates every error), so

@@ -36,6 +36,11 @@ public final class SparseGpt implements Compressor {
     }
 
     @Override
+    public boolean prunes() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return quant == null ? "sparsegpt" : "sparsegpt+" + quant;
     }

@@ -17,6 +17,11 @@ public final class Wanda implements Compressor {
     }
 
     @Override
+    public boolean prunes() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "wanda";
     }

@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.stream.IntStream;
 import org.slim4j.compress.CompressedLinear;
 import org.slim4j.compress.Compressor;
+import org.slim4j.compress.InputScaling;
 import org.slim4j.compress.InputStats;
 import org.slim4j.compress.LinearWeight;
 import org.slim4j.compress.OutputError;
@@ -21,7 +22,7 @@ import org.slim4j.compress.OutputError;
  * into the norm's weight, so they store as plain pack-quantized weights; elsewhere the scale is kept as an explicit
  * input multiply ({@link InputScaledLinear}, stored as its own format).
  */
-public final class Awq implements Compressor {
+public final class Awq implements Compressor, InputScaling {
     private static final int ALPHA_STEPS = 20;
     private static final int CLIP_STEPS = 10;
     private static final float CLIP_MIN = 0.5f;
@@ -53,6 +54,16 @@ public final class Awq implements Compressor {
     }
 
     @Override
+    public InputScaling inputScaling() {
+        return this;
+    }
+
+    @Override
+    public CompressedLinear compressScaled(LinearWeight w, float[] s, InputStats stats) {
+        return quantizeScaled(w, s, stats);
+    }
+
+    @Override
     public CompressedLinear compress(LinearWeight w, InputStats stats) {
         float[] s = sharedScale(java.util.List.of(w), stats);
         return new InputScaledLinear(quantizeScaled(w, s, stats), s, "input scale");
@@ -62,6 +73,7 @@ public final class Awq implements Compressor {
      * The input scale with the least summed output error over layers that read the same input (AWQ searches one
      * scale for q/k/v, one for gate/up, so that it can be folded into the norm they share).
      */
+    @Override
     public float[] sharedScale(java.util.List<LinearWeight> ws, InputStats stats) {
         float[] g = OutputError.toFloat(stats.gram());
         double[] act = stats.meanAbs();

@@ -153,4 +153,14 @@ public final class Gptq implements Compressor {
     public QuantScheme scheme() {
         return scheme;
     }
+
+    @Override
+    public QuantScheme grid() {
+        return scheme;
+    }
+
+    @Override
+    public boolean feedsErrorBack() {
+        return true;
+    }
 }

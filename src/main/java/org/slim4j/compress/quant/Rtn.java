@@ -86,4 +86,9 @@ public final class Rtn implements Compressor {
     public QuantScheme scheme() {
         return scheme;
     }
+
+    @Override
+    public QuantScheme grid() {
+        return scheme;
+    }
 }

@@ -19,7 +19,7 @@ import org.slim4j.util.BadInputException;
  * stages:
  *   - name: quantize
  *     modifiers:
- *       - method: gptq                      # rtn | rtn-mse | gptq | awq, or a pruner / factorization (PruneMethods)
+ *       - method: gptq                      # any name of the method table (Methods): rtn, gptq, awq, wanda, svd-llm, ...
  *         scheme: {bits: 4, group_size: 64, symmetric: false}   # group_size -1: per channel, 0: per tensor
  *         targets: [Linear]                 # regexes on tensor names, or Linear / Embedding
  *         ignore: ['.*output\.dense.*']
@@ -71,7 +71,7 @@ public final class RecipeParser {
         return new Modifier(Methods.create(method.asText(), s, m.get("options"), source, where), targets, ignore);
     }
 
-    /** Null when absent: pruners and factorizations need none (quantizers say so in {@link Methods}). */
+    /** Null when absent: pruners and factorizations take none ({@link Methods} says which need one). */
     private static QuantScheme scheme(JsonNode n, String source, String where) {
         if (n == null) return null;
         if (!n.isObject()) throw new BadInputException(source, where, "missing or not a mapping {bits, group_size, symmetric}");

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.slim4j.compress.Compressor;
 import org.slim4j.compress.calib.BertBlocks;
 import org.slim4j.compress.calib.LayerwiseCompressor;
-import org.slim4j.compress.lowrank.Asvd;
+import org.slim4j.compress.lowrank.SvdLlm;
 import org.slim4j.compress.lowrank.LowRankCorrected;
 import org.slim4j.compress.lowrank.RankBudget;
 import org.slim4j.compress.lowrank.RankRule;
@@ -72,7 +72,7 @@ public final class CompressionReport {
                 case "lowrank-uniform" -> {
                     for (double ratio : new double[] {0.6, 0.45, 0.3}) {
                         emit(b.model + " " + b.run("svd uniform params " + ratio, EncoderBench.linearsOnly(new Svd(RankRule.ratio(ratio)))));
-                        emit(b.model + " " + b.run("asvd uniform params " + ratio, EncoderBench.linearsOnly(new Asvd(RankRule.ratio(ratio)))));
+                        emit(b.model + " " + b.run("svd-llm uniform params " + ratio, EncoderBench.linearsOnly(new SvdLlm(RankRule.ratio(ratio)))));
                     }
                 }
                 case "mixed" -> mixed(b);
@@ -119,8 +119,8 @@ public final class CompressionReport {
             emit(b.model + " " + b.truncated("truncated uniform " + tag, white, uniform));
             emit(b.model + " " + b.truncated("truncated budget  " + tag, white, ranks));
             if (Boolean.getBoolean("seq")) {
-                emit(b.model + " " + b.run("asvd uniform " + tag, EncoderBench.linearsOnly(new Asvd(RankRule.ratio(ratio)))));
-                emit(b.model + " " + b.run("asvd budget  " + tag, EncoderBench.linearsOnly(new Asvd(RankRule.perLayer(ranks)))));
+                emit(b.model + " " + b.run("svd-llm uniform " + tag, EncoderBench.linearsOnly(new SvdLlm(RankRule.ratio(ratio)))));
+                emit(b.model + " " + b.run("svd-llm budget  " + tag, EncoderBench.linearsOnly(new SvdLlm(RankRule.perLayer(ranks)))));
             }
             emit(b.model + "   ranks (budget): " + ranks.values());
         }
@@ -134,9 +134,9 @@ public final class CompressionReport {
             Map<String, Integer> plainRanks = RankBudget.allocate(plain, budget, RankBudget.Criterion.ENERGY_PER_PARAMETER), whiteRanks = RankBudget.allocate(white, budget, RankBudget.Criterion.ENERGY_PER_PARAMETER);
             String tag = String.format(java.util.Locale.ROOT, "params %.2f (%d)", ratio, budget);
             emit(b.model + " " + b.run("svd uniform " + tag, EncoderBench.linearsOnly(new Svd(RankRule.ratio(ratio)))));
-            emit(b.model + " " + b.run("asvd uniform " + tag, EncoderBench.linearsOnly(new Asvd(RankRule.ratio(ratio)))));
+            emit(b.model + " " + b.run("svd-llm uniform " + tag, EncoderBench.linearsOnly(new SvdLlm(RankRule.ratio(ratio)))));
             emit(b.model + " " + b.run("svd budget/energy-per-param " + tag + " = " + RankBudget.parameters(plain, plainRanks), EncoderBench.linearsOnly(new Svd(RankRule.perLayer(plainRanks)))));
-            emit(b.model + " " + b.run("asvd budget/energy-per-param " + tag + " = " + RankBudget.parameters(white, whiteRanks), EncoderBench.linearsOnly(new Asvd(RankRule.perLayer(whiteRanks)))));
+            emit(b.model + " " + b.run("svd-llm budget/energy-per-param " + tag + " = " + RankBudget.parameters(white, whiteRanks), EncoderBench.linearsOnly(new SvdLlm(RankRule.perLayer(whiteRanks)))));
             emit(b.model + "   ranks (asvd budget): " + whiteRanks.values());
         }
     }
@@ -149,15 +149,15 @@ public final class CompressionReport {
             for (Spectrum s : white.values()) budget += (long) RankRule.ratioRank(s.rows(), s.cols(), ratio) * (s.rows() + s.cols());
             Map<String, Integer> ranks = RankBudget.allocate(white, budget, RankBudget.Criterion.ENERGY);
             String tag = String.format(java.util.Locale.ROOT, "params %.2f (%d)", ratio, budget);
-            emit(b.model + " " + b.run("asvd budget/energy " + tag + " = " + RankBudget.parameters(white, ranks), EncoderBench.linearsOnly(new Asvd(RankRule.perLayer(ranks)))));
+            emit(b.model + " " + b.run("svd-llm budget/energy " + tag + " = " + RankBudget.parameters(white, ranks), EncoderBench.linearsOnly(new SvdLlm(RankRule.perLayer(ranks)))));
             emit(b.model + "   ranks (asvd budget/energy): " + ranks.values());
         }
     }
 
     static void mixed(EncoderBench b) {
         // sparse + low-rank vs low-rank alone
-        emit(b.model + " " + b.run("asvd uniform params 0.5", EncoderBench.linearsOnly(new Asvd(RankRule.ratio(0.5)))));
-        emit(b.model + " " + b.run("asvd 0.4 + 5% sparse residual", EncoderBench.linearsOnly(new SparsePlusLowRank(RankRule.ratio(0.4), 0.05, 3, true))));
+        emit(b.model + " " + b.run("svd-llm uniform params 0.5", EncoderBench.linearsOnly(new SvdLlm(RankRule.ratio(0.5)))));
+        emit(b.model + " " + b.run("svd-llm 0.4 + 5% sparse residual", EncoderBench.linearsOnly(new SparsePlusLowRank(RankRule.ratio(0.4), 0.05, 3, true))));
         // quantization + low-rank correction
         Rtn rtn = new Rtn(new QuantScheme(3, 128, true), false);
         emit(b.model + " " + b.run("rtn w3 g128", EncoderBench.linearsOnly(rtn)));
@@ -179,8 +179,8 @@ public final class CompressionReport {
             }
         }
         emit("llama " + d.run("svd params 0.5", DecoderBench.blockLinears(new Svd(RankRule.ratio(0.5)))));
-        emit("llama " + d.run("asvd params 0.5", DecoderBench.blockLinears(new Asvd(RankRule.ratio(0.5)))));
-        emit("llama " + d.run("asvd 0.4 + 5% sparse", DecoderBench.blockLinears(new SparsePlusLowRank(RankRule.ratio(0.4), 0.05, 3, true))));
+        emit("llama " + d.run("svd-llm params 0.5", DecoderBench.blockLinears(new SvdLlm(RankRule.ratio(0.5)))));
+        emit("llama " + d.run("svd-llm 0.4 + 5% sparse", DecoderBench.blockLinears(new SparsePlusLowRank(RankRule.ratio(0.4), 0.05, 3, true))));
         Rtn rtn = new Rtn(new QuantScheme(3, 128, true), false);
         emit("llama " + d.run("rtn w3 g128", DecoderBench.blockLinears(rtn)));
         emit("llama " + d.run("rtn w3 g128 + asvd rank 16 (eora)", DecoderBench.blockLinears(new LowRankCorrected(rtn, w -> 16, true))));

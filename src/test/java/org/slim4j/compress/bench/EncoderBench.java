@@ -93,7 +93,7 @@ public final class EncoderBench {
             BertBlocks blocks = new BertBlocks(m, List.of());
             long bits = 0, weights = 0;
             for (var e : ranks.entrySet()) {
-                var f = spectra.get(e.getKey()).truncate(e.getValue(), "asvd");
+                var f = spectra.get(e.getKey()).truncate(e.getValue(), "svd-llm");
                 blocks.setWeight(e.getKey(), f.effectiveWeight());
                 bits += f.storageBits();
                 weights += (long) f.rows() * f.cols();

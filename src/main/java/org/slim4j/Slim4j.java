@@ -1,32 +1,35 @@
 package org.slim4j;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Map;
+import org.slim4j.compress.output.OnnxQuantExport;
+import org.slim4j.compress.pipeline.CompressOptions;
+import org.slim4j.compress.pipeline.Compression;
+import org.slim4j.compress.pipeline.CompressionResult;
+import org.slim4j.compress.pipeline.Shrink;
+import org.slim4j.compress.pipeline.ShrinkOptions;
+import org.slim4j.compress.recipe.Recipe;
+import org.slim4j.compress.recipe.RecipeParser;
+import org.slim4j.convert.GgufToHf;
+import org.slim4j.convert.HfToGguf;
 import org.slim4j.model.CausalLM;
 import org.slim4j.model.Encoder;
-import org.slim4j.model.bert.BertLoader;
-import org.slim4j.model.bert.Conventions;
-import org.slim4j.model.bert.DefaultModels;
-import org.slim4j.model.llama.LlamaLoader;
-import org.slim4j.io.ModelFiles;
+import org.slim4j.model.Models;
+import org.slim4j.model.bert.BertModel;
+import org.slim4j.model.bert.FastBert;
+import org.slim4j.model.llama.FastLlama;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.kernel.EngineOptions;
 import org.slim4j.util.BadInputException;
 
 /**
- * The Java API: load any supported model with one call. A model is named by a path (a Hugging Face folder, a .gguf
- * or an .onnx file) or by the name of a built-in encoder shipped through Maven Central.
+ * The Java API: load any supported model with one call and get the fast engine ({@link FastLlama}, {@link FastBert});
+ * compress, shrink or convert a model with one call. A model is named by a path (a Hugging Face folder, a .gguf or
+ * an .onnx file) or by the name of a built-in encoder shipped through Maven Central. The float32 reference models
+ * ({@link Models}) stay the oracle the fast engines are tested against.
  */
 public final class Slim4j {
-    /** Built-in encoders: accepted names to the classpath model. */
-    private static final Map<String, String> BUILT_IN = Map.of(
-            "all-minilm-l6-v2", "all-minilm-l6-v2",
-            "sentence-transformers/all-minilm-l6-v2", "all-minilm-l6-v2",
-            "bge-small-en-v1.5", "bge-small-en-v1.5",
-            "baai/bge-small-en-v1.5", "bge-small-en-v1.5");
-
     public enum Kind { DECODER, ENCODER }
 
     private Slim4j() {}
@@ -37,70 +40,93 @@ public final class Slim4j {
     }
 
     public static Kind kindOf(String spec) {
-        if (builtIn(spec) != null) return Kind.ENCODER;
-        Path p = Path.of(spec);
-        return switch (ModelFiles.detect(p)) {
-            case GGUF -> Kind.DECODER;
-            case ONNX -> Kind.ENCODER;
-            case SAFETENSORS -> kindOfConfig(p.resolveSibling("config.json"));
-            case HF_FOLDER -> kindOfConfig(p.resolve("config.json"));
-        };
+        return Models.kindOf(spec) == Models.Kind.DECODER ? Kind.DECODER : Kind.ENCODER;
     }
 
-    /** A Llama-family decoder (Llama, Mistral, Qwen2, SmolLM) from a Hugging Face folder or a .gguf file. */
+    /** A Llama-family decoder (Llama, Mistral, Qwen2, SmolLM) from a Hugging Face folder or a .gguf file, on all cores. */
     public static CausalLM loadCausalLM(String spec) {
-        if (builtIn(spec) != null) throw new BadInputException(spec, null, "is an encoder, not a decoder");
-        return LlamaLoader.load(Path.of(spec));
+        return loadCausalLM(spec, EngineOptions.defaults());
+    }
+
+    /** The same with the engine's threads and switches chosen ({@link EngineOptions}). */
+    public static CausalLM loadCausalLM(String spec, EngineOptions options) {
+        return new FastLlama(Models.decoder(spec), options, true);
     }
 
     /**
-     * A BERT-family encoder: a built-in name (all-minilm-l6-v2, bge-small-en-v1.5), an .onnx file with its
-     * tokenizer (tokenizer.json or NAME-tokenizer.json beside it), or a Hugging Face folder.
+     * A BERT-family encoder: a built-in name (all-minilm-l6-v2, bge-small-en-v1.5), an .onnx file with its tokenizer
+     * (tokenizer.json or NAME-tokenizer.json beside it), or a Hugging Face folder (compressed-tensors included).
      */
     public static Encoder loadEncoder(String spec) {
-        String name = builtIn(spec);
-        if (name != null) {
-            return name.startsWith("bge") ? DefaultModels.bgeSmallEnV15() : DefaultModels.allMiniLmL6V2();
-        }
-        Path p = Path.of(spec);
-        Conventions conv = Conventions.forModelName(p.toAbsolutePath().toString());
-        return switch (ModelFiles.detect(p)) {
-            case ONNX -> BertLoader.load(p, tokenizerBeside(p), conv);
-            case HF_FOLDER -> BertLoader.loadHf(p, conv);
-            default -> throw new BadInputException(p, null, "not an encoder (expected an .onnx file or a Hugging Face BERT folder)");
-        };
+        return loadEncoder(spec, EngineOptions.defaults());
+    }
+
+    /** The same with the engine's threads chosen; structurally pruned encoders (uneven layers) run the exact path. */
+    public static Encoder loadEncoder(String spec, EngineOptions options) {
+        BertModel m = Models.encoder(spec);
+        return FastBert.supports(m.config()) ? new FastBert(m, options.threads(), 0) : m;
     }
 
     /** The file behind a model name: a built-in encoder's extracted .onnx, or the path itself. */
     public static Path file(String spec) {
-        String name = builtIn(spec);
-        return name != null ? DefaultModels.files(name)[0] : Path.of(spec);
+        return Models.file(spec);
     }
 
-    private static String builtIn(String spec) {
-        return BUILT_IN.get(spec.toLowerCase(Locale.ROOT));
+    /**
+     * Compresses {@code model} by a scheme shortcut (w8, w4g64-gptq-asym-emb, ...) or a llama.cpp file type (q4_k_m,
+     * q8_0, ...: a GGUF), calibrated layer by layer; writes the result and its report to {@link CompressOptions#output}.
+     */
+    public static CompressionResult compress(String model, String scheme, CompressOptions options) {
+        return Compression.run(model, scheme, options);
     }
 
-    private static Path tokenizerBeside(Path onnx) {
-        String stem = onnx.getFileName().toString().replaceFirst("\\.onnx$", "");
-        for (Path c : new Path[] {onnx.resolveSibling("tokenizer.json"), onnx.resolveSibling(stem + "-tokenizer.json")}) {
-            if (Files.isRegularFile(c)) return c;
+    /** Compresses {@code model} by a recipe (stages of methods; see {@link RecipeParser}). */
+    public static CompressionResult compress(String model, Recipe recipe, CompressOptions options) {
+        return Compression.run(model, recipe, options);
+    }
+
+    /** Compresses {@code model} by the recipe in a YAML file. */
+    public static CompressionResult compress(String model, Path recipeYaml, CompressOptions options) {
+        return Compression.run(model, RecipeParser.read(recipeYaml), options);
+    }
+
+    /** Structured removal (heads, KV groups, FFN channels, blocks) ranked by calibration importance. */
+    public static CompressionResult shrink(String model, ShrinkOptions options) {
+        return Shrink.run(model, options);
+    }
+
+    /**
+     * Converts by the output's form: a Hugging Face decoder folder to {@code out.gguf} ({@code matrixType} f32, f16,
+     * bf16 or null for as stored), a .gguf to a Hugging Face folder, or a compressed encoder folder to
+     * {@code out.onnx} (8-bit layers as QDQ, 4-bit as MatMulNBits; the graph comes from {@code onnxGraph}, or from
+     * the folder's {@code _name_or_path} when null).
+     */
+    public static void convert(String model, Path out, String matrixType, String onnxGraph) {
+        Path in = Path.of(model);
+        String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".onnx")) {
+            if (matrixType != null) throw new BadInputException("--type", null, "applies only to Hugging Face -> GGUF");
+            OnnxQuantExport.fromFolder(in, onnxGraph, out);
+        } else if (Files.isDirectory(in)) {
+            if (onnxGraph != null) throw new BadInputException("--graph", null, "applies only to -o FILE.onnx");
+            if (Files.isDirectory(out)) throw new BadInputException(out, "--output", "is a folder; converting a Hugging Face folder writes a .gguf file (or an .onnx file)");
+            HfToGguf.convert(in, out, matrixType(matrixType));
+        } else if (Files.isRegularFile(in) && model.toLowerCase(Locale.ROOT).endsWith(".gguf")) {
+            if (matrixType != null || onnxGraph != null) throw new BadInputException("--type/--graph", null, "apply only to Hugging Face -> GGUF / ONNX");
+            if (Files.isRegularFile(out)) throw new BadInputException(out, "--output", "is a file; converting a GGUF writes a Hugging Face folder");
+            GgufToHf.convert(in, out);
+        } else {
+            throw new BadInputException(in, "--model", "convert takes a Hugging Face folder or a .gguf file");
         }
-        throw new BadInputException(onnx, "tokenizer.json", "no tokenizer.json or " + stem + "-tokenizer.json beside the model");
     }
 
-    private static Kind kindOfConfig(Path configJson) {
-        if (!Files.isRegularFile(configJson)) throw new BadInputException(configJson, "config.json", "file not found");
-        String type;
-        try {
-            type = new ObjectMapper().readTree(configJson.toFile()).path("model_type").asText("");
-        } catch (IOException e) {
-            throw new BadInputException(configJson, "config.json", "not valid JSON");
-        }
-        return switch (type) {
-            case "llama", "mistral", "qwen2" -> Kind.DECODER;
-            case "bert" -> Kind.ENCODER;
-            default -> throw new BadInputException(configJson, "model_type", "'" + type + "' is not supported (llama, mistral, qwen2, bert)");
+    private static DType matrixType(String type) {
+        if (type == null) return null;
+        return switch (type.toLowerCase(Locale.ROOT)) {
+            case "f32" -> DType.F32;
+            case "f16" -> DType.F16;
+            case "bf16" -> DType.BF16;
+            default -> throw new BadInputException("--type", null, "'" + type + "' is not one of f32, f16, bf16");
         };
     }
 }

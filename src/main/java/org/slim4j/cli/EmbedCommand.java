@@ -47,7 +47,7 @@ final class EmbedCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper();
         PrintWriter out = spec.commandLine().getOut();
         return Threads.run(model.threads, () -> {
-            try (Encoder enc = Slim4j.loadEncoder(model.model)) {
+            try (Encoder enc = Slim4j.loadEncoder(model.model, model.engine())) {
                 for (int i = 0; i < in.size(); i += batch) {
                     List<String> part = in.subList(i, Math.min(in.size(), i + batch));
                     float[][] e = enc.embed(part);

@@ -32,10 +32,10 @@ final class FidelityCommand implements Callable<Integer> {
         List<String> sentences = file != null ? lines(file) : data.read().sentences();
         return Threads.run(model.threads, () -> {
             float[][] ref, cand;
-            try (Encoder b = Slim4j.loadEncoder(base)) {
+            try (Encoder b = Slim4j.loadEncoder(base, model.engine())) {
                 ref = b.embed(sentences);
             }
-            try (Encoder m = Slim4j.loadEncoder(model.model)) {
+            try (Encoder m = Slim4j.loadEncoder(model.model, model.engine())) {
                 cand = m.embed(sentences);
             }
             if (ref[0].length != cand[0].length) {

@@ -4,9 +4,9 @@ import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.slim4j.Slim4j;
-import org.slim4j.model.CausalLM;
+import org.slim4j.model.Models;
+import org.slim4j.model.llama.Decoder;
 import org.slim4j.model.llama.Generator;
-import org.slim4j.model.llama.LlamaModel;
 import org.slim4j.model.llama.Sampler;
 import org.slim4j.util.Threads;
 import org.slim4j.util.BadInputException;
@@ -36,9 +36,8 @@ final class GenerateCommand implements Callable<Integer> {
         if (temp < 0) throw new BadInputException("--temp", null, "must be >= 0, got " + temp);
         if (topP <= 0 || topP > 1) throw new BadInputException("--top-p", null, "must be in (0, 1], got " + topP);
         return Threads.run(model.threads, () -> {
-            try (CausalLM lm = Slim4j.loadCausalLM(model.model)) {
-                if (!(lm instanceof LlamaModel llama)) throw new BadInputException(model.model, null, "not a decoder");
-                int[] promptIds = llama.promptIds(prompt);
+            try (Decoder lm = exact ? Models.decoder(model.model) : (Decoder) Slim4j.loadCausalLM(model.model, model.engine())) {
+                int[] promptIds = lm.promptIds(prompt);
                 PrintWriter out = spec.commandLine().getOut();
                 if (!ids) out.print(prompt);
                 out.flush();
@@ -47,7 +46,7 @@ final class GenerateCommand implements Callable<Integer> {
                 // byte-level tokens appears once it is complete.
                 var sofar = new java.util.ArrayList<Integer>();
                 StringBuilder shown = new StringBuilder();
-                int[] generated = new Generator(exact ? llama : new org.slim4j.model.llama.FastLlama(llama, model.threads, false)).generate(promptIds, n, Sampler.random(temp, topK, topP, seed), tok -> {
+                int[] generated = new Generator(lm).generate(promptIds, n, Sampler.random(temp, topK, topP, seed), tok -> {
                     if (ids) {
                         out.print(tok + " ");
                     } else {

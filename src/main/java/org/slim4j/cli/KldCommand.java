@@ -39,7 +39,7 @@ final class KldCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (save != null && base.model == null) throw new BadInputException("--save-base-logits", null, "needs --base MODEL");
         return Threads.run(model.threads, () -> {
-            try (CausalLM lm = Slim4j.loadCausalLM(model.model)) {
+            try (CausalLM lm = Slim4j.loadCausalLM(model.model, model.engine())) {
                 Chunks chunks = text.chunks(lm);
                 KlDivergence.Result r;
                 if (base.logits != null) {
@@ -48,7 +48,7 @@ final class KldCommand implements Callable<Integer> {
                         r = KlDivergence.run(lm, chunks, cache);
                     }
                 } else {
-                    try (CausalLM b = Slim4j.loadCausalLM(base.model)) {
+                    try (CausalLM b = Slim4j.loadCausalLM(base.model, model.engine())) {
                         if (b.vocabSize() != lm.vocabSize()) {
                             throw new BadInputException(base.model, "vocab_size", b.vocabSize() + " differs from the model's " + lm.vocabSize());
                         }
@@ -58,9 +58,7 @@ final class KldCommand implements Callable<Integer> {
                                 r = KlDivergence.run(lm, chunks, cache);
                             }
                         } else {
-                            int per = chunks.scoredPerChunk(), vocab = b.vocabSize();
-                            r = KlDivergence.run(lm, chunks, c -> java.util.Arrays.copyOfRange(
-                                    b.logits(chunks.chunk(c)), chunks.firstScored() * vocab, (chunks.firstScored() + per) * vocab));
+                            r = KlDivergence.run(lm, chunks, KlDivergence.BaseLogits.of(b, chunks));
                         }
                     }
                 }

@@ -29,7 +29,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         CommandLine cl = spec.commandLine();
         int code = new DefaultJob(cl.getOut(), threads).call();
         if (code != 0) return code;
-        cl.getOut().printf("%n== slim4j compress (no arguments): all-MiniLM-L6-v2 with %s, calibrated layer by layer on STS-B train%n%n", CompressCommand.BEST);
+        cl.getOut().printf("%n== slim4j compress (no arguments): all-MiniLM-L6-v2 with %s, calibrated layer by layer on STS-B train%n%n", org.slim4j.compress.pipeline.Compression.BEST);
         return cl.getSubcommands().get("compress").execute(threads > 0 ? new String[] {"-t", String.valueOf(threads)} : new String[0]);
     }
 

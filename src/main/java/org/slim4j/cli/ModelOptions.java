@@ -1,5 +1,6 @@
 package org.slim4j.cli;
 
+import org.slim4j.tensor.kernel.EngineOptions;
 import picocli.CommandLine.Option;
 
 /** Options every model command shares. */
@@ -10,4 +11,10 @@ final class ModelOptions {
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads (default: all cores).")
     int threads;
+
+    /** The fast engines' options with these threads (0: all cores). */
+    EngineOptions engine() {
+        if (threads < 0) throw new org.slim4j.util.BadInputException("--threads", null, "must be >= 1 (or left out for all cores), got " + threads);
+        return EngineOptions.defaults().withThreads(threads);
+    }
 }

@@ -20,7 +20,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         return Threads.run(model.threads, () -> {
-            try (CausalLM lm = Slim4j.loadCausalLM(model.model)) {
+            try (CausalLM lm = Slim4j.loadCausalLM(model.model, model.engine())) {
                 Chunks chunks = text.chunks(lm);
                 Perplexity.Result r = Perplexity.run(lm, chunks);
                 spec.commandLine().getOut().println("Final estimate: " + r);

@@ -22,7 +22,7 @@ final class StsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         StsB stsb = data.read();
         return Threads.run(model.threads, () -> {
-            try (Encoder enc = Slim4j.loadEncoder(model.model)) {
+            try (Encoder enc = Slim4j.loadEncoder(model.model, model.engine())) {
                 double s = Sts.spearman100(stsb, enc);
                 spec.commandLine().getOut().printf(Locale.ROOT, "STS-B Spearman x100 = %.2f (%d pairs, %d malformed lines skipped)%n",
                         s, stsb.pairs().size(), stsb.malformed());

@@ -1,6 +1,7 @@
 package org.slim4j.eval;
 
 import java.util.Arrays;
+import org.slim4j.model.CausalLM;
 
 /**
  * llama.cpp's perplexity protocol: the whole text tokenized once, cut into consecutive chunks of nCtx tokens
@@ -33,6 +34,11 @@ public record Chunks(int[] tokens, int nCtx, int count, int bos) {
     /** Scored positions per chunk. */
     public int scoredPerChunk() {
         return nCtx - 1 - firstScored();
+    }
+
+    /** The model's logits of chunk i's scored positions: [scoredPerChunk][vocab]. */
+    public float[] scoredLogits(CausalLM model, int i) {
+        return model.logits(chunk(i), firstScored(), firstScored() + scoredPerChunk());
     }
 
     /** The token that position {@code pos} of chunk {@code i} predicts. */

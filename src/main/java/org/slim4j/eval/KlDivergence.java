@@ -15,6 +15,11 @@ public final class KlDivergence {
     /** Scored-position logits of the base model, chunk by chunk: [scoredPerChunk][vocab] row-major. */
     public interface BaseLogits {
         float[] chunk(int c);
+
+        /** Computed by a live base model, chunk by chunk as the comparison asks for them. */
+        static BaseLogits of(CausalLM base, Chunks chunks) {
+            return c -> chunks.scoredLogits(base, c);
+        }
     }
 
     public record Result(int tokens, double meanKld, double meanKldErr, double[] kldPercentiles,
@@ -61,7 +66,7 @@ public final class KlDivergence {
         int same = 0, k = 0;
         Progress progress = new Progress("kld", chunks.count());
         for (int c = 0; c < chunks.count(); c++) {
-            float[] q = model.logits(chunks.chunk(c));
+            float[] q = chunks.scoredLogits(model, c);
             float[] b = base.chunk(c);
             if (b.length != per * vocab) {
                 throw new IllegalArgumentException("base logits for chunk " + c + " have " + b.length
@@ -69,7 +74,7 @@ public final class KlDivergence {
             }
             for (int j = 0; j < per; j++, k++) {
                 int pos = chunks.firstScored() + j;
-                int qo = pos * vocab, bo = j * vocab;
+                int qo = j * vocab, bo = j * vocab;
                 int target = chunks.target(c, pos);
                 kld[k] = LogitMath.kl(b, bo, q, qo, vocab);
                 lnQ[k] = -LogitMath.nll(q, qo, vocab, target);

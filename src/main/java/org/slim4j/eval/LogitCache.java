@@ -54,7 +54,6 @@ public final class LogitCache implements KlDivergence.BaseLogits, AutoCloseable 
     /** Evaluates {@code base} over {@code chunks} and writes the cache. */
     public static void write(Path out, CausalLM base, Chunks chunks) throws IOException {
         int vocab = base.vocabSize();
-        int per = chunks.scoredPerChunk();
         AtomicFiles.write(out, tmp -> {
             try (OutputStream os = Files.newOutputStream(tmp);
                  DataOutputStream d = new DataOutputStream(new BufferedOutputStream(os, 1 << 20))) {
@@ -63,16 +62,34 @@ public final class LogitCache implements KlDivergence.BaseLogits, AutoCloseable 
                 for (int c = 0; c < chunks.count(); c++) for (int t : chunks.chunk(c)) d.writeInt(Integer.reverseBytes(t));
                 Progress progress = new Progress("base logits", chunks.count());
                 for (int c = 0; c < chunks.count(); c++) {
-                    float[] logits = base.logits(chunks.chunk(c));
-                    int from = chunks.firstScored() * vocab;
-                    for (int i = 0; i < per * vocab; i++) {
-                        d.writeShort(Short.reverseBytes(Float.floatToFloat16(logits[from + i])));
-                    }
+                    float[] scored = chunks.scoredLogits(base, c);
+                    for (float v : scored) d.writeShort(Short.reverseBytes(Float.floatToFloat16(v)));
                     progress.step(c + 1, null);
                 }
             }
         });
     }
+
+    /**
+     * The base model's logits over {@code chunks} in a temporary cache file beside {@code dir} (float16 on disk, not
+     * on the heap: 40 chunks of 512 over a 49k vocabulary would be 2 GB of floats), deleted when closed. This is how a
+     * model that is about to change in place (compression) keeps its original's answers.
+     */
+    public static LogitCache temporary(CausalLM base, Chunks chunks, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, ".slim4j-base", ".logits");
+        try {
+            write(tmp, base, chunks);
+            LogitCache c = open(tmp);
+            c.deleteOnClose = true;
+            return c;
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+    }
+
+    private boolean deleteOnClose;
 
     public static LogitCache open(Path path) {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -135,5 +152,12 @@ public final class LogitCache implements KlDivergence.BaseLogits, AutoCloseable 
     @Override
     public void close() {
         arena.close();
+        if (deleteOnClose) {
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException ignored) {
+                // a leftover temporary cache in the output's folder is harmless (hidden, and overwritten by name)
+            }
+        }
     }
 }

@@ -23,9 +23,9 @@ public final class Perplexity {
         long count = 0;
         Progress progress = new Progress("perplexity", chunks.count());
         for (int c = 0; c < chunks.count(); c++) {
-            float[] logits = model.logits(chunks.chunk(c));
+            float[] logits = chunks.scoredLogits(model, c);
             for (int pos = chunks.firstScored(); pos < chunks.nCtx() - 1; pos++) {
-                double v = LogitMath.nll(logits, pos * vocab, vocab, chunks.target(c, pos));
+                double v = LogitMath.nll(logits, (pos - chunks.firstScored()) * vocab, vocab, chunks.target(c, pos));
                 nll += v;
                 nll2 += v * v;
                 count++;

@@ -14,6 +14,15 @@ public interface CausalLM extends AutoCloseable {
     /** Logits for every position of {@code tokens} (a fresh sequence), row-major [tokens.length][vocabSize]. */
     float[] logits(int[] tokens);
 
+    /**
+     * Logits of positions [from, to) only, [to - from][vocabSize], for a fresh sequence of {@code tokens} (evaluations
+     * score the second half of each chunk, as llama.cpp's perplexity tool asks for only those logits).
+     */
+    default float[] logits(int[] tokens, int from, int to) {
+        if (from < 0 || to > tokens.length || from > to) throw new IllegalArgumentException("rows [" + from + ", " + to + ") of " + tokens.length);
+        return java.util.Arrays.copyOfRange(logits(tokens), from * vocabSize(), to * vocabSize());
+    }
+
     /** Continues {@code prompt} (BOS added where the model expects it); returns only the new text. */
     String generate(String prompt, GenerationOptions options);
 

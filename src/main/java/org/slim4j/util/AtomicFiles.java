@@ -45,6 +45,16 @@ public final class AtomicFiles {
         }
     }
 
+    /** Deletes a temporary folder and everything in it; a folder that is already gone is fine. */
+    public static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("removing " + dir, e);
+        }
+    }
+
     /** The same, for writers that stream into a channel; the data is forced to disk before the rename. */
     public static void writeChannel(Path target, ChannelWriter writer) throws IOException {
         write(target, tmp -> {

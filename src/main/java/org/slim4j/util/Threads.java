@@ -1,5 +1,7 @@
 package org.slim4j.util;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
@@ -23,6 +25,22 @@ public final class Threads {
             throw e;
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    /** {@link #run} for APIs that throw no checked exceptions: an IOException comes back as UncheckedIOException. */
+    public static <T> T call(int threads, Callable<T> work) {
+        try {
+            return run(threads, work);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package org.slim4j.convert;
 
+import org.slim4j.tensor.kernel.EngineOptions;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ class SynthGgufTest {
             assertEquals(want.blockSize > 64 ? org.slim4j.tensor.DType.Q8_0 : want, g.tensor("blk.0.ffn_up.weight").dtype());
             assertEquals(49152, g.strings("tokenizer.ggml.tokens").size());
         }
-        try (LlamaModel m = LlamaLoader.load(out); FastLlama fast = new FastLlama(m, 2, false, false)) { // float activations: tokens must equal the exact path's
+        try (LlamaModel m = LlamaLoader.load(out); FastLlama fast = new FastLlama(m, EngineOptions.defaults().withThreads(2).withAct8(false), false)) { // float activations: tokens must equal the exact path's
             assertEquals(64, m.config().hidden());
             int[] prompt = m.tokenizer().encode("Hello world", true);
             assertTrue(prompt.length > 0);

@@ -35,6 +35,7 @@ class KlDivergenceTest {
                 assertTrue(r8.sameTop() >= r4.sameTop());
                 assertEquals(3 * 31, r4.tokens());
                 assertTrue(r4.maxKld() >= r4.kldPercentile(99.0) && r4.kldPercentile(99.0) >= r4.kldPercentile(50));
+                // the oracle of Chunks.scoredLogits: the scored rows sliced out of every row's logits
                 KlDivergence.Result live = KlDivergence.run(q4, chunks, k -> java.util.Arrays.copyOfRange(
                         base.logits(chunks.chunk(k)), chunks.firstScored() * base.vocabSize(),
                         (chunks.firstScored() + chunks.scoredPerChunk()) * base.vocabSize()));

@@ -10,5 +10,10 @@ import org.slim4j.compress.CompressedLinear;
  * instead (compressed-tensors pack-quantized). {@link EffectiveWeightsWriter} is the simple one.
  */
 public interface CompressedModelWriter {
-    void write(Path out, AutoCloseable model, Map<String, CompressedLinear> layers);
+    /** @param source the model's name as the user gave it (recorded as config.json's _name_or_path), or null */
+    void write(Path out, AutoCloseable model, Map<String, CompressedLinear> layers, String source);
+
+    default void write(Path out, AutoCloseable model, Map<String, CompressedLinear> layers) {
+        write(out, model, layers, null);
+    }
 }

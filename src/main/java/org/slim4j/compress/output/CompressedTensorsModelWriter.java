@@ -4,12 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.slim4j.compress.CompressedLinear;
 import org.slim4j.compress.output.CompressedTensorsWriter;
 import org.slim4j.tensor.DType;
+import org.slim4j.util.AtomicFiles;
 
 /**
  * The compressed model as compressed-tensors: the model's own folder layout (config, tokenizer, tensors it did not
@@ -19,26 +18,18 @@ import org.slim4j.tensor.DType;
 public final class CompressedTensorsModelWriter implements CompressedModelWriter {
 
     @Override
-    public void write(Path out, AutoCloseable model, Map<String, CompressedLinear> layers) {
+    public void write(Path out, AutoCloseable model, Map<String, CompressedLinear> layers, String source) {
         Path parent = out.toAbsolutePath().getParent();
         Path staging = null;
         try {
             Files.createDirectories(parent);
             staging = Files.createTempDirectory(parent, "." + out.getFileName() + ".dense");
-            new EffectiveWeightsWriter().write(staging, model, layers);
+            new EffectiveWeightsWriter().write(staging, model, layers, source);
             new CompressedTensorsWriter(DType.F16).write(staging, layers, out);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + out, e);
         } finally {
-            if (staging != null) deleteTree(staging);
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a leftover staging folder is harmless; the output itself was written atomically
+            if (staging != null) AtomicFiles.deleteTree(staging);
         }
     }
 }

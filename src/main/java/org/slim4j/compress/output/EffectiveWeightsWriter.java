@@ -29,11 +29,11 @@ import org.slim4j.util.BadInputException;
 public final class EffectiveWeightsWriter implements CompressedModelWriter {
 
     @Override
-    public void write(Path out, AutoCloseable model, Map<String, CompressedLinear> layers) {
+    public void write(Path out, AutoCloseable model, Map<String, CompressedLinear> layers, String source) {
         try {
             Files.createDirectories(out);
             switch (model) {
-                case BertModel b -> writeBert(out, b);
+                case BertModel b -> writeBert(out, b, source);
                 case LlamaModel l -> writeLlama(out, l);
                 default -> throw new IllegalArgumentException("cannot write " + model.getClass().getSimpleName());
             }
@@ -42,7 +42,7 @@ public final class EffectiveWeightsWriter implements CompressedModelWriter {
         }
     }
 
-    private static void writeBert(Path out, BertModel m) throws IOException {
+    private static void writeBert(Path out, BertModel m, String source) throws IOException {
         BertConfig c = m.config();
         BertWeights w = m.weights();
         SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt");
@@ -73,6 +73,7 @@ public final class EffectiveWeightsWriter implements CompressedModelWriter {
                 .put("num_hidden_layers", c.layers()).put("num_attention_heads", c.heads()).put("intermediate_size", c.intermediate())
                 .put("max_position_embeddings", c.maxPositions()).put("type_vocab_size", c.typeVocabSize()).put("layer_norm_eps", c.layerNormEps());
         cfg.putArray("architectures").add("BertModel");
+        if (source != null) cfg.put("_name_or_path", source); // where the ONNX graph of an export comes from
         json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("config.json").toFile(), cfg);
         Files.createDirectories(out.resolve("1_Pooling"));
         boolean cls = m.conventions().pooling() == Conventions.Pooling.CLS;

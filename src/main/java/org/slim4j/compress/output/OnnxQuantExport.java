@@ -25,7 +25,13 @@ import org.slim4j.io.onnx.proto.Onnx.OperatorSetIdProto;
 import org.slim4j.io.onnx.proto.Onnx.TensorProto;
 import org.slim4j.io.onnx.proto.Onnx.TensorProto.DataType;
 import org.slim4j.model.bert.BertWeights;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.slim4j.io.TensorFile;
+import org.slim4j.io.compressed.CompressedTensorsFile;
+import org.slim4j.model.Models;
+import org.slim4j.tensor.Dequant;
 import org.slim4j.util.AtomicFiles;
+import org.slim4j.util.BadInputException;
 
 /**
  * Rewrites an HF/Optimum ONNX export of a BERT encoder with quantized linear weights, the rest of the graph untouched:
@@ -47,6 +53,52 @@ public final class OnnxQuantExport {
     }
 
     public static Result export(Path srcOnnx, Map<String, CompressedLinear> layers, Path dst) {
+        return export(srcOnnx, layers, dst, name -> null);
+    }
+
+    /**
+     * A compressed encoder folder (compressed-tensors, as {@code slim4j compress} writes it) as an ONNX model: its
+     * pack-quantized linears exported as {@link #export} does, every other float initializer of the graph that the
+     * folder also holds (embeddings, norms, biases) replaced by the folder's values, so the ONNX model computes what the
+     * folder does. The graph is {@code graph} (a built-in encoder name or an .onnx file), or when null the folder's
+     * config.json {@code _name_or_path} (which compress records).
+     */
+    public static Result fromFolder(Path folder, String graph, Path dst) {
+        Path cfg = folder.resolve("config.json");
+        if (CompressedTensorsFile.quantizationConfig(folder).isEmpty()) {
+            throw new BadInputException(cfg, "quantization_config", "not a compressed-tensors folder (nothing quantized to export)");
+        }
+        String spec = graph;
+        if (spec == null) {
+            try {
+                spec = new ObjectMapper().readTree(cfg.toFile()).path("_name_or_path").asText(null);
+            } catch (IOException e) {
+                throw new BadInputException(cfg, "config.json", "not valid JSON: " + e.getMessage());
+            }
+            if (spec == null) throw new BadInputException(cfg, "_name_or_path", "no ONNX graph to write the weights into: pass --graph BASE.onnx (the model it was compressed from)");
+        }
+        Path onnx = Models.file(spec);
+        if (!onnx.getFileName().toString().endsWith(".onnx") || !Files.isRegularFile(onnx)) {
+            throw new BadInputException(graph != null ? "--graph" : cfg.toString(), graph != null ? null : "_name_or_path", "'" + spec + "' is not an .onnx file or a built-in encoder");
+        }
+        try (TensorFile tf = CompressedTensorsFile.openFolder(folder)) {
+            CompressedTensorsFile f = (CompressedTensorsFile) tf;
+            Map<String, CompressedLinear> layers = new LinkedHashMap<>();
+            for (var e : f.formats().entrySet()) {
+                if (!e.getKey().startsWith("encoder.layer.")) continue; // embeddings are lookups: their dense values go in below
+                CompressedTensorsFile.Codes k = f.codes(e.getKey()).orElseThrow(() -> new BadInputException(folder, e.getKey(),
+                        e.getValue() + " layers have no ONNX form here (only pack-quantized ones export)"));
+                QuantScheme s = f.scheme(e.getKey()).orElseThrow();
+                byte[] codes = new byte[k.q().length];
+                for (int i = 0; i < codes.length; i++) codes[i] = (byte) k.q()[i];
+                layers.put(e.getKey() + ".weight", new QuantizedLinear(k.rows(), k.cols(), s, codes, k.scales(), k.zeros(), 16, "compressed-tensors"));
+            }
+            return export(onnx, layers, dst, name -> f.find(name).map(t -> t.dtype().isFloatLike() ? Dequant.toFloats(t) : null).orElse(null));
+        }
+    }
+
+    /** @param replace the values that replace a float initializer of the graph by its name, or null to keep it */
+    static Result export(Path srcOnnx, Map<String, CompressedLinear> layers, Path dst, java.util.function.Function<String, float[]> replace) {
         Map<String, String> hfToInit;
         try (OnnxModelFile f = OnnxModelFile.open(srcOnnx)) {
             hfToInit = BertWeights.linearWeightNames(f);
@@ -63,8 +115,15 @@ public final class OnnxQuantExport {
         long[] bytes = {0}, count = {0};
         GraphProto.Builder gb = g.toBuilder().clearNode().clearInitializer();
         for (TensorProto t : g.getInitializerList()) {
-            if (!byInit.containsKey(t.getName())) gb.addInitializer(t);
-            else checkShape(t, byInit.get(t.getName()));
+            float[] values = byInit.containsKey(t.getName()) ? null : replace.apply(t.getName());
+            long elements = t.getDimsList().stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);
+            if (values != null && t.getDataType() == DataType.FLOAT_VALUE && values.length == elements) {
+                gb.addInitializer(floats(t.getName(), t.getDimsList().stream().mapToLong(Long::longValue).toArray(), values));
+            } else if (!byInit.containsKey(t.getName())) {
+                gb.addInitializer(t);
+            } else {
+                checkShape(t, byInit.get(t.getName()));
+            }
         }
         boolean usesMs = false, usesQdq = false;
         for (NodeProto n : g.getNodeList()) {

@@ -61,6 +61,11 @@ public final class CompressedTensorsFile implements TensorFile {
         return kernels;
     }
 
+    /** The pack-quantized scheme of a module, when the config gives it one. */
+    public Optional<QuantScheme> scheme(String module) {
+        return config.schemeOf(module);
+    }
+
     /** How each compressed module is stored: pack-quantized, sparse-bitmask, sparse-24-bitmask, lut, lowrank. */
     public Map<String, String> formats() {
         return formats;

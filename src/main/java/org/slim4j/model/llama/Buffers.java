@@ -3,7 +3,8 @@ package org.slim4j.model.llama;
 /** Activation scratch for a forward pass over up to {@code rows} positions, reused across calls to avoid allocation. */
 final class Buffers {
     final int rows;
-    final float[] x, xb, q, k, v, att, proj, gate, up, cos, sin, scores;
+    final float[] x, xb, q, k, v, att, proj, gate, up, cos, sin;
+    final float[][] scores; // [head][position]
 
     Buffers(LlamaConfig c, int rows, int contextCapacity) {
         this.rows = rows;
@@ -18,6 +19,6 @@ final class Buffers {
         up = new float[rows * c.ffn()];
         cos = new float[rows * c.headDim() / 2];
         sin = new float[rows * c.headDim() / 2];
-        scores = new float[c.heads() * contextCapacity];
+        scores = new float[c.heads()][contextCapacity];
     }
 }

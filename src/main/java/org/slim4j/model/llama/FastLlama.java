@@ -7,152 +7,116 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.slim4j.tensor.kernel.WorkerPool;
 import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.BoundMatrix;
+import org.slim4j.tensor.kernel.EngineOptions;
 import org.slim4j.tensor.kernel.InterleavedRows;
 import org.slim4j.tensor.kernel.MatVec;
-import org.slim4j.tensor.kernel.TensorPanels;
+import org.slim4j.tensor.kernel.WorkerPool;
 import org.slim4j.tokenizer.Tokenizer;
 
 /**
- * The fast forward pass of a Llama-family decoder: same weights (memory-mapped, any type) and same arithmetic
- * as {@link LlamaModel}, but every matrix goes through the fused {@link MatVec} kernels split by rows over a
- * fixed {@link WorkerPool}, the KV cache is laid out [layer][kv head][position][head dim] so attention reads
- * keys and values sequentially, the residual adds are fused into the output projections, and SwiGLU into the
- * gate/up step. Prompts run in batches of up to {@link #BATCH} positions. Decoding allocates nothing.
- * {@link LlamaModel} stays the reference; this class is tested against it.
+ * The fast forward pass of a Llama-family decoder: same weights (memory-mapped, any type) and same arithmetic as
+ * {@link LlamaModel}, but every matrix is bound once to its type's kernels ({@link BoundMatrix}: fused
+ * dequantize-and-dot, int8 activations, Q4_0 re-laid with rows interleaved, GEMM panels for prompt batches) and split
+ * by rows over a fixed {@link WorkerPool}; the residual adds are fused into the output projections and SwiGLU into the
+ * gate/up step. Prompts run in batches of up to {@link #BATCH} positions ({@link FastSession}). Decoding allocates
+ * nothing. {@link LlamaModel} stays the reference; this class is tested against it.
  */
 public final class FastLlama implements Decoder {
     /** Positions per prefill step (bounds the activation buffers). */
     public static final int BATCH = 128;
+    /**
+     * Positions per step when logits of whole sequences are asked for (evaluations): a 512-token chunk in one step
+     * decodes each weight panel once instead of four times.
+     */
+    public static final int EVAL_BATCH = 512;
+
+    /** One decoder layer's matrices, bound, and its vectors. */
+    record Layer(float[] attnNorm, BoundMatrix q, BoundMatrix k, BoundMatrix v, float[] bq, float[] bk, float[] bv,
+                 BoundMatrix o, float[] ffnNorm, BoundMatrix gate, BoundMatrix up, BoundMatrix down) {
+        /** True when prompt batches can run every matrix of the layer as a GEMM. */
+        boolean gemm() {
+            return q.panels() != null && k.panels() != null && v.panels() != null && o.panels() != null
+                    && gate.panels() != null && up.panels() != null && down.panels() != null;
+        }
+    }
 
     private final LlamaModel model;
     private final LlamaConfig config;
-    private final LlamaWeights weights;
+    private final EngineOptions options;
     private final Rope rope;
+    private final Attention attention;
     private final WorkerPool pool;
     private final boolean ownsModel;
-    private final boolean act8;
+    private final Arena arena = Arena.ofShared();
+    private final Layer[] layers;
+    private final BoundMatrix output, embedding;
+    private final boolean gemm, anyInterleaved;
 
     /** Wraps {@code model}'s weights; {@code threads <= 0} means all cores. Closing this closes the model when {@code ownsModel}. */
     public FastLlama(LlamaModel model, int threads, boolean ownsModel) {
-        this(model, threads, ownsModel, ACT8_DEFAULT);
+        this(model, EngineOptions.defaults().withThreads(Math.max(0, threads)), ownsModel);
     }
 
-    /**
-     * {@code act8}: decode steps quantize each matrix input to int8 per 32-block (as llama.cpp does) and use integer
-     * dot products for Q8_0, Q4_0, Q4_K and Q6_K weights; false keeps every product in float32 (the exact path).
-     */
-    public FastLlama(LlamaModel model, int threads, boolean ownsModel, boolean act8) {
-        this.act8 = act8;
+    /** With the engine's options: threads, int8 activations, the Q4_0 re-layout, GEMM prefill (see {@link EngineOptions}). */
+    public FastLlama(LlamaModel model, EngineOptions options, boolean ownsModel) {
         this.model = model;
         this.config = model.config();
-        this.weights = model.weights();
-        this.rope = new Rope(config, weights.ropeFactors());
+        this.options = options;
         this.ownsModel = ownsModel;
-        MatVec.check(weights.output());
-        this.pool = WorkerPool.of(threads);
-        LlamaWeights.Layer[] ls = weights.layers();
-        Tensor[][] mats = new Tensor[ls.length][];
+        LlamaWeights w = model.weights();
+        this.rope = new Rope(config, w.ropeFactors());
+        this.attention = new Attention(config);
+        this.pool = WorkerPool.of(options.threads());
         List<Tensor> all = new ArrayList<>();
-        for (int i = 0; i < ls.length; i++) {
-            LlamaWeights.Layer l = ls[i];
-            mats[i] = new Tensor[] {l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()};
-            for (Tensor t : mats[i]) MatVec.check(t);
-            all.addAll(List.of(mats[i]));
+        for (LlamaWeights.Layer l : w.layers()) all.addAll(List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()));
+        all.add(w.output());
+        for (Tensor t : all) MatVec.check(t);
+        Map<Tensor, InterleavedRows> copies = relayout(all);
+        this.anyInterleaved = !copies.isEmpty();
+        this.layers = new Layer[w.layers().length];
+        boolean everyGemm = true;
+        for (int i = 0; i < layers.length; i++) {
+            LlamaWeights.Layer l = w.layers()[i];
+            layers[i] = new Layer(l.attnNorm(), bind(l.wq(), copies), bind(l.wk(), copies), bind(l.wv(), copies), l.bq(), l.bk(), l.bv(),
+                    bind(l.wo(), copies), l.ffnNorm(), bind(l.wGate(), copies), bind(l.wUp(), copies), bind(l.wDown(), copies));
+            everyGemm &= layers[i].gemm();
         }
-        all.add(weights.output());
-        Map<Tensor, InterleavedRows> copies = interleave(all);
-        TensorPanels[][] lp = new TensorPanels[ls.length][];
-        interleaved = new InterleavedRows[ls.length][];
-        boolean whole = GEMM_PREFILL;
-        for (int i = 0; i < ls.length; i++) {
-            lp[i] = new TensorPanels[mats[i].length];
-            interleaved[i] = new InterleavedRows[mats[i].length];
-            for (int j = 0; j < mats[i].length; j++) {
-                interleaved[i][j] = copies.get(mats[i][j]);
-                lp[i][j] = panels(mats[i][j], interleaved[i][j]);
-                whole &= lp[i][j] != null;
-            }
-        }
-        interleavedOutput = copies.get(weights.output());
-        anyInterleaved = !copies.isEmpty();
-        TensorPanels out = panels(weights.output(), interleavedOutput);
-        this.panels = whole && out != null ? lp : null;
-        this.outputPanels = panels != null ? out : null;
-        interleavedEmbedding = interleavedOutput != null && interleavedOutput.source() == weights.embedding() ? interleavedOutput : null;
+        this.output = bind(w.output(), copies);
+        this.gemm = everyGemm && output.panels() != null;
+        // a tied embedding reads its token rows from the output matrix's copy: faulting single rows of the released file
+        // mapped ~450 KB around each (large page-cache folios; 128 random prompt tokens: +57 MB resident on Qwen2.5-0.5B)
+        this.embedding = w.embedding() == w.output() ? output : BoundMatrix.of(w.embedding(), options.withGemmPrefill(false));
+    }
+
+    private BoundMatrix bind(Tensor t, Map<Tensor, InterleavedRows> copies) {
+        return BoundMatrix.of(t, copies.get(t), options);
     }
 
     /**
-     * Q4_0 matrices are re-laid with rows interleaved for the int8 decode kernel (and prefill decodes its panels from
-     * that copy), after which the file's pages of that tensor are released, so the resident set holds the weight once.
-     * -Dslim4j.interleave=false keeps them in the file's layout.
+     * The re-laid copies of those matrices whose type is re-laid (Q4_0) for the int8 decode kernel, made in parallel on
+     * the pool, each tensor once; the file's pages of a copied tensor are released, so the resident set holds the
+     * weight once.
      */
-    public static final boolean INTERLEAVE = !"false".equals(System.getProperty("slim4j.interleave"));
-
-    private final Arena arena = Arena.ofShared();
-    private final InterleavedRows[][] interleaved; // [layer][q, k, v, o, gate, up, down], null where not re-laid
-    private final InterleavedRows interleavedOutput;
-
-    /** The interleaved copies of those of {@code ts} that get one, made in parallel on the pool, each tensor once. */
-    private Map<Tensor, InterleavedRows> interleave(List<Tensor> ts) {
+    private Map<Tensor, InterleavedRows> relayout(List<Tensor> ts) {
         Map<Tensor, InterleavedRows> copies = new IdentityHashMap<>();
-        if (!act8 || !INTERLEAVE) return copies;
+        if (!options.act8() || !options.interleave()) return copies;
         Set<Tensor> seen = Collections.newSetFromMap(new IdentityHashMap<>()); // tied or shared matrices: one copy
         List<Tensor> todo = new ArrayList<>();
         for (Tensor t : ts) if (InterleavedRows.supports(t) && seen.add(t)) todo.add(t);
         InterleavedRows[] made = new InterleavedRows[todo.size()];
-        if (!todo.isEmpty()) pool.run((p, n, w) -> made[p] = InterleavedRows.of(todo.get(p), arena, true), todo.size());
+        if (!todo.isEmpty()) pool.run((p, n, worker) -> made[p] = InterleavedRows.of(todo.get(p), arena, true), todo.size());
         for (InterleavedRows r : made) copies.put(r.source(), r);
         return copies;
     }
 
-    /** Layer l's interleaved matrices (q, k, v, o, gate, up, down; null entries stay in the file's layout). */
-    InterleavedRows[] interleaved(int l) {
-        return interleaved[l];
+    public EngineOptions options() {
+        return options;
     }
-
-    private final boolean anyInterleaved;
-
-    boolean hasInterleaved() {
-        return anyInterleaved;
-    }
-
-    /** GEMM panels of t: decoded from its interleaved copy when it has one (the file's pages may be released). */
-    private static TensorPanels panels(Tensor t, InterleavedRows copy) {
-        return copy != null ? TensorPanels.of(copy) : TensorPanels.of(t);
-    }
-
-    InterleavedRows interleavedOutput() {
-        return interleavedOutput;
-    }
-
-    /**
-     * The embedding table's interleaved copy when it is the output matrix too (tied): token rows are then read from
-     * the copy, since faulting single rows of the released file mapped ~450 KB around each (large page-cache folios;
-     * 128 random prompt tokens: +57 MB resident on Qwen2.5-0.5B's table).
-     */
-    InterleavedRows interleavedEmbedding() {
-        return interleavedEmbedding;
-    }
-
-    private final InterleavedRows interleavedEmbedding;
-
-    /**
-     * Prompt batches run every matrix through {@link org.slim4j.tensor.kernel.PackedGemm} on {@link TensorPanels}
-     * (weights decoded a 16-row panel at a time); -Dslim4j.gemm=false keeps the 4-row tile path of {@link MatVec}.
-     */
-    public static final boolean GEMM_PREFILL = !"false".equals(System.getProperty("slim4j.gemm"));
-
-    // [layer][q, k, v, o, gate, up, down] and the output matrix as GEMM panels; null when some matrix cannot be
-    private final TensorPanels[][] panels;
-    private final TensorPanels outputPanels;
-
-    /** Default for int8 activations: -Dslim4j.act8=false turns them off. */
-    public static final boolean ACT8_DEFAULT = !"false".equals(System.getProperty("slim4j.act8"));
 
     public boolean act8() {
-        return act8;
+        return options.act8();
     }
 
     public int threads() {
@@ -164,21 +128,38 @@ public final class FastLlama implements Decoder {
         return config;
     }
 
+    Layer layer(int l) {
+        return layers[l];
+    }
+
+    BoundMatrix output() {
+        return output;
+    }
+
+    BoundMatrix embedding() {
+        return embedding;
+    }
+
+    /** True when prompt batches run every matrix as a GEMM on its panels. */
+    boolean gemm() {
+        return gemm;
+    }
+
+    /** True when some matrix is re-laid: decode shares are then whole {@link InterleavedRows#ROWS}-row groups. */
+    boolean hasInterleaved() {
+        return anyInterleaved;
+    }
+
     LlamaWeights weights() {
-        return weights;
+        return model.weights();
     }
 
     Rope rope() {
         return rope;
     }
 
-    /** Layer l's panels (q, k, v, o, gate, up, down), or null when prompts take the {@link MatVec} path. */
-    TensorPanels[] panels(int l) {
-        return panels == null ? null : panels[l];
-    }
-
-    TensorPanels outputPanels() {
-        return outputPanels;
+    Attention attention() {
+        return attention;
     }
 
     WorkerPool pool() {
@@ -200,15 +181,21 @@ public final class FastLlama implements Decoder {
         if (capacity <= 0 || capacity > contextLength()) {
             throw new IllegalArgumentException("capacity " + capacity + " must be in [1, " + contextLength() + "]");
         }
-        return new FastSession(this, capacity);
+        return new FastSession(this, capacity, BATCH);
     }
 
     @Override
     public float[] logits(int[] tokens) {
-        float[] out = new float[tokens.length * config.vocab()];
-        if (tokens.length == 0) return out;
-        FastSession s = newSession(tokens.length);
-        s.logitsAllRows(tokens, out);
+        return logits(tokens, 0, tokens.length);
+    }
+
+    @Override
+    public float[] logits(int[] tokens, int from, int to) {
+        if (from < 0 || to > tokens.length || from > to) throw new IllegalArgumentException("rows [" + from + ", " + to + ") of " + tokens.length);
+        float[] out = new float[(to - from) * config.vocab()];
+        if (from == to) return out;
+        if (to > contextLength()) throw new IllegalArgumentException(to + " positions exceed the context of " + contextLength());
+        new FastSession(this, to, EVAL_BATCH).logits(tokens, from, to, out);
         return out;
     }
 

@@ -19,6 +19,7 @@ public final class LlamaModel implements Decoder {
     private final Tokenizer tokenizer;
     private final AutoCloseable resources;
     private final Rope rope;
+    private final Attention attention;
     private final int autoBos;
 
     /** {@code resources} (the mapped file, the tokenizer) are closed with the model; may be null. */
@@ -34,6 +35,7 @@ public final class LlamaModel implements Decoder {
         this.tokenizer = tokenizer;
         this.resources = resources;
         this.rope = new Rope(config, weights.ropeFactors());
+        this.attention = new Attention(config);
     }
 
     public LlamaConfig config() {
@@ -138,7 +140,7 @@ public final class LlamaModel implements Decoder {
     }
 
     private void layer(int l, LlamaWeights.Layer w, int n, int pos0, KvCache cache, Buffers b, org.slim4j.model.LinearHook hook) {
-        int h = config.hidden(), kvDim = config.kvDim();
+        int h = config.hidden();
         rmsNorm(b.x, b.xb, w.attnNorm(), n);
         if (hook != null) hook.input(new String[] {w.wq().name(), w.wk().name(), w.wv().name()}, b.xb, n);
         Linear.forward(w.wq(), b.xb, n, b.q);
@@ -151,9 +153,10 @@ public final class LlamaModel implements Decoder {
         }
         rope.apply(b.q, n, config.heads(), b.cos, b.sin);
         rope.apply(b.k, n, config.kvHeads(), b.cos, b.sin);
-        System.arraycopy(b.k, 0, cache.k[l], pos0 * kvDim, n * kvDim);
-        System.arraycopy(b.v, 0, cache.v[l], pos0 * kvDim, n * kvDim);
-        attention(cache.k[l], cache.v[l], n, pos0, b);
+        cache.store(l, b.k, b.v, n, pos0);
+        IntStream.range(0, config.heads()).parallel().forEach(head -> {
+            for (int i = 0; i < n; i++) attention.row(cache, l, b.q, i, pos0, head, b.scores[head], b.att);
+        });
         if (hook != null) hook.input(new String[] {w.wo().name()}, b.att, n);
         Linear.forward(w.wo(), b.att, n, b.proj);
         add(b.x, b.proj, n * h);
@@ -170,42 +173,6 @@ public final class LlamaModel implements Decoder {
         if (hook != null) hook.input(new String[] {w.wDown().name()}, b.gate, n);
         Linear.forward(w.wDown(), b.gate, n, b.proj);
         add(b.x, b.proj, n * h);
-    }
-
-    /** Causal attention of rows pos0..pos0+n against cached positions 0..pos, each query head reading its KV group. */
-    private void attention(float[] keys, float[] values, int n, int pos0, Buffers b) {
-        int hd = config.headDim(), qDim = config.qDim(), kvDim = config.kvDim();
-        int group = config.heads() / config.kvHeads();
-        int window = config.slidingWindow();
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        int cap = b.scores.length / config.heads();
-        IntStream.range(0, config.heads()).parallel().forEach(head -> {
-            int kvOff = (head / group) * hd;
-            int sOff = head * cap;
-            float[] s = b.scores;
-            for (int i = 0; i < n; i++) {
-                int pos = pos0 + i;
-                int from = window > 0 ? Math.max(0, pos - window + 1) : 0;
-                int qOff = i * qDim + head * hd;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int t = from; t <= pos; t++) {
-                    float sc = VectorOps.dot(b.q, qOff, keys, t * kvDim + kvOff, hd) * scale;
-                    s[sOff + t] = sc;
-                    if (sc > max) max = sc;
-                }
-                double sum = 0;
-                for (int t = from; t <= pos; t++) {
-                    float e = (float) Math.exp(s[sOff + t] - max);
-                    s[sOff + t] = e;
-                    sum += e;
-                }
-                float inv = (float) (1.0 / sum);
-                java.util.Arrays.fill(b.att, qOff, qOff + hd, 0f);
-                for (int t = from; t <= pos; t++) {
-                    VectorOps.axpy(s[sOff + t] * inv, values, t * kvDim + kvOff, b.att, qOff, hd);
-                }
-            }
-        });
     }
 
     private void rmsNorm(float[] x, float[] out, float[] w, int n) {

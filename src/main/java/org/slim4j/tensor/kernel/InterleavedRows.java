@@ -54,15 +54,20 @@ public abstract sealed class InterleavedRows permits InterleavedQ4_0 {
         this.blockBytes = blockBytes;
     }
 
-    /** True when {@code t} can be re-laid: Q4_0, whole 32-row groups. */
+    /** True when {@code t} can be re-laid: a type with a re-layout ({@link TypeKernels}), whole 32-row groups. */
     public static boolean supports(Tensor t) {
-        return t.dtype() == DType.Q4_0 && t.shape().length == 2 && t.rows() % ROWS == 0 && t.rows() > 0 && t.cols() % 32 == 0;
+        return t.dtype().isFloatLike() && t.dtype() != DType.F64 && TypeKernels.of(t.dtype()).relaid() && fits(t);
+    }
+
+    /** A matrix of whole 32-row groups and whole blocks per row. */
+    static boolean fits(Tensor t) {
+        return t.shape().length == 2 && t.rows() % ROWS == 0 && t.rows() > 0 && t.cols() % t.dtype().blockSize == 0;
     }
 
     /** The interleaved copy of {@code t} in {@code arena}; with {@code release} the file's pages go as they are copied. */
     public static InterleavedRows of(Tensor t, Arena arena, boolean release) {
-        if (!supports(t)) throw new IllegalArgumentException(t + ": not a Q4_0 matrix of whole " + ROWS + "-row groups");
-        InterleavedRows r = new InterleavedQ4_0(t, arena.allocate(t.data().byteSize(), 64)); // same bytes, reordered
+        InterleavedRows r = supports(t) ? TypeKernels.of(t.dtype()).relayout(t, arena) : null;
+        if (r == null) throw new IllegalArgumentException(t + ": not a matrix of whole " + ROWS + "-row groups of a type that is re-laid (Q4_0)");
         r.copy(release);
         return r;
     }

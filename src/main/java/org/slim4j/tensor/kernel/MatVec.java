@@ -1,17 +1,16 @@
 package org.slim4j.tensor.kernel;
 
-import java.lang.foreign.MemorySegment;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Tensor;
 
 /**
- * y = x W^T over a range of weight rows, W [out, in] read in place from its MemorySegment (the mapped file).
- * One activation row (decode): a fused dequantize-and-dot kernel per weight type (F32, F16, BF16, Q8_0, Q4_0,
- * Q4_K, Q6_K); other block types (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K, Q8_K...) decode one row at a time into the
- * caller's scratch and take a float dot, which is exact but slower.
- * Several activation rows (prefill): each tile of {@link #TILE} weight rows is decoded once into scratch and
- * multiplied against every activation row, so weights cross memory once per call.
- * Single-threaded; callers split rows across threads. Allocates nothing.
+ * y = x W^T over a range of weight rows, W [out, in] read in place from its MemorySegment (the mapped file), with
+ * the kernels of W's type from {@link TypeKernels} and the default {@link EngineOptions}: the entry point for code that
+ * holds a bare tensor (tests, benchmarks, the reference path's tiles); engines bind each matrix once instead
+ * ({@link BoundMatrix}). One activation row: a fused dequantize-and-dot kernel where the type has one, else a row decoded
+ * into the caller's scratch and a float dot. Several activation rows: each tile of {@link #TILE} weight rows is decoded
+ * once into scratch and multiplied against every activation row. Single-threaded; callers split rows across threads.
+ * Allocates nothing.
  */
 public final class MatVec {
     /** Weight rows decoded together in the multi-row path. */
@@ -19,15 +18,7 @@ public final class MatVec {
 
     private MatVec() {}
 
-    /** True when {@code t} has a fused one-row kernel (no decode into scratch). */
-    public static boolean fused(DType t) {
-        return switch (t) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
-            default -> false;
-        };
-    }
-
-    /** Floats of scratch that {@link #rows} needs for a weight with {@code cols} columns. */
+    /** Floats of scratch that the row kernels need for a weight with {@code cols} columns. */
     public static int scratchSize(int cols) {
         return TILE * cols;
     }
@@ -44,52 +35,12 @@ public final class MatVec {
 
     /** Dot product of weight row {@code row} with x[xo, xo + cols). */
     public static float dot(Tensor w, long row, float[] x, int xo, float[] scratch) {
-        int cols = (int) w.cols();
-        MemorySegment s = w.data();
-        long off = row * w.rowBytes();
-        return switch (w.dtype()) {
-            case F32 -> FloatKernels.f32(s, off, x, xo, cols);
-            case F16 -> FloatKernels.f16(s, off, x, xo, cols);
-            case BF16 -> FloatKernels.bf16(s, off, x, xo, cols);
-            case Q8_0 -> QuantKernels.q8_0(s, off, x, xo, cols);
-            case Q4_0 -> QuantKernels.q4_0(s, off, x, xo, cols);
-            case Q4_K -> KQuantKernels.q4_k(s, off, x, xo, cols);
-            case Q6_K -> Q6_FUSED ? KQuantKernels.q6_k(s, off, x, xo, cols) : fallback(w, s, off, x, xo, cols, scratch);
-            default -> fallback(w, s, off, x, xo, cols, scratch);
-        };
+        return TypeKernels.of(w.dtype()).dot(w.data(), row * w.rowBytes(), x, xo, (int) w.cols(), scratch, EngineOptions.defaults().fusedDots());
     }
 
-    /** -Dslim4j.q6k.decode=true routes Q6_K through the row-decode fallback, to compare the two in JMH. */
-    private static final boolean Q6_FUSED = !Boolean.getBoolean("slim4j.q6k.decode");
-
-    private static float fallback(Tensor w, MemorySegment s, long off, float[] x, int xo, int cols, float[] scratch) {
-        FastDequant.decode(w.dtype(), s, off, scratch, 0, cols);
-        return VectorOps.dot(scratch, 0, x, xo, cols);
-    }
-
-    /** True when {@code t} has an integer kernel for int8-quantized activations ({@link Q8Act}). */
-    public static boolean int8(DType t) {
-        return switch (t) {
-            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K -> true;
-            default -> false;
-        };
-    }
-
-    /** Dot product of weight row {@code row} with the quantized activations; only for {@link #int8} types. */
+    /** Dot product of weight row {@code row} with the quantized activations; only for types with an int8 kernel. */
     public static float dot(Tensor w, long row, Q8Act a) {
-        int cols = (int) w.cols();
-        MemorySegment s = w.data();
-        long off = row * w.rowBytes();
-        return switch (w.dtype()) {
-            case Q8_0 -> IntKernels.q8_0(s, off, a, cols);
-            case Q4_0 -> IntKernels.q4_0(s, off, a, cols);
-            case Q4_1 -> IntKernels.q4_1(s, off, a, cols);
-            case Q5_0 -> IntKernels.q5_0(s, off, a, cols);
-            case Q5_1 -> IntKernels.q5_1(s, off, a, cols);
-            case Q4_K -> IntKernels.q4_k(s, off, a, cols);
-            case Q6_K -> IntKernels.q6_k(s, off, a, cols);
-            default -> throw new IllegalArgumentException(w + ": no int8-activation kernel for " + w.dtype());
-        };
+        return TypeKernels.of(w.dtype()).dot(w.data(), row * w.rowBytes(), a, (int) w.cols());
     }
 
     /**
@@ -97,58 +48,21 @@ public final class MatVec {
      * weight type has one, otherwise the float path on x. y[r] = (or +=) dot(W[r], x).
      */
     public static void rows(Tensor w, int r0, int r1, Q8Act a, float[] x, float[] y, boolean accumulate, float[] scratch) {
-        if (a == null || a.cols() != w.cols() || !int8(w.dtype())) {
+        TypeKernels k = TypeKernels.of(w.dtype());
+        if (a == null || a.cols() != w.cols() || !k.int8()) {
             rows(w, r0, r1, x, 1, y, (int) w.rows(), accumulate, scratch);
             return;
         }
-        int r = r0;
-        DType t = w.dtype();
-        if (TWO_ROWS && t == DType.Q4_0) {
-            MemorySegment s = w.data();
-            long rb = w.rowBytes();
-            int cols = (int) w.cols();
-            for (; r + 2 <= r1; r += 2) {
-                IntKernels.q4_0x2(s, r * rb, rb, a, cols, y, r, accumulate);
-            }
-        }
-        for (; r < r1; r++) {
-            float v = dot(w, r, a);
-            y[r] = accumulate ? y[r] + v : v;
-        }
+        BoundMatrix.intRows(w.data(), w.rowBytes(), k, EngineOptions.defaults().twoRows() && k.intDot2 != null, r0, r1, a, (int) w.cols(), y, accumulate);
     }
-
-    /** -Dslim4j.rows2=false keeps Q4_0 on the one-row integer kernel, to compare the two in the same build. */
-    private static final boolean TWO_ROWS = !"false".equals(System.getProperty("slim4j.rows2"));
 
     /**
      * For weight rows [r0, r1) and activation rows i in [0, n): y[i * yStride + r] = (or += when accumulate)
      * dot(W[r], x[i * cols ..]). scratch: at least {@link #scratchSize}(cols) floats.
      */
     public static void rows(Tensor w, int r0, int r1, float[] x, int n, float[] y, int yStride, boolean accumulate, float[] scratch) {
-        int cols = (int) w.cols();
-        if (n == 1) {
-            for (int r = r0; r < r1; r++) {
-                float v = dot(w, r, x, 0, scratch);
-                y[r] = accumulate ? y[r] + v : v;
-            }
-            return;
-        }
-        long rb = w.rowBytes();
-        for (int t = r0; t < r1; t += TILE) {
-            int rows = Math.min(TILE, r1 - t);
-            FastDequant.decode(w.dtype(), w.data(), t * rb, scratch, 0, rows * cols);
-            if (rows == TILE) {
-                Gemm.tile4(scratch, cols, x, n, y, yStride, t, accumulate);
-            } else {
-                for (int i = 0; i < n; i++) {
-                    for (int r = 0; r < rows; r++) {
-                        float v = VectorOps.dot(scratch, r * cols, x, i * cols, cols);
-                        int yi = i * yStride + t + r;
-                        y[yi] = accumulate ? y[yi] + v : v;
-                    }
-                }
-            }
-        }
+        BoundMatrix.floatRows(w.data(), w.rowBytes(), TypeKernels.of(w.dtype()), EngineOptions.defaults().fusedDots(), r0, r1, x, n,
+                (int) w.cols(), y, yStride, accumulate, scratch);
     }
 
     /** The whole product on the calling thread: y [n, out] (overwritten). */

@@ -9,11 +9,12 @@ import org.slim4j.tensor.Tensor;
  * registers its kernel against the decoded tensor's memory, and the model's linear step looks it up. Keyed by the
  * tensor's off-heap address, so models keep their Tensor-typed weights (every other consumer, such as compression,
  * conversion or the decoder fast path, still sees the dense view) and a weight swapped in later has no entry.
- * -Dslim4j.native=false (or {@link #setEnabled}) turns the lookup off, to compare against the dense kernels.
+ * {@link EngineOptions#nativeLinears} (-Dslim4j.native=false) or {@link #setEnabled} turns the lookup off, to compare
+ * against the dense kernels.
  */
 public final class NativeLinears {
     private static final Map<Long, NativeLinear> BY_ADDRESS = new ConcurrentHashMap<>();
-    private static volatile boolean enabled = !"false".equals(System.getProperty("slim4j.native"));
+    private static volatile boolean enabled = EngineOptions.defaults().nativeLinears();
 
     private NativeLinears() {}
 

@@ -34,11 +34,7 @@ public final class DecoderBench {
             }
             chunks = Chunks.of(m.tokenizer().encode(text, false), 128, chunkCount, -1);
             base = new float[chunks.count()][];
-            int v = m.vocabSize(), per = chunks.scoredPerChunk();
-            for (int c = 0; c < chunks.count(); c++) {
-                float[] all = m.logits(chunks.chunk(c));
-                base[c] = java.util.Arrays.copyOfRange(all, chunks.firstScored() * v, (chunks.firstScored() + per) * v);
-            }
+            for (int c = 0; c < chunks.count(); c++) base[c] = chunks.scoredLogits(m, c);
         }
     }
 

@@ -26,11 +26,8 @@ class DecoderGptqTest {
         try (LlamaModel m = LlamaLoader.load(Fixtures.TINY_LLAMA)) {
             String text = Files.readString(Fixtures.DATA.resolve("wikitext-2-raw-test.txt")).substring(0, 40_000);
             Chunks chunks = Chunks.of(m.tokenizer().encode(text, false), 128, 3, m.autoBos());
-            int vocab = m.vocabSize(), per = chunks.scoredPerChunk();
             float[][] base = new float[chunks.count()][];
-            for (int i = 0; i < base.length; i++) {
-                base[i] = Arrays.copyOfRange(m.logits(chunks.chunk(i)), chunks.firstScored() * vocab, (chunks.firstScored() + per) * vocab);
-            }
+            for (int i = 0; i < base.length; i++) base[i] = chunks.scoredLogits(m, i);
             int[][] calib = CalibrationText.tokens(List.of(Fixtures.DATA.resolve("kjv-bible.txt")), m.tokenizer(), 16, 128, 1);
             LlamaBlocks blocks = new LlamaBlocks(m, calib);
             List<String> extras = blocks.extraTensors();

@@ -1,5 +1,6 @@
 package org.slim4j.model.llama;
 
+import org.slim4j.tensor.kernel.EngineOptions;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
@@ -25,7 +26,7 @@ class FastLlamaTest {
     @ValueSource(strings = {"HF", "Q8_0", "Q4_0", "Q6_K", "Q4_K_M"})
     void logitsMatchReferencesAndGreedyTokensMatchExactPath(String type) {
         int[] tokens = Fixtures.promptTokens();
-        try (LlamaModel exact = LlamaLoader.load(path(type)); FastLlama fast = new FastLlama(exact, 2, false, false)) {
+        try (LlamaModel exact = LlamaLoader.load(path(type)); FastLlama fast = new FastLlama(exact, EngineOptions.defaults().withThreads(2).withAct8(false), false)) {
             float[] got = fast.logits(tokens);
             String ref = type.equals("HF") ? "logits-exact.f32" : "logits-exact-" + type + ".f32";
             double d = LogitMath.maxAbsDiff(Fixtures.f32(ref), got);
@@ -58,7 +59,7 @@ class FastLlamaTest {
     @ValueSource(ints = {1, 2, 3})
     void decodeStepsMatchBatchedLogitsForAnyThreadCount(int threads) {
         int[] tokens = Fixtures.promptTokens();
-        try (LlamaModel exact = LlamaLoader.load(Fixtures.gguf("Q4_K_M")); FastLlama fast = new FastLlama(exact, threads, false, false)) {
+        try (LlamaModel exact = LlamaLoader.load(Fixtures.gguf("Q4_K_M")); FastLlama fast = new FastLlama(exact, EngineOptions.defaults().withThreads(threads).withAct8(false), false)) {
             float[] full = fast.logits(tokens);
             int v = fast.vocabSize();
             FastSession s = fast.newSession(tokens.length);
@@ -83,7 +84,7 @@ class FastLlamaTest {
     @ValueSource(strings = {"Q8_0", "Q4_0", "Q6_K", "Q4_K_M"})
     void int8ActivationsStayCloseToExactLogits(String type) {
         int[] tokens = Fixtures.promptTokens();
-        try (LlamaModel exact = LlamaLoader.load(path(type)); FastLlama fast = new FastLlama(exact, 2, false, true)) {
+        try (LlamaModel exact = LlamaLoader.load(path(type)); FastLlama fast = new FastLlama(exact, EngineOptions.defaults().withThreads(2).withAct8(true), false)) {
             float[] ref = Fixtures.f32("logits-exact-" + type + ".f32");
             int v = fast.vocabSize(), n = tokens.length, agree = 0;
             FastSession s = fast.newSession(n);

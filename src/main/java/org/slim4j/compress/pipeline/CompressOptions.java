@@ -1,0 +1,163 @@
+package org.slim4j.compress.pipeline;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * How {@link Compression} runs: where it writes, what it calibrates and evaluates on, how many threads it uses.
+ * Defaults: calibration on STS-B train sentences (encoders, 512) or kjv-bible.txt (decoders, 64 sequences of 256
+ * tokens), evaluation on STS-B dev (encoders) or 4 chunks of 128 tokens of WikiText-2 (decoders), all cores.
+ */
+public final class CompressOptions {
+    private final Path output;
+    private List<Path> calibration;
+    private Integer samples;
+    private int seqLen = 256;
+    private long seed = 42;
+    private Path evalText;
+    private int evalChunks = 4;
+    private int ctx = 128;
+    private int threads;
+    private boolean dense;
+    private boolean imatrix;
+    private String fallback;
+    private boolean pure;
+    private boolean beforeAfterTable;
+
+    private CompressOptions(Path output) {
+        this.output = output;
+    }
+
+    /** Options writing to {@code output}: a folder (compressed-tensors) or, for llama.cpp types, a .gguf file. */
+    public static CompressOptions to(Path output) {
+        return new CompressOptions(output);
+    }
+
+    /** Calibration text files (default: STS-B train for encoders, kjv-bible.txt for decoders). */
+    public CompressOptions calibration(List<Path> files) {
+        this.calibration = files == null ? null : List.copyOf(files);
+        return this;
+    }
+
+    /** Calibration sentences (encoders, default 512) or sequences (decoders, default 64). */
+    public CompressOptions samples(Integer n) {
+        this.samples = n;
+        return this;
+    }
+
+    /** Tokens per decoder calibration sequence (default 256). */
+    public CompressOptions seqLen(int n) {
+        this.seqLen = n;
+        return this;
+    }
+
+    public CompressOptions seed(long s) {
+        this.seed = s;
+        return this;
+    }
+
+    /** Decoders: the held-out text the KL divergence is measured on (default WikiText-2 test). */
+    public CompressOptions evalText(Path text) {
+        this.evalText = text;
+        return this;
+    }
+
+    /** Decoders: chunks of the evaluation text (default 4) of {@code ctx} tokens (default 128). */
+    public CompressOptions evaluation(int chunks, int ctx) {
+        this.evalChunks = chunks;
+        this.ctx = ctx;
+        return this;
+    }
+
+    /** Threads (0: all cores). */
+    public CompressOptions threads(int n) {
+        this.threads = n;
+        return this;
+    }
+
+    /** Write the effective weights as float32 instead of compressed-tensors. */
+    public CompressOptions dense(boolean on) {
+        this.dense = on;
+        return this;
+    }
+
+    /** GGUF types: weight the quantization by an importance matrix from the calibration text. */
+    public CompressOptions imatrix(boolean on) {
+        this.imatrix = on;
+        return this;
+    }
+
+    /** GGUF types: the type of matrices whose rows are not whole blocks (e.g. "q8_0"); null makes them an error. */
+    public CompressOptions fallback(String type) {
+        this.fallback = type;
+        return this;
+    }
+
+    /** GGUF types: every matrix in the one type (llama-quantize --pure). */
+    public CompressOptions pure(boolean on) {
+        this.pure = on;
+        return this;
+    }
+
+    /** Encoders: print the original's row above the compressed one in the summary table. */
+    public CompressOptions beforeAfterTable(boolean on) {
+        this.beforeAfterTable = on;
+        return this;
+    }
+
+    public Path output() {
+        return output;
+    }
+
+    public List<Path> calibration() {
+        return calibration;
+    }
+
+    public Integer samples() {
+        return samples;
+    }
+
+    public int seqLen() {
+        return seqLen;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public Path evalText() {
+        return evalText;
+    }
+
+    public int evalChunks() {
+        return evalChunks;
+    }
+
+    public int ctx() {
+        return ctx;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    public boolean dense() {
+        return dense;
+    }
+
+    public boolean imatrix() {
+        return imatrix;
+    }
+
+    public String fallback() {
+        return fallback;
+    }
+
+    public boolean pure() {
+        return pure;
+    }
+
+    public boolean beforeAfterTable() {
+        return beforeAfterTable;
+    }
+}

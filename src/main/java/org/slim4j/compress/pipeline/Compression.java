@@ -1,0 +1,346 @@
+package org.slim4j.compress.pipeline;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.slim4j.compress.CompressedLinear;
+import org.slim4j.compress.calib.BertBlocks;
+import org.slim4j.compress.calib.BlockModel;
+import org.slim4j.compress.calib.CalibrationText;
+import org.slim4j.compress.calib.LayerResult;
+import org.slim4j.compress.calib.LayerwiseCompressor;
+import org.slim4j.compress.calib.LlamaBlocks;
+import org.slim4j.compress.output.CompressedTensorsModelWriter;
+import org.slim4j.compress.output.EffectiveWeightsWriter;
+import org.slim4j.compress.output.GgufExport;
+import org.slim4j.compress.output.Inventory;
+import org.slim4j.compress.recipe.Recipe;
+import org.slim4j.compress.recipe.Schemes;
+import org.slim4j.eval.Chunks;
+import org.slim4j.eval.EmbeddingQuality;
+import org.slim4j.eval.KlDivergence;
+import org.slim4j.eval.LogitCache;
+import org.slim4j.eval.StsB;
+import org.slim4j.io.ModelFiles;
+import org.slim4j.io.gguf.Imatrix;
+import org.slim4j.io.gguf.LlamaFileType;
+import org.slim4j.model.Models;
+import org.slim4j.model.bert.BertModel;
+import org.slim4j.model.bert.FastBert;
+import org.slim4j.model.llama.FastLlama;
+import org.slim4j.model.llama.LlamaLoader;
+import org.slim4j.model.llama.LlamaModel;
+import org.slim4j.tensor.DType;
+import org.slim4j.util.AtomicFiles;
+import org.slim4j.util.BadInputException;
+import org.slim4j.util.DataFiles;
+import org.slim4j.util.PeakMemory;
+import org.slim4j.util.Threads;
+
+/**
+ * Compression of a whole model in one call: calibration (layer by layer, on the float32 reference engine), the
+ * recipe's methods, the output (compressed-tensors, dense float32, or a GGUF for llama.cpp's types), and the quality
+ * of the result next to the original's (encoders: STS-B Spearman and embedding fidelity; decoders: llama.cpp's KL
+ * divergence statistics on held-out text), written as a report beside the output. The CLI's {@code compress} is a
+ * thin layer over this.
+ */
+public final class Compression {
+    /** The best 4-bit recipe within 4.5 bits per weight, scales included, embeddings quantized too. */
+    public static final String BEST = "w4g64-gptq-asym-emb";
+
+    private Compression() {}
+
+    /**
+     * {@code scheme}: a slim4j shortcut (w8, w4g64-gptq-asym-emb, ...; see {@link Schemes}) or a llama.cpp file
+     * type (q4_k_m, q8_0, ...), which writes a GGUF.
+     */
+    public static CompressionResult run(String model, String scheme, CompressOptions o) {
+        LlamaFileType gguf = ggufType(scheme);
+        if (gguf != null) {
+            checkOutput(model, o.output());
+            if (!o.output().getFileName().toString().endsWith(".gguf")) throw new BadInputException(o.output(), "-o", "GGUF schemes write a .gguf file");
+            DType fallback = fallbackType(o.fallback());
+            return Threads.call(o.threads(), () -> gguf(model, scheme, gguf, fallback, o));
+        }
+        return run(model, Schemes.recipe(scheme), o, scheme);
+    }
+
+    /** A recipe's stages, layer by layer on calibration text. */
+    public static CompressionResult run(String model, Recipe recipe, CompressOptions o) {
+        return run(model, recipe, o, null);
+    }
+
+    private static CompressionResult run(String model, Recipe recipe, CompressOptions o, String scheme) {
+        if (o.imatrix() || o.fallback() != null || o.pure()) {
+            throw new BadInputException("--imatrix/--fallback/--pure", null, "only for GGUF schemes (q8_0, q4_0, q4_k_m, q6_k, ...)");
+        }
+        checkOutput(model, o.output());
+        return Threads.call(o.threads(), () -> {
+            long t0 = System.nanoTime();
+            ObjectNode report = new ObjectMapper().createObjectNode();
+            report.put("model", model).put("recipe", recipe.source());
+            return switch (Models.kindOf(model)) {
+                case ENCODER -> encoder(model, recipe, o, scheme, report, t0);
+                case DECODER -> decoder(model, recipe, o, scheme, report, t0);
+            };
+        });
+    }
+
+    private static CompressionResult encoder(String model, Recipe recipe, CompressOptions o, String scheme, ObjectNode report, long t0) {
+        try (BertModel b = Models.encoder(model)) {
+            Map<String, Inventory.Entry> inventory = Inventory.of(b.weights(), 32);
+            StsB dev = StsB.read(DataFiles.find("stsb-dev.tsv"));
+            List<String> sentences = dev.sentences();
+            float[][] ref = FastBert.embed(b, o.threads(), sentences);
+            EmbeddingQuality before = EmbeddingQuality.of(dev, sentences, ref, ref);
+            List<Path> files = o.calibration() != null ? o.calibration() : List.of(DataFiles.find("stsb-train.tsv"));
+            int n = o.samples() != null ? o.samples() : 512;
+            report.put("calibration", files + ", " + n + " sentences, seed " + o.seed());
+            BlockModel blocks = new BertBlocks(b, CalibrationText.sentences(files, n, o.seed()));
+            Map<String, CompressedLinear> compressed = new LinkedHashMap<>();
+            List<LayerResult> layers = compress(recipe, blocks, compressed);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            EmbeddingQuality after = EmbeddingQuality.of(dev, sentences, ref, FastBert.embed(b, o.threads(), sentences));
+            ObjectNode q = report.putObject("quality");
+            q.put("data", "STS-B dev sentences").put("spearman_before", before.spearman()).put("spearman_after", after.spearman())
+                    .put("mean_cosine", after.fidelity().meanCosine()).put("p1_cosine", after.fidelity().p1Cosine())
+                    .put("min_cosine", after.fidelity().minCosine()).put("top10_overlap", after.fidelity().top10Overlap());
+            Written w = write(o, report, model, b, compressed, layers, inventory, secs);
+            StringBuilder sb = new StringBuilder(w.line);
+            if (o.beforeAfterTable()) {
+                sb.append(String.format(Locale.ROOT, "%n%-22s %10s %10s %11s %10s %9s %9s%n", "model", "size MB", "bits/w", "Spearman", "mean cos", "min cos", "top-10"));
+                sb.append(String.format(Locale.ROOT, "%-22s %10.2f %10.2f %11.2f %10.5f %9.5f %9.4f%n", "fp32", w.origBits / 8e6, w.origBitsPerWeight(), before.spearman(), 1.0, 1.0, 1.0));
+            }
+            sb.append(String.format(Locale.ROOT, "%-22s %10.2f %10.3f %11.2f %10.5f %9.5f %9.4f%n", scheme != null ? scheme : "recipe", w.bits / 8e6, w.bitsPerWeight(),
+                    after.spearman(), after.fidelity().meanCosine(), after.fidelity().minCosine(), after.fidelity().top10Overlap()));
+            sb.append(String.format(Locale.ROOT, "(Spearman x100 on STS-B dev; cosine and top-10 overlap against the fp32 embeddings; 1st-percentile cosine %.5f)%n", after.fidelity().p1Cosine()));
+            sb.append(w.wrote);
+            return new CompressionResult(o.output(), w.md, w.json, report, sb.toString());
+        }
+    }
+
+    private static CompressionResult decoder(String model, Recipe recipe, CompressOptions o, String scheme, ObjectNode report, long t0) throws IOException {
+        try (LlamaModel l = Models.decoder(model)) {
+            Map<String, Inventory.Entry> inventory = Inventory.of(l.weights(), 16);
+            Chunks chunks = evalChunks(l, o);
+            try (LogitCache base = baseLogits(l, chunks, o)) {
+                List<Path> files = o.calibration() != null ? o.calibration() : List.of(DataFiles.find("kjv-bible.txt"));
+                int n = o.samples() != null ? o.samples() : 64;
+                report.put("calibration", files + ", " + n + " x " + o.seqLen() + " tokens, seed " + o.seed());
+                BlockModel blocks = new LlamaBlocks(l, CalibrationText.tokens(files, l.tokenizer(), n, o.seqLen(), o.seed()));
+                Map<String, CompressedLinear> compressed = new LinkedHashMap<>();
+                List<LayerResult> layers = compress(recipe, blocks, compressed);
+                double secs = (System.nanoTime() - t0) / 1e9;
+                KlDivergence.Result kld;
+                try (FastLlama fast = new FastLlama(l, o.threads(), false)) {
+                    kld = KlDivergence.run(fast, chunks, base);
+                }
+                quality(report, kld, o, chunks);
+                Written w = write(o, report, model, l, compressed, layers, inventory, secs);
+                return new CompressionResult(o.output(), w.md, w.json, report, kld.table() + w.line + w.wrote);
+            }
+        }
+    }
+
+    /** The original's logits over the evaluation chunks, by the fast engine, in a temporary cache beside the output. */
+    private static LogitCache baseLogits(LlamaModel l, Chunks chunks, CompressOptions o) throws IOException {
+        try (FastLlama fast = new FastLlama(l, o.threads(), false)) {
+            return LogitCache.temporary(fast, chunks, o.output().toAbsolutePath().getParent());
+        }
+    }
+
+    private static Chunks evalChunks(LlamaModel l, CompressOptions o) throws IOException {
+        Path text = o.evalText() != null ? o.evalText() : DataFiles.find("wikitext-2-raw-test.txt");
+        if (!Files.isRegularFile(text)) throw new BadInputException(text, "--eval-text", "no such file");
+        int[] tokens = l.tokenizer().encode(Files.readString(text, StandardCharsets.UTF_8), false);
+        if (o.ctx() < 4 || o.ctx() > l.contextLength()) throw new BadInputException("--ctx", null, o.ctx() + " is outside 4.." + l.contextLength());
+        if (tokens.length < o.ctx()) throw new BadInputException(text, "--ctx", "text has " + tokens.length + " tokens, fewer than one chunk of " + o.ctx());
+        return Chunks.of(tokens, o.ctx(), o.evalChunks(), l.autoBos());
+    }
+
+    private static void quality(ObjectNode report, KlDivergence.Result kld, CompressOptions o, Chunks chunks) {
+        Path text = o.evalText() != null ? o.evalText() : Path.of("wikitext-2-raw-test.txt");
+        ObjectNode q = report.putObject("quality");
+        q.put("text", text.getFileName() + ", " + chunks.count() + " chunks of " + chunks.nCtx());
+        q.put("mean_kld", kld.meanKld()).put("kld_99", kld.kldPercentile(99)).put("max_kld", kld.maxKld())
+                .put("same_top", kld.sameTop()).put("ppl", kld.pplQ()).put("ppl_base", kld.pplBase());
+    }
+
+    private static List<LayerResult> compress(Recipe r, BlockModel blocks, Map<String, CompressedLinear> sink) {
+        Set<String> linears = new HashSet<>();
+        for (int b = 0; b < blocks.blocks(); b++) linears.addAll(blocks.linears(b));
+        return new LayerwiseCompressor(r.plan(linears)).onCompressed(sink::put).run(blocks);
+    }
+
+    /** What {@link #write} stored: sizes in bits, and the lines it reports. */
+    private record Written(long params, long bits, long origBits, Path md, Path json, String line, String wrote) {
+        double bitsPerWeight() {
+            return (double) bits / params;
+        }
+
+        double origBitsPerWeight() {
+            return (double) origBits / params;
+        }
+    }
+
+    /** Writes the model and its reports; sizes count every weight, compressed or not. */
+    private static Written write(CompressOptions o, ObjectNode report, String model, AutoCloseable m, Map<String, CompressedLinear> compressed,
+                                 List<LayerResult> layers, Map<String, Inventory.Entry> inventory, double secs) {
+        Path out = o.output();
+        (o.dense() ? new EffectiveWeightsWriter() : new CompressedTensorsModelWriter()).write(out, m, compressed, model);
+        long params = 0, bits = 0, origBits = 0, linParams = 0, linBits = 0;
+        Map<String, LayerResult> byName = new LinkedHashMap<>();
+        for (LayerResult lr : layers) byName.put(lr.name(), lr);
+        for (Inventory.Entry e : inventory.values()) {
+            params += e.elements();
+            origBits += e.bits();
+            LayerResult lr = byName.get(e.name());
+            bits += lr != null ? lr.storageBits() : e.bits();
+            if (lr != null) {
+                linParams += e.elements();
+                linBits += lr.storageBits();
+            }
+        }
+        ArrayNode arr = report.putArray("layers");
+        for (LayerResult lr : layers) {
+            arr.addObject().put("name", lr.name()).put("rows", lr.rows()).put("cols", lr.cols()).put("method", lr.method())
+                    .put("bits_per_weight", lr.bitsPerWeight()).put("rel_error", lr.relError()).put("seconds", lr.seconds());
+        }
+        long fileBytes = bytesOnDisk(out);
+        report.put("parameters", params).put("size_bytes", bits / 8).put("file_bytes", fileBytes).put("original_size_bytes", origBits / 8)
+                .put("bits_per_weight", (double) bits / params).put("original_bits_per_weight", (double) origBits / params)
+                .put("compressed_bits_per_weight", linParams == 0 ? 0 : (double) linBits / linParams)
+                .put("seconds", secs).put("peak_heap_bytes", PeakMemory.heapBytes()).put("peak_rss_bytes", PeakMemory.rssBytes());
+        Path[] reports = Reports.write(out, report, Reports.layersTable(layers), "# Compression report", "layers");
+        String line = String.format(Locale.ROOT, "compressed %s with %s in %.1fs: %.3f bits per weight (was %.2f), %.2f MB of weights (was %.2f MB), %.2f MB written; peak heap %.0f MB, RSS %.0f MB%n",
+                model, report.get("recipe").asText(), secs, (double) bits / params, (double) origBits / params, bits / 8e6, origBits / 8e6,
+                fileBytes / 1e6, PeakMemory.heapBytes() / 1e6, PeakMemory.rssBytes() / 1e6);
+        String wrote = String.format(Locale.ROOT, "wrote %s, %s, %s%n", out, reports[0], reports[1]);
+        return new Written(params, bits, origBits, reports[0], reports[1], line, wrote);
+    }
+
+    /** --scheme q4_k_m etc.: a GGUF for llama.cpp, then its KL divergence against the original. */
+    private static CompressionResult gguf(String model, String scheme, LlamaFileType type, DType fallback, CompressOptions o) throws IOException {
+        long t0 = System.nanoTime();
+        Path out = o.output();
+        ObjectNode report = new ObjectMapper().createObjectNode();
+        report.put("model", model).put("recipe", "--scheme " + scheme);
+        Path src = Models.file(model);
+        try (LlamaModel l = LlamaLoader.load(src)) {
+            Chunks chunks = evalChunks(l, o);
+            try (LogitCache base = baseLogits(l, chunks, o)) {
+                Imatrix im = null;
+                if (o.imatrix()) {
+                    List<Path> files = o.calibration() != null ? o.calibration() : List.of(DataFiles.find("kjv-bible.txt"));
+                    int n = o.samples() != null ? o.samples() : 64;
+                    im = GgufExport.imatrix(l, CalibrationText.tokens(files, l.tokenizer(), n, o.seqLen(), o.seed()), "slim4j", files.toString());
+                    report.put("calibration", files + ", " + n + " x " + o.seqLen() + " tokens, seed " + o.seed());
+                }
+                boolean mix = !o.pure() && (type == LlamaFileType.MOSTLY_Q4_K_M || type == LlamaFileType.MOSTLY_Q5_K_M);
+                GgufExport.Result r = GgufExport.write(src, out, type, fallback, !mix, im);
+                double secs = (System.nanoTime() - t0) / 1e9;
+                report.put("file_type", type.name()).put("tensor_mix", mix ? "llama.cpp" : "pure")
+                        .put("size_bytes", r.bytes()).put("parameters", r.parameters()).put("bits_per_weight", r.bitsPerWeight())
+                        .put("matrix_bits_per_weight", r.matrixBitsPerWeight()).put("seconds", secs);
+                ObjectNode types = report.putObject("tensor_types");
+                r.types().types().forEach((k, v) -> types.put(k, v.name()));
+                ArrayNode fbs = report.putArray("fallbacks");
+                r.types().fallbacks().forEach(fbs::add);
+                KlDivergence.Result kld;
+                try (LlamaModel q = LlamaLoader.load(out); FastLlama fast = new FastLlama(q, o.threads(), false)) {
+                    kld = KlDivergence.run(fast, chunks, base);
+                }
+                quality(report, kld, o, chunks);
+                StringBuilder table = new StringBuilder("\n| tensor | type |\n|---|---|\n");
+                r.types().types().forEach((k, v) -> table.append("| ").append(k).append(" | ").append(v).append(r.types().fallbacks().contains(k) ? " (fallback)" : "").append(" |\n"));
+                Path[] reports = Reports.write(out, report, table.toString(), "# GGUF export report", "tensor_types");
+                String summary = kld.table() + String.format(Locale.ROOT,
+                        "wrote %s (%s, %s mix) in %.1fs: %.3f bits per weight overall, %.3f on the quantized matrices, %.2f MB; %d tensor(s) took the fallback%s%nwrote %s, %s%n",
+                        out, type.name(), mix ? "llama.cpp" : "pure", secs, r.bitsPerWeight(), r.matrixBitsPerWeight(), r.bytes() / 1e6,
+                        r.types().fallbacks().size(), r.types().fallbacks().isEmpty() ? "" : " " + r.types().fallbacks(), reports[0], reports[1]);
+                return new CompressionResult(out, reports[0], reports[1], report, summary);
+            }
+        }
+    }
+
+    /** A llama.cpp file type named by a scheme (q4_k_m, Q8_0, ...), or null for slim4j's own schemes. */
+    static LlamaFileType ggufType(String scheme) {
+        if (scheme.toLowerCase(Locale.ROOT).startsWith("w")) return null;
+        try {
+            return LlamaFileType.byName(scheme);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static DType fallbackType(String name) {
+        if (name == null) return null;
+        try {
+            return LlamaFileType.byName(name).matrixType;
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--fallback", null, "unknown type '" + name + "' (q8_0, q4_0, f16, ...)");
+        }
+    }
+
+    /** Outputs never overwrite or sit inside their input (nor the input inside the output, which replacing it would delete). */
+    static void checkOutput(String model, Path output) {
+        if (output == null) throw new BadInputException("-o", null, "missing output");
+        if (Models.isBuiltIn(model)) return;
+        Path in = Path.of(model).toAbsolutePath().normalize(), out = output.toAbsolutePath().normalize();
+        if (out.equals(in) || out.startsWith(in) || in.startsWith(out)) {
+            throw new BadInputException(output, "-o", "is the input model " + in + " or inside it (or contains it); write elsewhere so the original stays intact");
+        }
+    }
+
+    private static long bytesOnDisk(Path p) {
+        try {
+            return ModelFiles.bytesOnDisk(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("sizing " + p, e);
+        }
+    }
+
+    /** The JSON report and its Markdown rendering beside an output, each written atomically. */
+    static final class Reports {
+        private Reports() {}
+
+        /** Writes OUT-report.json and OUT-report.md; returns {md, json}. {@code skip}: the field the table replaces. */
+        static Path[] write(Path out, ObjectNode report, String table, String title, String skip) {
+            Path abs = out.toAbsolutePath();
+            Path json = abs.resolveSibling(abs.getFileName() + "-report.json"), md = abs.resolveSibling(abs.getFileName() + "-report.md");
+            StringBuilder sb = new StringBuilder(title).append("\n\n");
+            report.properties().forEach(e -> {
+                if (!e.getKey().equals(skip)) sb.append("- **").append(e.getKey()).append("**: ").append(e.getValue()).append('\n');
+            });
+            sb.append(table);
+            try {
+                byte[] bytes = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(report);
+                AtomicFiles.write(json, tmp -> Files.write(tmp, bytes));
+                AtomicFiles.write(md, tmp -> Files.writeString(tmp, sb.toString()));
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing " + md, e);
+            }
+            return new Path[] {md, json};
+        }
+
+        static String layersTable(List<LayerResult> layers) {
+            StringBuilder sb = new StringBuilder("\n| tensor | shape | method | bits/weight | rel. output error | s |\n|---|---|---|---|---|---|\n");
+            for (LayerResult lr : layers) {
+                sb.append(String.format(Locale.ROOT, "| %s | %d x %d | %s | %.3f | %.5f | %.2f |%n", lr.name(), lr.rows(), lr.cols(),
+                        lr.method(), lr.bitsPerWeight(), lr.relError(), lr.seconds()));
+            }
+            return sb.toString();
+        }
+    }
+}

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slim4j.io.gguf.GgufFile;
@@ -13,6 +14,7 @@ import org.slim4j.tensor.Tensor;
 import org.slim4j.testutil.Fixtures;
 
 /** `slim4j compress` end to end on tiny-llama-rand: a llama.cpp GGUF, a compressed-tensors folder, and bad input. */
+@Tag("slow")
 class CompressCommandTest {
 
     static CliErrorsTest.Run run(String... args) {
@@ -84,6 +86,16 @@ class CompressCommandTest {
         assertEquals(2, r.code(), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains("bad.yaml"), r.err());
+
+        Files.writeString(yaml, "stages:\n  - modifiers:\n      - method: wanda\n        options: {sparsty: 0.5}\n");
+        r = run("compress", "-m", Fixtures.TINY_LLAMA.toString(), "--recipe", yaml.toString(), "-o", dir.resolve("o").toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("stages[0].modifiers[0].options.sparsty"), "a pruner's unknown option is named: " + r.err());
+
+        r = run("compress", "-m", Fixtures.TINY_LLAMA.toString(), "--scheme", "w4g32", "-o", Fixtures.TINY_LLAMA.resolve("out").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("-o"), "an output inside the input model is refused: " + r.err());
 
         Path empty = dir.resolve("empty.txt");
         Files.writeString(empty, "");

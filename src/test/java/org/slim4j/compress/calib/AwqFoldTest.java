@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slim4j.compress.CompressedLinear;
@@ -26,6 +27,7 @@ import org.slim4j.util.Progress;
  * AWQ on a pre-norm decoder: q/k/v and gate/up share one scale folded into their RMSNorm's weight (stored as plain
  * pack-quantized codes), o/down keep an explicit input scale; folding changes the storage, not the function.
  */
+@Tag("slow")
 class AwqFoldTest {
 
     @Test

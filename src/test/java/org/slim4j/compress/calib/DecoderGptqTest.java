@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.nio.file.Files;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slim4j.compress.CompressionPlan;
 import org.slim4j.compress.Compressor;
@@ -19,6 +20,7 @@ import org.slim4j.testutil.Fixtures;
 import org.slim4j.util.Progress;
 
 /** tiny-llama-rand: GPTQ W4 calibrated on the KJV Bible is closer (KLD) to the BF16 original on WikiText-2 than RTN W4. */
+@Tag("slow")
 class DecoderGptqTest {
 
     private static double kld(Compressor c) throws Exception {

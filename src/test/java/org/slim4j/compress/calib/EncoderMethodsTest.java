@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slim4j.compress.CompressionPlan;
@@ -26,6 +27,7 @@ import org.slim4j.util.Progress;
  * calibrated on 128 STS-B train sentences: GPTQ and AWQ beat RTN at the same bits and group size. Embeddings come
  * from the fast encoder path (FastBert, tested against the exact one), which packs the compressed weights.
  */
+@Tag("slow")
 class EncoderMethodsTest {
     private static final int THREADS = Runtime.getRuntime().availableProcessors();
     private static List<String> eval;

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slim4j.compress.bench.EncoderBench;
 
@@ -14,6 +15,7 @@ import org.slim4j.compress.bench.EncoderBench;
  * the budget allocation beats a uniform ratio at the same total parameters (mean cosine and top-10 overlap of the
  * embeddings of STS-B dev sentences against the original's).
  */
+@Tag("slow")
 class LowRankFidelityTest {
     @Test
     void activationAwareSvdBeatsPlainSvdOnMiniLm() {

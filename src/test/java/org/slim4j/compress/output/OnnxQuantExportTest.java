@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +25,7 @@ import org.slim4j.tokenizer.HfTokenizer;
  * all-MiniLM-L6-v2's ONNX graph rewritten with quantized weights, run by ONNX Runtime, against slim4j running an HF
  * folder with exactly the same (fake-quantized) weights: the two engines must agree, so the export is faithful.
  */
+@Tag("slow")
 class OnnxQuantExportTest {
     @TempDir static Path dir;
     static Path src, onnx, tokenizer;

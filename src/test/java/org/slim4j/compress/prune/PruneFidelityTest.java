@@ -2,10 +2,12 @@ package org.slim4j.compress.prune;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slim4j.compress.bench.EncoderBench;
 
 /** Done-when of the pruning issue on a real encoder: calibration-aware pruners keep embeddings closer than magnitude. */
+@Tag("slow")
 class PruneFidelityTest {
 
     @Test

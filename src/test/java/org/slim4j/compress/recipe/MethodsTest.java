@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slim4j.compress.CompressionPlan;
 import org.slim4j.compress.Compressor;
@@ -82,6 +83,7 @@ class MethodsTest {
 
     /** allocation: global runs the probe pass, then truncates every layer at its share of one budget. */
     @Test
+    @Tag("slow")
     void globalRanksRunFromARecipeWithinTheUniformBudget() {
         Progress.setEnabled(false);
         Recipe r = RecipeParser.parse("stages:\n  - modifiers:\n      - {method: svd-llm, options: {ratio: 0.4, allocation: global}}\n", "r.yaml");

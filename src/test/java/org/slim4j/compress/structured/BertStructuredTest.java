@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +26,7 @@ import org.slim4j.testutil.Fixtures;
  * Structured removal must produce a smaller folder that loads and computes exactly what the original computes with
  * the removed units' contributions zeroed: that pins down the slicing, the config keys and the loader together.
  */
+@Tag("slow")
 class BertStructuredTest {
     static List<String> calib, probe;
     static BertImportance importance;

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +28,7 @@ import org.slim4j.testutil.Fixtures;
  * calibration importance loses less than removing the same number by index or the most important ones. KLD on Tiny
  * Shakespeare chunks, calibration on WikiText-2 windows ({@link DecoderBench}).
  */
+@Tag("slow")
 class LlamaShrinkTest {
     static DecoderBench bench;
     static LlamaImportance importance;

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +34,7 @@ import org.slim4j.testutil.HfFolders;
  * all-MiniLM-L6-v2 written as compressed-tensors pack-quantized (a mix of int8 per-channel symmetric and int4 g32
  * asymmetric, so both config groups and packed zero points occur), loaded back through BertLoader.loadHf.
  */
+@Tag("slow")
 class CompressedTensorsBertTest {
     @TempDir static Path dir;
     static Path src;

@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +38,7 @@ import org.slim4j.testutil.HfFolders;
  * sparse-bitmask and the slim4j "lowrank" extension, read back, and run with the native kernels against the same
  * weights multiplied out (the exact float path).
  */
+@Tag("slow")
 class SparseLowRankFormatsTest {
     @TempDir static Path dir;
     static Path src;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slim4j.io.safetensors.SafetensorsWriter;
@@ -16,6 +17,7 @@ import org.slim4j.tensor.Tensor;
  * A Hugging Face BERT folder (config.json, model.safetensors with HF names, tokenizer.json, sentence-transformers
  * pooling config) gives the embeddings of the ONNX model it was written from, which the ORT test holds to ONNX Runtime.
  */
+@Tag("slow")
 class BertHfFolderTest {
 
     @Test

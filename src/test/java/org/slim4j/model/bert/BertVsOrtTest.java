@@ -1,5 +1,6 @@
 package org.slim4j.model.bert;
 
+import org.junit.jupiter.api.Tag;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import org.slim4j.testutil.Fixtures;
 import org.slim4j.tokenizer.HfTokenizer;
 
 /** The two classpath encoders against ONNX Runtime on the same .onnx file, over every distinct STS-B dev sentence. */
+@Tag("slow")
 class BertVsOrtTest {
     private static final int ORT_BATCH = 32;
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slim4j.compress.CompressedLinear;
@@ -22,6 +23,7 @@ import org.slim4j.tokenizer.HfTokenizer;
  * order differs) and against ONNX Runtime's last_hidden_state (2e-4, BertVsOrtTest's bound for the exact path);
  * integer-code weights against the same codes dequantized at load.
  */
+@Tag("slow")
 class FastBertTest {
     @TempDir static Path dir;
 

@@ -1,5 +1,6 @@
 package org.slim4j.model.llama;
 
+import org.junit.jupiter.api.Tag;
 import org.slim4j.tensor.kernel.EngineOptions;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -16,6 +17,7 @@ import org.slim4j.testutil.Fixtures;
  * with 90% argmax agreement, identical greedy tokens, and decode steps within 1e-3 of the batched prefill; all with
  * int8 activations off. With them on (decode only), see {@link #int8ActivationsStayCloseToExactLogits}.
  */
+@Tag("slow")
 class FastLlamaTest {
 
     static Path path(String type) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slim4j.tensor.DType;
 
@@ -13,6 +14,7 @@ import org.slim4j.tensor.DType;
  * AVX-512 machines the 256-bit code paths would go untested. This runs the kernel tests' checks in a child JVM with
  * -XX:UseAVX=2, where the Vector API's preferred width is 256 bits (also the vector decoders of FastDequant).
  */
+@Tag("slow")
 class Avx2PathTest {
     @Test
     void kernelChecksPassAt256Bits() throws IOException, InterruptedException {

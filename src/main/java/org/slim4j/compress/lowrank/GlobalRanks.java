@@ -15,16 +15,15 @@ import org.slim4j.compress.LinearWeight;
  * layer-wise pass truncates each layer (its spectrum recomputed on the inputs the compressed model really gives it)
  * at its allocated rank.
  */
-public final class GlobalRanks implements Compressor, GlobalAllocation {
-    private final Factorization method;
+public final class GlobalRanks extends UsesFactorization implements GlobalAllocation {
     private final double ratio;
     private final SpectrumProbe probe;
     private Map<String, Integer> ranks;
 
     /** @param ratio factor parameters over dense parameters, summed over the layers */
     public GlobalRanks(Factorization method, double ratio) {
+        super(method);
         if (!(ratio > 0 && ratio < 1)) throw new IllegalArgumentException("ratio must be in (0, 1), got " + ratio);
-        this.method = method;
         this.ratio = ratio;
         this.probe = new SpectrumProbe(method);
     }
@@ -32,16 +31,6 @@ public final class GlobalRanks implements Compressor, GlobalAllocation {
     @Override
     public String name() {
         return method.name() + " (global ranks)";
-    }
-
-    @Override
-    public boolean needsGram() {
-        return method.needsGram();
-    }
-
-    @Override
-    public boolean needsCalibration() {
-        return method.needsCalibration();
     }
 
     @Override

@@ -3,7 +3,6 @@ package org.slim4j.compress.lowrank;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slim4j.compress.CompressedLinear;
-import org.slim4j.compress.Compressor;
 import org.slim4j.compress.InputStats;
 import org.slim4j.compress.LinearWeight;
 
@@ -12,12 +11,11 @@ import org.slim4j.compress.LinearWeight;
  * method computes it: the first of the two passes a global rank budget needs, since {@link RankBudget} must see
  * every layer before any is cut.
  */
-public final class SpectrumProbe implements Compressor {
-    private final Factorization method;
+public final class SpectrumProbe extends UsesFactorization {
     private final Map<String, Spectrum> spectra = new LinkedHashMap<>();
 
     public SpectrumProbe(Factorization method) {
-        this.method = method;
+        super(method);
     }
 
     /** Plain spectra, or whitened ones (SVD-LLM's) when {@code activationAware}. */
@@ -32,16 +30,6 @@ public final class SpectrumProbe implements Compressor {
     @Override
     public String name() {
         return "spectrum-probe";
-    }
-
-    @Override
-    public boolean needsGram() {
-        return method.needsGram();
-    }
-
-    @Override
-    public boolean needsCalibration() {
-        return method.needsCalibration();
     }
 
     @Override

@@ -32,6 +32,21 @@ public final class MappedPages {
         }
     }
 
+    /**
+     * Copies {@code src} (a mapped file range) into {@code dst} a megabyte at a time, releasing each copied part of the
+     * mapping at once, so the resident set holds the bytes once at any moment. A fault while reading (the file was
+     * truncated underneath) surfaces as the JVM's InternalError, which the caller turns into a message naming the file.
+     */
+    public static void copyReleasing(MemorySegment src, MemorySegment dst) {
+        long n = src.byteSize(), chunk = 1 << 20;
+        for (long at = 0; at < n; at += chunk) {
+            long len = Math.min(chunk, n - at);
+            MemorySegment.copy(src, at, dst, at, len);
+            // a partial page at the chunk's end stays until the next chunk releases it whole
+            release(src.asSlice(Math.max(0, at - PAGE), Math.min(n, at + len) - Math.max(0, at - PAGE)));
+        }
+    }
+
     /** Releases the whole pages inside {@code seg} (a partial page at either end is kept: a neighbour may use it). */
     public static boolean release(MemorySegment seg) {
         return seg.isMapped() && advise(seg, MADV_DONTNEED);

@@ -1,6 +1,7 @@
 package org.slim4j.model.llama;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -14,6 +15,8 @@ import org.slim4j.tensor.kernel.InterleavedRows;
 import org.slim4j.tensor.kernel.MatVec;
 import org.slim4j.tensor.kernel.WorkerPool;
 import org.slim4j.tokenizer.Tokenizer;
+import org.slim4j.util.BadInputException;
+import org.slim4j.util.MappedPages;
 
 /**
  * The fast forward pass of a Llama-family decoder: same weights (memory-mapped, any type) and same arithmetic as
@@ -34,13 +37,7 @@ public final class FastLlama implements Decoder {
 
     /** One decoder layer's matrices, bound, and its vectors. */
     record Layer(float[] attnNorm, BoundMatrix q, BoundMatrix k, BoundMatrix v, float[] bq, float[] bk, float[] bv,
-                 BoundMatrix o, float[] ffnNorm, BoundMatrix gate, BoundMatrix up, BoundMatrix down) {
-        /** True when prompt batches can run every matrix of the layer as a GEMM. */
-        boolean gemm() {
-            return q.panels() != null && k.panels() != null && v.panels() != null && o.panels() != null
-                    && gate.panels() != null && up.panels() != null && down.panels() != null;
-        }
-    }
+                 BoundMatrix o, float[] ffnNorm, BoundMatrix gate, BoundMatrix up, BoundMatrix down) {}
 
     private final LlamaModel model;
     private final LlamaConfig config;
@@ -52,7 +49,7 @@ public final class FastLlama implements Decoder {
     private final Arena arena = Arena.ofShared();
     private final Layer[] layers;
     private final BoundMatrix output, embedding;
-    private final boolean gemm, anyInterleaved;
+    private final boolean batchInt8, anyInterleaved;
 
     /** Wraps {@code model}'s weights; {@code threads <= 0} means all cores. Closing this closes the model when {@code ownsModel}. */
     public FastLlama(LlamaModel model, int threads, boolean ownsModel) {
@@ -73,41 +70,62 @@ public final class FastLlama implements Decoder {
         for (LlamaWeights.Layer l : w.layers()) all.addAll(List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()));
         all.add(w.output());
         for (Tensor t : all) MatVec.check(t);
-        Map<Tensor, InterleavedRows> copies = relayout(all);
-        this.anyInterleaved = !copies.isEmpty();
+        if (w.embedding() != w.output()) all.add(w.embedding());
+        Map<Tensor, Object> copies = own(all);
+        this.anyInterleaved = copies.values().stream().anyMatch(c -> c instanceof InterleavedRows);
         this.layers = new Layer[w.layers().length];
-        boolean everyGemm = true;
+        boolean anyNativeInt = false;
         for (int i = 0; i < layers.length; i++) {
             LlamaWeights.Layer l = w.layers()[i];
             layers[i] = new Layer(l.attnNorm(), bind(l.wq(), copies), bind(l.wk(), copies), bind(l.wv(), copies), l.bq(), l.bk(), l.bv(),
                     bind(l.wo(), copies), l.ffnNorm(), bind(l.wGate(), copies), bind(l.wUp(), copies), bind(l.wDown(), copies));
-            everyGemm &= layers[i].gemm();
+            for (BoundMatrix b : List.of(layers[i].q(), layers[i].k(), layers[i].v(), layers[i].o(), layers[i].gate(), layers[i].up(), layers[i].down())) {
+                anyNativeInt |= b.nativeInt();
+            }
         }
         this.output = bind(w.output(), copies);
-        this.gemm = everyGemm && output.panels() != null;
+        this.batchInt8 = options.act8() && (anyNativeInt || output.nativeInt());
         // a tied embedding reads its token rows from the output matrix's copy: faulting single rows of the released file
         // mapped ~450 KB around each (large page-cache folios; 128 random prompt tokens: +57 MB resident on Qwen2.5-0.5B)
-        this.embedding = w.embedding() == w.output() ? output : BoundMatrix.of(w.embedding(), options.withGemmPrefill(false));
+        this.embedding = w.embedding() == w.output() ? output : bind(w.embedding(), copies, options.withGemmPrefill(false));
     }
 
-    private BoundMatrix bind(Tensor t, Map<Tensor, InterleavedRows> copies) {
-        return BoundMatrix.of(t, copies.get(t), options);
+    private BoundMatrix bind(Tensor t, Map<Tensor, Object> copies) {
+        return bind(t, copies, options);
+    }
+
+    private static BoundMatrix bind(Tensor t, Map<Tensor, Object> copies, EngineOptions o) {
+        return copies.get(t) instanceof InterleavedRows r ? BoundMatrix.of(t, r, o) : BoundMatrix.of((Tensor) copies.get(t), o);
     }
 
     /**
-     * The re-laid copies of those matrices whose type is re-laid (Q4_0) for the int8 decode kernel, made in parallel on
-     * the pool, each tensor once; the file's pages of a copied tensor are released, so the resident set holds the
-     * weight once.
+     * Every matrix in memory the engine owns, made in parallel on the pool, each tensor once: re-laid with rows
+     * interleaved where the Java int8 kernel wants that (Q4_0 without the C kernels), else copied as it is. The file's
+     * pages are released as each part is copied, so the resident set holds the weights once, and nothing reads the
+     * mapped file after loading: a file truncated or replaced underneath a running model cannot fault it.
      */
-    private Map<Tensor, InterleavedRows> relayout(List<Tensor> ts) {
-        Map<Tensor, InterleavedRows> copies = new IdentityHashMap<>();
-        if (!options.act8() || !options.interleave()) return copies;
+    private Map<Tensor, Object> own(List<Tensor> ts) {
         Set<Tensor> seen = Collections.newSetFromMap(new IdentityHashMap<>()); // tied or shared matrices: one copy
         List<Tensor> todo = new ArrayList<>();
-        for (Tensor t : ts) if (InterleavedRows.supports(t) && seen.add(t)) todo.add(t);
-        InterleavedRows[] made = new InterleavedRows[todo.size()];
-        if (!todo.isEmpty()) pool.run((p, n, worker) -> made[p] = InterleavedRows.of(todo.get(p), arena, true), todo.size());
-        for (InterleavedRows r : made) copies.put(r.source(), r);
+        for (Tensor t : ts) if (seen.add(t)) todo.add(t);
+        Object[] made = new Object[todo.size()];
+        boolean relay = options.act8() && options.interleave();
+        pool.run((p, n, worker) -> {
+            Tensor t = todo.get(p);
+            try {
+                if (relay && BoundMatrix.relaid(t, options)) {
+                    made[p] = InterleavedRows.of(t, arena, true);
+                } else {
+                    MemorySegment copy = arena.allocate(t.data().byteSize(), 64);
+                    MappedPages.copyReleasing(t.data(), copy);
+                    made[p] = new Tensor(t.name(), t.dtype(), t.shape(), copy);
+                }
+            } catch (InternalError e) { // the JVM's report of a fault reading a mapped file
+                throw new BadInputException("model file", "tensor '" + t.name() + "'", "could not be read: the file was truncated or replaced while loading");
+            }
+        }, todo.size());
+        Map<Tensor, Object> copies = new IdentityHashMap<>();
+        for (int i = 0; i < made.length; i++) copies.put(todo.get(i), made[i]);
         return copies;
     }
 
@@ -140,9 +158,9 @@ public final class FastLlama implements Decoder {
         return embedding;
     }
 
-    /** True when prompt batches run every matrix as a GEMM on its panels. */
-    boolean gemm() {
-        return gemm;
+    /** True when prompt batches quantize their activations too: some matrix has a C int8 kernel, which serves batches. */
+    boolean batchInt8() {
+        return batchInt8;
     }
 
     /** True when some matrix is re-laid: decode shares are then whole {@link InterleavedRows#ROWS}-row groups. */

@@ -16,8 +16,10 @@ import org.slim4j.tensor.kernel.WorkerPool;
  * scratch, and the parallel steps of every layer, all made once. {@link #forward} reads like {@link LlamaModel}'s
  * layer: norm, Q/K/V, RoPE, attention, output projection plus residual, norm, gate/up with SwiGLU, down projection
  * plus residual. Each parallel step is an object bound to its layer's matrices; what changes from call to call is
- * only the batch being run ({@link #n} positions from {@link #pos0}, int8 activations or not). Decoding allocates
- * nothing.
+ * only the batch being run ({@link #n} positions from {@link #pos0}, int8 activations or not). Each matrix meets a
+ * batch on its own best path ({@link #intPath}, {@link #gemmPath}): int8 activations through the integer kernels (a
+ * decode step; a prompt batch too where the C kernels serve the type), the packed float GEMM, or 4-row tiles.
+ * Decoding allocates nothing.
  */
 public final class FastSession implements DecoderSession {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -31,7 +33,7 @@ public final class FastSession implements DecoderSession {
     private final int grain;
     private final float[] x, xb, q, k, v, att, gate, up, cos, sin, logits;
     private final float[][] scratch, scores; // [worker][...]
-    // int8 copies of a decode step's matrix inputs (xb, att, gate), made once per step on the calling thread
+    // int8 copies of a step's matrix inputs (xb, att, gate; every row of a batch), made once per step on the calling thread
     private final Q8Act qIn, qAtt, qGate;
     private final PackedGemm.Epilogue plusX; // an output projection's GEMM adds the residual stream
     private final Layer[] layers;
@@ -39,9 +41,9 @@ public final class FastSession implements DecoderSession {
     private final int[] single = new int[1];
     private int position;
 
-    // the batch being run: positions [pos0, pos0 + n); int8 activations (a decode step); every matrix as a GEMM
+    // the batch being run: positions [pos0, pos0 + n); whether its matrix inputs are quantized to int8
     private int n, pos0;
-    private boolean act8, gemm;
+    private boolean act8;
 
     /** A KV cache of {@code capacity} positions, run in batches of up to {@code batch} positions. */
     FastSession(FastLlama m, int capacity, int batch) {
@@ -65,9 +67,10 @@ public final class FastSession implements DecoderSession {
         int workers = pool.size();
         scratch = new float[workers][MatVec.scratchSize(Math.max(Math.max(c.hidden(), c.ffn()), c.qDim()))];
         scores = new float[workers][capacity];
-        qIn = new Q8Act(c.hidden());
-        qAtt = new Q8Act(c.qDim());
-        qGate = new Q8Act(c.ffn());
+        int batchInt = m.batchInt8() ? rows : 1; // prompt batches quantized too where C kernels serve them
+        qIn = new Q8Act(batchInt, c.hidden());
+        qAtt = new Q8Act(batchInt, c.qDim());
+        qGate = new Q8Act(batchInt, c.ffn());
         plusX = new PackedGemm.Epilogue(null, false, x);
         grain = m.hasInterleaved() ? InterleavedRows.ROWS : MatVec.TILE;
         layers = new Layer[c.layers()];
@@ -121,27 +124,47 @@ public final class FastSession implements DecoderSession {
             if (t < 0 || t >= c.vocab()) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + c.vocab() + ")");
             m.embedding().decodeRow(t, x, i * h);
         }
-        n = len;
         pos0 = position;
-        act8 = m.act8() && n == 1;
-        gemm = n > 1 && m.gemm();
+        batch(len);
         m.rope().tables(pos0, n, cos, sin);
         for (Layer layer : layers) layer.forward();
         position += n;
-        gemm = false;
         if (from >= 0) {
             int lo = Math.max(from, pos0) - pos0, hi = Math.min(to, pos0 + n) - pos0;
             if (lo >= hi) return;
             rmsNorm(x, lo, xb, m.weights().outputNorm(), hi - lo);
+            batch(hi - lo);
+            quantize(qIn, xb, c.hidden());
             float[] dst = pos0 + lo == from ? out : new float[(hi - lo) * c.vocab()]; // a batch not at out's first row
-            output.run(dst, hi - lo);
+            output.run(dst);
             if (dst != out) System.arraycopy(dst, 0, out, (pos0 + lo - from) * c.vocab(), dst.length);
         } else {
             rmsNorm(x, n - 1, xb, m.weights().outputNorm(), 1);
-            act8 = m.act8(); // one row of logits, after a prompt batch too: the output matrix may be held re-laid only
-            if (act8) qIn.quantize(xb, 0, h);
-            output.run(out, 1);
+            batch(1); // one row of logits, after a prompt batch too: the output matrix may be held re-laid only
+            quantize(qIn, xb, h);
+            output.run(out);
         }
+    }
+
+    /** The next steps run {@code rows} rows; int8 activations for a decode step, or a batch where C kernels serve it. */
+    private void batch(int rows) {
+        n = rows;
+        act8 = m.act8() && (n == 1 || m.batchInt8());
+    }
+
+    /** The n rows of {@code in} as int8 when this batch quantizes its activations. */
+    private void quantize(Q8Act q, float[] in, int cols) {
+        if (act8) q.quantizeRows(in, 0, n, cols);
+    }
+
+    /** True when matrix w takes this batch on int8 activations: any integer kernel for one row, a C one for several. */
+    private boolean intPath(BoundMatrix w) {
+        return act8 && (n == 1 ? w.int8() : w.nativeInt());
+    }
+
+    /** True when matrix w takes this batch as a packed float GEMM. */
+    private boolean gemmPath(BoundMatrix w) {
+        return n > 1 && !intPath(w) && w.panels() != null;
     }
 
     /** One decoder layer's steps, bound to its matrices once. */
@@ -161,7 +184,7 @@ public final class FastSession implements DecoderSession {
         void forward() {
             int h = c.hidden();
             rmsNorm(x, 0, xb, w.attnNorm(), n);
-            if (act8) qIn.quantize(xb, 0, h);
+            quantize(qIn, xb, h);
             pool.run(qkv, parts(c.qDim() + 2 * c.kvDim(), grain));
             if (w.bq() != null) {
                 for (int i = 0; i < n; i++) {
@@ -174,32 +197,33 @@ public final class FastSession implements DecoderSession {
             m.rope().apply(k, n, c.kvHeads(), cos, sin);
             cache.store(l, k, v, n, pos0);
             pool.run(attention, parts(n * c.heads(), 1));
-            if (act8) qAtt.quantize(att, 0, c.qDim());
+            quantize(qAtt, att, c.qDim());
             wo.run();
             rmsNorm(x, 0, xb, w.ffnNorm(), n);
-            if (act8) qIn.quantize(xb, 0, h);
+            quantize(qIn, xb, h);
             pool.run(gateUp, parts(c.ffn(), grain));
-            if (act8) qGate.quantize(gate, 0, c.ffn());
+            if (n > 1) pool.run(swiglu, parts(c.ffn(), grain));
+            quantize(qGate, gate, c.ffn());
             down.run();
         }
 
-        /** Q, K and V: one GEMM each over a prompt batch; for a decode step, shares of their rows laid end to end. */
+        /** Q, K and V: for a decode step, shares of their rows laid end to end; for a batch, a share of each. */
         private void qkv(int part, int parts, int worker) {
-            if (gemm) {
-                PackedGemm.run(xb, n, w.q().panels(), PackedGemm.Epilogue.NONE, q, part, parts);
-                PackedGemm.run(xb, n, w.k().panels(), PackedGemm.Epilogue.NONE, k, part, parts);
-                PackedGemm.run(xb, n, w.v().panels(), PackedGemm.Epilogue.NONE, v, part, parts);
+            if (n > 1) {
+                share(w.q(), xb, qIn, q, PackedGemm.Epilogue.NONE, false, part, parts, worker);
+                share(w.k(), xb, qIn, k, PackedGemm.Epilogue.NONE, false, part, parts, worker);
+                share(w.v(), xb, qIn, v, PackedGemm.Epilogue.NONE, false, part, parts, worker);
                 return;
             }
             int qd = c.qDim(), kd = c.kvDim(), total = qd + 2 * kd;
             int a = WorkerPool.from(total, part, parts, grain), b = WorkerPool.from(total, part + 1, parts, grain);
-            share(w.q(), 0, qd, a, b, q, worker);
-            share(w.k(), qd, kd, a, b, k, worker);
-            share(w.v(), qd + kd, kd, a, b, v, worker);
+            endToEnd(w.q(), 0, qd, a, b, q, worker);
+            endToEnd(w.k(), qd, kd, a, b, k, worker);
+            endToEnd(w.v(), qd + kd, kd, a, b, v, worker);
         }
 
         /** The rows of one matrix that fall in [a, b) of the rows laid end to end, the matrix's first at {@code start}. */
-        private void share(BoundMatrix mat, int start, int count, int a, int b, float[] out, int worker) {
+        private void endToEnd(BoundMatrix mat, int start, int count, int a, int b, float[] out, int worker) {
             int r0 = Math.max(a, start) - start, r1 = Math.min(b, start + count) - start;
             if (r0 < r1) mul(mat, r0, r1, qIn, xb, out, count, false, worker);
         }
@@ -212,28 +236,47 @@ public final class FastSession implements DecoderSession {
             }
         }
 
-        /** Gate and up over the same rows, then SwiGLU on them: gate = silu(gate) * up. */
+        /** Gate and up; a decode step applies SwiGLU to its share at once, a batch in a step of its own ({@link #swiglu}). */
         private void gateUp(int part, int parts, int worker) {
-            int f = c.ffn(), a, b;
-            if (gemm) {
-                PackedGemm.run(xb, n, w.gate().panels(), PackedGemm.Epilogue.NONE, gate, part, parts);
-                PackedGemm.run(xb, n, w.up().panels(), PackedGemm.Epilogue.NONE, up, part, parts);
-                a = PackedGemm.firstColumn(f, part, parts);
-                b = PackedGemm.firstColumn(f, part + 1, parts);
-            } else {
-                a = WorkerPool.from(f, part, parts, grain);
-                b = WorkerPool.from(f, part + 1, parts, grain);
-                if (a >= b) return;
-                mul(w.gate(), a, b, qIn, xb, gate, f, false, worker);
-                mul(w.up(), a, b, qIn, xb, up, f, false, worker);
+            int f = c.ffn();
+            if (n > 1) {
+                share(w.gate(), xb, qIn, gate, PackedGemm.Epilogue.NONE, false, part, parts, worker);
+                share(w.up(), xb, qIn, up, PackedGemm.Epilogue.NONE, false, part, parts, worker);
+                return;
             }
-            for (int i = 0; i < n; i++) {
-                for (int r = i * f + a; r < i * f + b; r++) {
-                    float g = gate[r];
-                    gate[r] = g / (1f + (float) Math.exp(-g)) * up[r];
-                }
-            }
+            int a = WorkerPool.from(f, part, parts, grain), b = WorkerPool.from(f, part + 1, parts, grain);
+            if (a >= b) return;
+            mul(w.gate(), a, b, qIn, xb, gate, f, false, worker);
+            mul(w.up(), a, b, qIn, xb, up, f, false, worker);
+            silu(a, b);
         }
+
+        /** gate = silu(gate) * up over a batch's rows, once gate and up are complete. */
+        private final WorkerPool.Job swiglu = (part, parts, worker) -> {
+            int f = c.ffn(), a = WorkerPool.from(f, part, parts, grain), b = WorkerPool.from(f, part + 1, parts, grain);
+            for (int i = 0; i < n; i++) silu(i * f + a, i * f + b);
+        };
+    }
+
+    /** gate[r] = silu(gate[r]) * up[r] for r in [from, to). */
+    private void silu(int from, int to) {
+        for (int r = from; r < to; r++) {
+            float g = gate[r];
+            gate[r] = g / (1f + (float) Math.exp(-g)) * up[r];
+        }
+    }
+
+    /**
+     * Part {@code part} of {@code parts} of out = W in for every row of the batch: a share of W's panels through the
+     * GEMM (with epilogue e), or a share of W's rows through the row kernels (accumulating into out when residual).
+     */
+    private void share(BoundMatrix w, float[] in, Q8Act qa, float[] out, PackedGemm.Epilogue e, boolean residual, int part, int parts, int worker) {
+        if (gemmPath(w)) {
+            PackedGemm.run(in, n, w.panels(), e, out, part, parts);
+            return;
+        }
+        int rows = w.rows(), a = WorkerPool.from(rows, part, parts, grain), b = WorkerPool.from(rows, part + 1, parts, grain);
+        if (a < b) mul(w, a, b, qa, in, out, rows, residual, worker);
     }
 
     /** x += W in: an output projection (attention's, or the FFN's down) with the residual add fused in. */
@@ -250,43 +293,28 @@ public final class FastSession implements DecoderSession {
 
         void run() {
             pool.run(this, parts(c.hidden(), grain));
-            if (gemm) System.arraycopy(xb, 0, x, 0, n * c.hidden()); // the GEMM wrote x + W in into xb
+            if (gemmPath(w)) System.arraycopy(xb, 0, x, 0, n * c.hidden()); // the GEMM wrote x + W in into xb
         }
 
         @Override
         public void run(int part, int parts, int worker) {
-            if (gemm) {
-                PackedGemm.run(in, n, w.panels(), plusX, xb, part, parts);
-                return;
-            }
-            int h = c.hidden(), a = WorkerPool.from(h, part, parts, grain), b = WorkerPool.from(h, part + 1, parts, grain);
-            if (a < b) mul(w, a, b, qa, in, x, h, true, worker);
+            share(w, in, qa, gemmPath(w) ? xb : x, plusX, true, part, parts, worker);
         }
     }
 
     /** The output matrix over the final norm's rows in xb: logits. */
     private final class Output implements WorkerPool.Job {
         private float[] out;
-        private int outRows;
 
-        void run(float[] out, int outRows) {
+        void run(float[] out) {
             this.out = out;
-            this.outRows = outRows;
             pool.run(this, parts(c.vocab(), grain));
             this.out = null;
         }
 
         @Override
         public void run(int part, int parts, int worker) {
-            BoundMatrix w = m.output();
-            if (outRows > 1 && w.panels() != null) {
-                PackedGemm.run(xb, outRows, w.panels(), PackedGemm.Epilogue.NONE, out, part, parts);
-                return;
-            }
-            int vocab = c.vocab(), a = WorkerPool.from(vocab, part, parts, grain), b = WorkerPool.from(vocab, part + 1, parts, grain);
-            if (a >= b) return;
-            if (act8) w.rows(a, b, qIn, xb, out, false, scratch[worker]); // one row
-            else w.rows(a, b, xb, outRows, out, vocab, false, scratch[worker]);
+            share(m.output(), xb, qIn, out, PackedGemm.Epilogue.NONE, false, part, parts, worker);
         }
     }
 
@@ -295,12 +323,13 @@ public final class FastSession implements DecoderSession {
     }
 
     /**
-     * Rows [r0, r1) of a matrix times this batch's input: integer kernels on {@code qa} in a decode step (the
-     * matrix's re-laid copy when it has one), float kernels on {@code in} for every row of the batch otherwise.
+     * Rows [r0, r1) of a matrix times this batch's input: integer kernels on {@code qa} where the matrix takes the int8
+     * path (its re-laid copy when it has one), float kernels on {@code in} for every row of the batch otherwise.
      */
     private void mul(BoundMatrix w, int r0, int r1, Q8Act qa, float[] in, float[] out, int stride, boolean acc, int worker) {
-        if (act8) w.rows(r0, r1, qa, in, out, acc, scratch[worker]);
-        else w.rows(r0, r1, in, n, out, stride, acc, scratch[worker]);
+        if (!intPath(w)) w.rows(r0, r1, in, n, out, stride, acc, scratch[worker]);
+        else if (n == 1) w.rows(r0, r1, qa, in, out, acc, scratch[worker]);
+        else w.rows(r0, r1, qa, n, out, stride, acc);
     }
 
     /** Rows [row, row + count) of {@code in}, normalised into rows [0, count) of {@code out}. */

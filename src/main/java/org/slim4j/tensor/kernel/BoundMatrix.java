@@ -1,6 +1,7 @@
 package org.slim4j.tensor.kernel;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import org.slim4j.tensor.Tensor;
 
 /**
@@ -15,6 +16,7 @@ public final class BoundMatrix {
     private final InterleavedRows interleaved;
     private final TensorPanels panels;
     private final boolean twoRows, fused;
+    private final MethodHandle cInt, cFloat; // the C kernels of the type, when on and present
     private final int cols;
     private final long rowBytes;
 
@@ -26,6 +28,8 @@ public final class BoundMatrix {
         this.panels = !o.gemmPrefill() ? null : interleaved != null ? TensorPanels.of(interleaved) : TensorPanels.of(w);
         this.twoRows = o.twoRows() && k.intDot2 != null;
         this.fused = o.fusedDots();
+        this.cInt = o.cKernels() ? NativeKernels.intKernel(w.dtype()) : null;
+        this.cFloat = o.cKernels() ? NativeKernels.floatKernel(w.dtype()) : null;
         this.cols = Math.toIntExact(w.cols());
         this.rowBytes = w.rowBytes();
     }
@@ -33,6 +37,21 @@ public final class BoundMatrix {
     /** {@code w} in its file's layout. */
     public static BoundMatrix of(Tensor w, EngineOptions o) {
         return new BoundMatrix(w, null, o);
+    }
+
+    /** True when the type's int8 kernel for this matrix is the C one (it then serves prompt batches too). */
+    public boolean nativeInt() {
+        return cInt != null;
+    }
+
+    /** True when decode steps can take int8 activations for this matrix (a C or a Java integer kernel). */
+    public boolean int8() {
+        return k.int8();
+    }
+
+    /** True when the re-laid copy would serve this matrix: a type re-laid for the Java kernel and no C kernel for it. */
+    public static boolean relaid(Tensor w, EngineOptions o) {
+        return InterleavedRows.supports(w) && !(o.cKernels() && NativeKernels.intKernel(w.dtype()) != null);
     }
 
     /** {@code w} with its re-laid copy (null: the file's layout), made by {@link InterleavedRows#of}. */
@@ -70,6 +89,8 @@ public final class BoundMatrix {
     public void rows(int r0, int r1, Q8Act a, float[] x, float[] y, boolean accumulate, float[] scratch) {
         if (a == null || a.cols() != cols || !k.int8()) {
             rows(r0, r1, x, 1, y, rows(), accumulate, scratch);
+        } else if (cInt != null) {
+            NativeKernels.intRows(cInt, w.data(), rowBytes, r0, r1, a, 1, y, rows(), accumulate);
         } else if (interleaved != null) {
             interleaved.rows(r0, r1, a, x, y, accumulate, scratch);
         } else {
@@ -79,7 +100,17 @@ public final class BoundMatrix {
 
     /** y[i * yStride + r] = (or +=) dot(W[r], x[i * cols ..]) for rows [r0, r1) and n activation rows, float32. */
     public void rows(int r0, int r1, float[] x, int n, float[] y, int yStride, boolean accumulate, float[] scratch) {
-        floatRows(w.data(), rowBytes, k, fused, r0, r1, x, n, cols, y, yStride, accumulate, scratch);
+        if (cFloat != null) NativeKernels.floatRows(cFloat, w.data(), rowBytes, r0, r1, x, cols, n, y, yStride, accumulate);
+        else floatRows(w.data(), rowBytes, k, fused, r0, r1, x, n, cols, y, yStride, accumulate, scratch);
+    }
+
+    /**
+     * Several activation rows on int8 ({@code a} holds n rows quantized): y[i * yStride + r] = (or +=) dot(W[r], x_i)
+     * for rows [r0, r1). Only for matrices whose int8 kernel is the C one ({@link #nativeInt}).
+     */
+    public void rows(int r0, int r1, Q8Act a, int n, float[] y, int yStride, boolean accumulate) {
+        if (cInt == null) throw new IllegalStateException(w + ": batched int8 products need the C kernels");
+        NativeKernels.intRows(cInt, w.data(), rowBytes, r0, r1, a, n, y, yStride, accumulate);
     }
 
     /** Row {@code r} decoded into dst[o, o + cols) (a tied embedding's lookup), from the copy when there is one. */

@@ -15,11 +15,13 @@ package org.slim4j.tensor.kernel;
  *                      (slim4j.fused)
  * @param nativeLinears weights a loader registered with a kernel of their own (2:4 sparse, factor pairs) run it
  *                      (slim4j.native)
+ * @param cKernels      the C microkernels ({@link NativeKernels}, AVX-512 VNNI) where the CPU has them; false keeps every
+ *                      product on the Java kernels (slim4j.ckernels)
  */
 public record EngineOptions(int threads, boolean act8, boolean interleave, boolean gemmPrefill, boolean twoRows,
-                            boolean fusedDots, boolean nativeLinears) {
+                            boolean fusedDots, boolean nativeLinears, boolean cKernels) {
     private static final EngineOptions DEFAULTS = new EngineOptions(0, on("slim4j.act8"), on("slim4j.interleave"), on("slim4j.gemm"),
-            on("slim4j.rows2"), on("slim4j.fused"), on("slim4j.native"));
+            on("slim4j.rows2"), on("slim4j.fused"), on("slim4j.native"), on("slim4j.ckernels"));
 
     public EngineOptions {
         if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0: all cores), got " + threads);
@@ -35,19 +37,23 @@ public record EngineOptions(int threads, boolean act8, boolean interleave, boole
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(n, act8, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears);
+        return new EngineOptions(n, act8, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, cKernels);
     }
 
     public EngineOptions withAct8(boolean on) {
-        return new EngineOptions(threads, on, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears);
+        return new EngineOptions(threads, on, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, cKernels);
     }
 
     public EngineOptions withInterleave(boolean on) {
-        return new EngineOptions(threads, act8, on, gemmPrefill, twoRows, fusedDots, nativeLinears);
+        return new EngineOptions(threads, act8, on, gemmPrefill, twoRows, fusedDots, nativeLinears, cKernels);
     }
 
     public EngineOptions withGemmPrefill(boolean on) {
-        return new EngineOptions(threads, act8, interleave, on, twoRows, fusedDots, nativeLinears);
+        return new EngineOptions(threads, act8, interleave, on, twoRows, fusedDots, nativeLinears, cKernels);
+    }
+
+    public EngineOptions withCKernels(boolean on) {
+        return new EngineOptions(threads, act8, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, on);
     }
 
     /** Threads this many workers use: {@link #threads}, or every core when 0. */

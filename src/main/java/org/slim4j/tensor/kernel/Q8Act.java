@@ -2,6 +2,8 @@ package org.slim4j.tensor.kernel;
 
 import static org.slim4j.tensor.kernel.FloatKernels.F;
 
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -22,28 +24,54 @@ public final class Q8Act {
     final float[] d, s;
     /** Per block, the sum of its first 16 codes (what {@link InterleavedQ4_0} needs for its low nibbles' offset). */
     final short[] sum16;
-    private int cols = -1;
+    /** The same codes as bytes, and each block's code sum: what the C kernels ({@link NativeKernels}) read. */
+    final byte[] q8;
+    final int[] sum;
+    final MemorySegment q8Seg, dSeg, sumSeg, sum16Seg;
+    private int cols = -1, rows;
 
+    /** Room for one row of up to {@code maxCols} values. */
     public Q8Act(int maxCols) {
-        int blocks = (maxCols + BLOCK - 1) / BLOCK;
-        q = new short[blocks * BLOCK];
-        d = new float[blocks];
-        s = new float[blocks];
-        sum16 = new short[blocks];
+        this(1, maxCols);
     }
 
-    /** Columns of the row held now, or -1 when the last row could not be quantized (not whole 32-blocks). */
+    /** Room for up to {@code maxRows} rows of up to {@code maxCols} values (a prompt batch, for the C kernels). */
+    public Q8Act(int maxRows, int maxCols) {
+        int blocks = Math.multiplyExact(maxRows, (maxCols + BLOCK - 1) / BLOCK);
+        q = new short[blocks * BLOCK];
+        q8 = new byte[blocks * BLOCK];
+        d = new float[blocks];
+        s = new float[blocks];
+        sum = new int[blocks];
+        sum16 = new short[blocks];
+        q8Seg = MemorySegment.ofArray(q8);
+        dSeg = MemorySegment.ofArray(d);
+        sumSeg = MemorySegment.ofArray(sum);
+        sum16Seg = MemorySegment.ofArray(sum16);
+    }
+
+    /** Columns of the rows held now, or -1 when the last rows could not be quantized (not whole 32-blocks). */
     public int cols() {
         return cols;
     }
 
-    /** Quantizes x[xo, xo + n); n must fit this buffer. Rows that are not whole 32-blocks are marked unusable. */
+    /** Rows held now. */
+    public int rows() {
+        return rows;
+    }
+
+    /** Quantizes x[xo, xo + n) as one row; n must fit this buffer. Rows that are not whole 32-blocks are marked unusable. */
     public void quantize(float[] x, int xo, int n) {
-        if (n % BLOCK != 0 || n > q.length) {
+        quantizeRows(x, xo, 1, n);
+    }
+
+    /** Quantizes {@code count} rows of {@code n} values, x[xo, xo + count * n), block after block. */
+    public void quantizeRows(float[] x, int xo, int count, int n) {
+        if (n % BLOCK != 0 || (long) count * n > q.length) {
             cols = -1;
             return;
         }
-        for (int b = 0, nb = n / BLOCK; b < nb; b++) {
+        for (int b = 0, nb = count * n / BLOCK; b < nb; b++) {
             int o = xo + b * BLOCK;
             FloatVector v0 = FloatVector.fromArray(F, x, o), v1 = FloatVector.fromArray(F, x, o + 8);
             FloatVector v2 = FloatVector.fromArray(F, x, o + 16), v3 = FloatVector.fromArray(F, x, o + 24);
@@ -52,10 +80,13 @@ public final class Q8Act {
             IntVector first = round(v0, inv, b * BLOCK).add(round(v1, inv, b * BLOCK + 8));
             IntVector sum = first.add(round(v2, inv, b * BLOCK + 16)).add(round(v3, inv, b * BLOCK + 24));
             sum16[b] = (short) first.reduceLanes(VectorOperators.ADD);
+            int total = sum.reduceLanes(VectorOperators.ADD);
             d[b] = db;
-            s[b] = db * sum.reduceLanes(VectorOperators.ADD);
+            s[b] = db * total;
+            this.sum[b] = total;
         }
         cols = n;
+        rows = count;
     }
 
     /** roundf(v * inv) into q[at, at + 8); returns the rounded values. */
@@ -64,6 +95,7 @@ public final class Q8Act {
         FloatVector half = t.reinterpretAsInts().and(0x80000000).or(Float.floatToRawIntBits(HALF)).reinterpretAsFloats();
         IntVector r = (IntVector) t.add(half).convert(VectorOperators.F2I, 0);
         ((ShortVector) r.convertShape(VectorOperators.I2S, ShortVector.SPECIES_128, 0)).intoArray(q, at);
+        ((ByteVector) r.convertShape(VectorOperators.I2B, ByteVector.SPECIES_64, 0)).intoArray(q8, at);
         return r;
     }
 }

@@ -1,0 +1,144 @@
+package org.slim4j.tensor.kernel;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.EnumMap;
+import java.util.Map;
+import org.slim4j.tensor.DType;
+
+/**
+ * The C microkernels (src/main/c/slim4j_kernels.c, built by Maven with the system compiler into the jar) for what the
+ * JVM cannot emit: AVX-512 VNNI's vpdpbusd, 64 int8 multiply-adds an instruction. Bound through FFM as critical
+ * downcalls (no thread-state transition; heap arrays passed in place), and only when the library loaded and the CPU
+ * has every instruction they use ({@code s4j_caps}); otherwise, and with {@link EngineOptions#cKernels} off, the Java
+ * kernels run, and they stay the oracle the C ones are tested against.
+ *
+ * <p>Int8 kernels: {@code void s4j_TYPE(w, rowBytes, r0, r1, xq, xd, xs, xs16, cols, n, y, yStride, accumulate)}:
+ * weight rows [r0, r1) of the block format as stored, times n activation rows quantized per 32-block ({@link Q8Act}).
+ * Float kernels: {@code void s4j_f16|f32(w, rowBytes, r0, r1, x, cols, n, y, yStride, accumulate)}.
+ */
+public final class NativeKernels {
+    private static final FunctionDescriptor INT = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
+    private static final FunctionDescriptor FLOAT = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
+    private static final Map<DType, MethodHandle> INT_KERNELS = new EnumMap<>(DType.class);
+    private static final Map<DType, MethodHandle> FLOAT_KERNELS = new EnumMap<>(DType.class);
+    private static final String STATUS;
+
+    static {
+        String status;
+        try {
+            Path lib = library();
+            if (lib == null) {
+                status = "not built (no C compiler at build time, or not Linux x86-64)";
+            } else {
+                SymbolLookup syms = SymbolLookup.libraryLookup(lib, Arena.global());
+                Linker linker = Linker.nativeLinker();
+                MethodHandle caps = linker.downcallHandle(syms.find("s4j_caps").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
+                if (((int) caps.invokeExact() & 1) == 0) {
+                    status = "this CPU lacks AVX-512 VNNI";
+                } else {
+                    Linker.Option critical = Linker.Option.critical(true);
+                    for (DType t : new DType[] {DType.Q8_0, DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.Q2_K, DType.Q3_K,
+                        DType.Q4_K, DType.Q5_K, DType.Q6_K}) {
+                        INT_KERNELS.put(t, linker.downcallHandle(syms.find("s4j_" + t.name().toLowerCase()).orElseThrow(), INT, critical));
+                    }
+                    for (DType t : new DType[] {DType.F16, DType.F32}) {
+                        FLOAT_KERNELS.put(t, linker.downcallHandle(syms.find("s4j_" + t.name().toLowerCase()).orElseThrow(), FLOAT, critical));
+                    }
+                    status = "AVX-512 VNNI kernels for " + INT_KERNELS.keySet() + " and " + FLOAT_KERNELS.keySet();
+                }
+            }
+        } catch (Throwable t) {
+            INT_KERNELS.clear();
+            FLOAT_KERNELS.clear();
+            status = "failed to load: " + t;
+        }
+        STATUS = status;
+    }
+
+    private NativeKernels() {}
+
+    /** What was loaded, or why nothing was (for bench and --verbose output). */
+    public static String status() {
+        return STATUS;
+    }
+
+    /** True when some C kernel can run here. */
+    public static boolean available() {
+        return !INT_KERNELS.isEmpty();
+    }
+
+    /** The int8-activation kernel of a block type, or null. */
+    static MethodHandle intKernel(DType t) {
+        return INT_KERNELS.get(t);
+    }
+
+    /** The float-activation kernel of a float type, or null. */
+    static MethodHandle floatKernel(DType t) {
+        return FLOAT_KERNELS.get(t);
+    }
+
+    /** The library: a file beside the classes (a build tree), or extracted once from the jar into the cache folder. */
+    private static Path library() throws IOException {
+        String res = "native/linux-x86_64/libslim4j.so";
+        URL url = NativeKernels.class.getClassLoader().getResource(res);
+        if (url == null) return null;
+        if (url.getProtocol().equals("file")) return Path.of(java.net.URI.create(url.toString()));
+        String env = System.getenv("SLIM4J_CACHE");
+        Path dir = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "slim4j");
+        Files.createDirectories(dir);
+        try (InputStream in = url.openStream()) {
+            byte[] bytes = in.readAllBytes();
+            Path target = dir.resolve("libslim4j-" + Integer.toHexString(java.util.Arrays.hashCode(bytes)) + ".so");
+            if (!Files.isRegularFile(target) || Files.size(target) != bytes.length) {
+                Path tmp = Files.createTempFile(dir, "libslim4j", ".part");
+                try {
+                    Files.write(tmp, bytes);
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            }
+            return target;
+        }
+    }
+
+    /** Rows [r0, r1) of W times n int8 activation rows into y. */
+    static void intRows(MethodHandle k, MemorySegment w, long rowBytes, int r0, int r1, Q8Act a, int n, float[] y, int yStride, boolean acc) {
+        try {
+            k.invokeExact(w, rowBytes, r0, r1, a.q8Seg, a.dSeg, a.sumSeg, a.sum16Seg, a.cols(), n, MemorySegment.ofArray(y), yStride, acc ? 1 : 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Rows [r0, r1) of W times n float activation rows x into y. */
+    static void floatRows(MethodHandle k, MemorySegment w, long rowBytes, int r0, int r1, float[] x, int cols, int n, float[] y, int yStride, boolean acc) {
+        try {
+            k.invokeExact(w, rowBytes, r0, r1, MemorySegment.ofArray(x), cols, n, MemorySegment.ofArray(y), yStride, acc ? 1 : 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) return r;
+        if (t instanceof Error e) throw e;
+        return new IllegalStateException(t);
+    }
+}

@@ -1,0 +1,114 @@
+package org.slim4j.tensor.kernel;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Dequant;
+import org.slim4j.tensor.Tensor;
+
+/**
+ * The C kernels against the exact path: for every type, n activation rows, a row range that starts and ends inside
+ * the matrix, accumulation, and odd block counts (the 32-block kernels' one-block tail). The reference is a float64
+ * dot of the exactly dequantized weights with the dequantized int8 activations (the same numbers the kernel sees),
+ * so only float32 rounding may differ: 1e-4 of sum |w_i x_i|. Skipped, saying why, where the kernels cannot run.
+ */
+class NativeKernelsTest {
+
+    @BeforeAll
+    static void available() {
+        Assumptions.assumeTrue(NativeKernels.available(), "C kernels: " + NativeKernels.status());
+    }
+
+    @Test
+    void q8ActKeepsByteCodesAndIntegerSums() {
+        float[] x = MatVecTest.acts(128);
+        Q8Act a = new Q8Act(2, 64);
+        a.quantizeRows(x, 0, 2, 64);
+        assertEquals(64, a.cols());
+        assertEquals(2, a.rows());
+        for (int b = 0; b < 4; b++) {
+            int sum = 0, first = 0;
+            for (int i = 0; i < 32; i++) {
+                assertEquals(a.q[32 * b + i], a.q8[32 * b + i]);
+                sum += a.q8[32 * b + i];
+                if (i < 16) first += a.q8[32 * b + i];
+            }
+            assertEquals(sum, a.sum[b]);
+            assertEquals(first, a.sum16[b]);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    void intKernelsMatchTheDequantizedProduct(DType t) {
+        int cols = t.blockSize == 256 ? 768 : 160, rows = 13, n = 3, r0 = 2, r1 = 11;
+        Tensor w = MatVecTest.randomMatrix(t, rows, cols, 5);
+        float[] deq = Dequant.toFloats(w);
+        float[] x = MatVecTest.acts(n * cols);
+        for (int i = 0; i < cols; i++) x[cols + i] *= 1e-3f * (i % 7); // a second row of small, uneven magnitudes
+        Q8Act a = new Q8Act(n, cols);
+        a.quantizeRows(x, 0, n, cols);
+        var k = NativeKernels.intKernel(t);
+        assertNotNull(k, t.toString());
+        float[] y = new float[n * rows + 5];
+        java.util.Arrays.fill(y, 0.25f);
+        NativeKernels.intRows(k, w.data(), w.rowBytes(), r0, r1, a, n, y, rows + 1, true); // stride != rows
+        for (int i = 0; i < n; i++) {
+            for (int r = 0; r < rows; r++) {
+                double want = 0, mag = 0;
+                for (int j = 0; j < cols; j++) {
+                    int blk = (i * cols + j) / 32;
+                    double xv = a.q8[i * cols + j] * (double) a.d[blk];
+                    want += deq[r * cols + j] * xv;
+                    mag += Math.abs(deq[r * cols + j] * xv);
+                }
+                float got = y[i * (rows + 1) + r];
+                if (r < r0 || r >= r1) assertEquals(0.25f, got, 0f, t + " row " + r + " outside the range was touched");
+                else assertEquals(0.25 + want, got, 1e-4 * mag + 1e-6, t + " row " + r + " activation row " + i);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void oneRowAgreesWithTheJavaIntegerKernel(DType t) {
+        int cols = 512, rows = 33;
+        Tensor w = MatVecTest.randomMatrix(t, rows, cols, 6);
+        float[] x = MatVecTest.acts(cols);
+        Q8Act a = new Q8Act(cols);
+        a.quantize(x, 0, cols);
+        float[] c = new float[rows], java = new float[rows];
+        BoundMatrix.of(w, EngineOptions.defaults().withCKernels(true)).rows(0, rows, a, x, c, false, new float[MatVec.scratchSize(cols)]);
+        BoundMatrix.of(w, EngineOptions.defaults().withCKernels(false)).rows(0, rows, a, x, java, false, new float[MatVec.scratchSize(cols)]);
+        for (int r = 0; r < rows; r++) assertEquals(java[r], c[r], 2e-4f * (1 + Math.abs(java[r])), t + " row " + r);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F16", "F32"})
+    void floatKernelsMatchTheDequantizedProduct(DType t) {
+        int cols = 200, rows = 9, n = 2; // 200: a tail after the 32-wide steps
+        Tensor w = MatVecTest.randomMatrix(t, rows, cols, 7);
+        float[] deq = Dequant.toFloats(w);
+        float[] x = new float[n * cols];
+        Random rnd = new Random(3);
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        float[] y = new float[n * rows];
+        NativeKernels.floatRows(NativeKernels.floatKernel(t), w.data(), w.rowBytes(), 0, rows, x, cols, n, y, rows, false);
+        for (int i = 0; i < n; i++) {
+            for (int r = 0; r < rows; r++) {
+                double want = 0, mag = 0;
+                for (int j = 0; j < cols; j++) {
+                    want += (double) deq[r * cols + j] * x[i * cols + j];
+                    mag += Math.abs((double) deq[r * cols + j] * x[i * cols + j]);
+                }
+                assertEquals(want, y[i * rows + r], 1e-5 * mag, t + " row " + r);
+            }
+        }
+    }
+}

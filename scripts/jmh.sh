@@ -6,4 +6,4 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 mvn -B -q -ntp -Pjmh -DskipTests package >&2
 mvn -B -q -ntp -Pjmh dependency:build-classpath -Dmdep.outputFile=target/jmh.cp >&2
-exec java --add-modules jdk.incubator.vector -cp "target/classes:$(cat target/jmh.cp)" org.openjdk.jmh.Main "$@"
+exec java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "target/classes:$(cat target/jmh.cp)" org.openjdk.jmh.Main "$@"

@@ -122,13 +122,13 @@ AVX512 static inline __m512 pair(float a, float b) {
 #define M_NONE(p) 0.0f
 #define M_AT2(p) f16((p) + 2)
 
-Q32_KERNEL(s4j_q4_0, 18, Q4_0_CODES, D_AT0, M_NONE, 8)
+Q32_KERNEL(q4_0_rows, 18, Q4_0_CODES, D_AT0, M_NONE, 8)
 Q32_KERNEL(s4j_q4_1, 20, Q4_1_CODES, D_AT0, M_AT2, 0)
 Q32_KERNEL(s4j_q5_0, 22, Q5_0_CODES, D_AT0, M_NONE, 16)
 Q32_KERNEL(s4j_q5_1, 24, Q5_1_CODES, D_AT0, M_AT2, 0)
 
 // Q8_0: signed codes, so the sign trick: |w| (unsigned) times x carrying w's sign. 256 bits a block.
-AVX512 void s4j_q8_0(const uint8_t *w, int64_t row_bytes, int32_t r0, int32_t r1, const int8_t *xq, const float *xd,
+AVX512 static void q8_0_rows(const uint8_t *w, int64_t row_bytes, int32_t r0, int32_t r1, const int8_t *xq, const float *xd,
                      const int32_t *xs, const int16_t *xs16, int32_t cols, int32_t n, float *y, int32_t y_stride, int32_t acc) {
     (void) xs;
     (void) xs16;
@@ -220,7 +220,7 @@ AVX512 static inline void k45(const uint8_t *w, int64_t row_bytes, int32_t r0, i
     }
 }
 
-AVX512 void s4j_q4_k(const uint8_t *w, int64_t row_bytes, int32_t r0, int32_t r1, const int8_t *xq, const float *xd,
+AVX512 static void q4_k_rows(const uint8_t *w, int64_t row_bytes, int32_t r0, int32_t r1, const int8_t *xq, const float *xd,
                      const int32_t *xs, const int16_t *xs16, int32_t cols, int32_t n, float *y, int32_t y_stride, int32_t acc) {
     (void) xs16;
     k45(w, row_bytes, r0, r1, xq, xd, xs, cols, n, y, y_stride, acc, 0);
@@ -240,7 +240,7 @@ AVX512 static inline __m512 quad(float a, float b, float c, float e) {
 // Q6_K (210 bytes: 128 bytes of low nibbles ql, 64 bytes of two-bit highs qh, 16 int8 scales, d). Per half of 128:
 // elements l, l+32, l+64, l+96 (l < 32) take ql[l] low, ql[l+32] low, ql[l] high, ql[l+32] high and qh[l] bits 0-1,
 // 2-3, 4-5, 6-7; codes 0..63 minus 32; a scale per 16 elements.
-AVX512 void s4j_q6_k(const uint8_t *w, int64_t row_bytes, int32_t r0, int32_t r1, const int8_t *xq, const float *xd,
+AVX512 static void q6_k_rows(const uint8_t *w, int64_t row_bytes, int32_t r0, int32_t r1, const int8_t *xq, const float *xd,
                      const int32_t *xs, const int16_t *xs16, int32_t cols, int32_t n, float *y, int32_t y_stride, int32_t acc) {
     int nb = cols / 256;
     const __m512i low = _mm512_set1_epi8(0x0F), three = _mm512_set1_epi8(3);
@@ -430,3 +430,221 @@ AVX512 void s4j_f32(const uint8_t *w, int64_t row_bytes, int32_t r0, int32_t r1,
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Prompt batches: a 4 x 4 tile of (weight row, activation row) pairs per pass, so each weight chunk is unpacked once for
+// four activation rows and each activation chunk loaded once for four weight rows. Work goes in chunks of 64 elements
+// (one 512-bit vpdpbusd; two 32-element activation blocks). A type's constant code offset (Q4_0's 8, Q6_K's 32) comes
+// out of the integer sum: the dot starts from -offset times the activation sum of each scale group, placed in the
+// group's first lane (every lane of a group shares its scale). Mins (Q4_K, Q5_K) add their own vector per block.
+
+typedef struct {
+    const int8_t *q;
+    const float *d;
+    const int32_t *s;
+    const int16_t *s16;
+} arow;
+
+// activation blocks b, b+1: per-lane scale (lanes 0-7, 8-15)
+AVX512 static inline __m512 act_scale(const arow *a, int b) {
+    return _mm512_insertf32x8(_mm512_set1_ps(a->d[b]), _mm256_set1_ps(a->d[b + 1]), 1);
+}
+
+// activation blocks b, b+1: the sums of their 16-element groups in lanes 0, 4, 8, 12, times -offset
+AVX512 static inline __m512i neg_group_sums(const arow *a, int b, int offset) {
+    int f0 = a->s16[b], f1 = a->s16[b + 1];
+    __m512i g = _mm512_setr_epi32(f0, 0, 0, 0, a->s[b] - f0, 0, 0, 0, f1, 0, 0, 0, a->s[b + 1] - f1, 0, 0, 0);
+    return _mm512_mullo_epi32(g, _mm512_set1_epi32(-offset));
+}
+
+// activation blocks b, b+1: their block sums in lanes 0 and 8, times -offset (32-element scale groups)
+AVX512 static inline __m512i neg_block_sums(const arow *a, int b, int offset) {
+    return _mm512_maskz_mov_epi32(0x0101, _mm512_mullo_epi32(
+            _mm512_inserti64x4(_mm512_set1_epi32(a->s[b]), _mm256_set1_epi32(a->s[b + 1]), 1), _mm512_set1_epi32(-offset)));
+}
+
+#define TILE 4
+
+// the rows of a tile: fewer than 4 repeat the last (computed, not stored)
+#define TILE_ROWS(BYTES)                                                                                               \
+    const uint8_t *wr[TILE];                                                                                           \
+    arow ar[TILE];                                                                                                     \
+    for (int k = 0; k < TILE; k++) {                                                                                   \
+        int rr = r + (k < nr ? k : nr - 1), ii = i + (k < ni ? k : ni - 1);                                            \
+        wr[k] = w + (int64_t) rr * row_bytes;                                                                          \
+        ar[k].q = xq + (int64_t) ii * cols;                                                                            \
+        ar[k].d = xd + (int64_t) ii * (cols / 32);                                                                     \
+        ar[k].s = xs + (int64_t) ii * (cols / 32);                                                                     \
+        ar[k].s16 = xs16 + (int64_t) ii * (cols / 32);                                                                 \
+    }                                                                                                                  \
+    __m512 sum[TILE][TILE];                                                                                            \
+    for (int p = 0; p < TILE; p++)                                                                                     \
+        for (int k = 0; k < TILE; k++) sum[p][k] = _mm512_setzero_ps();
+
+#define TILE_STORE                                                                                                     \
+    for (int p = 0; p < nr; p++)                                                                                       \
+        for (int k = 0; k < ni; k++) store(y, (int64_t) (i + k) * y_stride + r + p, _mm512_reduce_add_ps(sum[p][k]), acc);
+
+// One 64-element chunk for all 16 pairs: codes c[p] (unsigned) with weight scale vectors ws[p], activation chunk at
+// element e (blocks b, b+1), the dot starting from start[k].
+#define TILE_CHUNK(e, b, START)                                                                                        \
+    for (int k = 0; k < TILE; k++) {                                                                                   \
+        __m512i xk = _mm512_loadu_si512(ar[k].q + (e));                                                                \
+        __m512 dk = act_scale(&ar[k], (b));                                                                            \
+        __m512i st = START;                                                                                            \
+        for (int p = 0; p < TILE; p++) {                                                                               \
+            __m512i dot = _mm512_dpbusd_epi32(st, c[p], xk);                                                           \
+            sum[p][k] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(dot), ws[p]), dk, sum[p][k]);                 \
+        }                                                                                                              \
+    }
+
+#define GEMM_SIG(NAME) \
+    AVX512 static void NAME(const uint8_t *w, int64_t row_bytes, int32_t r, int32_t nr, int32_t i, int32_t ni, const int8_t *xq, \
+                            const float *xd, const int32_t *xs, const int16_t *xs16, int32_t cols, float *y, int32_t y_stride, int32_t acc)
+
+GEMM_SIG(tile_q4_0) {
+    TILE_ROWS(18)
+    for (int b = 0; b + 2 <= cols / 32; b += 2) {
+        __m512i c[TILE];
+        __m512 ws[TILE];
+        for (int p = 0; p < TILE; p++) {
+            const uint8_t *p0 = wr[p] + 18 * (int64_t) b;
+            c[p] = join(nibbles(p0 + 2), nibbles(p0 + 20));
+            ws[p] = pair(f16(p0), f16(p0 + 18));
+        }
+        TILE_CHUNK(32 * b, b, neg_block_sums(&ar[k], b, 8))
+    }
+    TILE_STORE
+}
+
+GEMM_SIG(tile_q4_k) {
+    TILE_ROWS(144)
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    const __m512i shift4 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+    for (int b = 0; b < cols / 256; b++) {
+        __m512 mins[TILE];
+        for (int p = 0; p < TILE; p++) {
+            const uint8_t *q = wr[p] + 144 * (int64_t) b;
+            float dmin = f16(q + 2);
+            float m[16] = {0};
+            for (int j = 0; j < 8; j++) {
+                int sc, mm;
+                scale_min_k4(q + 4, j, &sc, &mm);
+                m[j] = -dmin * mm;
+            }
+            mins[p] = _mm512_loadu_ps(m);
+        }
+        for (int j = 0; j < 4; j++) {
+            __m512i c[TILE];
+            __m512 ws[TILE];
+            for (int p = 0; p < TILE; p++) {
+                const uint8_t *q = wr[p] + 144 * (int64_t) b;
+                __m256i v = _mm256_loadu_si256((const __m256i *) (q + 16 + 32 * j));
+                c[p] = _mm512_and_si512(_mm512_srlv_epi16(join(v, v), shift4), low);
+                int sc0, m0, sc1, m1;
+                scale_min_k4(q + 4, 2 * j, &sc0, &m0);
+                scale_min_k4(q + 4, 2 * j + 1, &sc1, &m1);
+                float dd = f16(q);
+                ws[p] = pair(dd * sc0, dd * sc1);
+            }
+            int ab = 8 * b + 2 * j;
+            TILE_CHUNK(32 * ab, ab, _mm512_setzero_si512())
+        }
+        // the mins: lanes j hold -dmin m_j and d_j * sum_j of activation block 8b + j
+        for (int k = 0; k < TILE; k++) {
+            float t[16] = {0};
+            for (int j = 0; j < 8; j++) t[j] = ar[k].d[8 * b + j] * (float) ar[k].s[8 * b + j];
+            __m512 ak = _mm512_loadu_ps(t);
+            for (int p = 0; p < TILE; p++) sum[p][k] = _mm512_fmadd_ps(mins[p], ak, sum[p][k]);
+        }
+    }
+    TILE_STORE
+}
+
+GEMM_SIG(tile_q6_k) {
+    TILE_ROWS(210)
+    const __m512i low = _mm512_set1_epi8(0x0F), three = _mm512_set1_epi8(3);
+    const __m512i hs01 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m512i hs23 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
+    // lane 4g..4g+3 take scale g of four
+    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    for (int b = 0; b < cols / 256; b++) {
+        for (int half = 0; half < 2; half++) {
+            for (int qq = 0; qq < 2; qq++) { // elements 64 qq .. 64 qq + 63 of the half
+                __m512i c[TILE];
+                __m512 ws[TILE];
+                for (int p = 0; p < TILE; p++) {
+                    const uint8_t *q = wr[p] + 210 * (int64_t) b;
+                    __m512i lo = _mm512_loadu_si512(q + 64 * half);
+                    __m256i h = _mm256_loadu_si256((const __m256i *) (q + 128 + 32 * half));
+                    __m512i hh = join(h, h);
+                    c[p] = qq == 0
+                            ? _mm512_or_si512(_mm512_and_si512(lo, low), _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(hh, hs01), three), 4))
+                            : _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(lo, 4), low),
+                                    _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(hh, hs23), three), 4));
+                    __m128i s4 = _mm_cvtsi32_si128(*(const int32_t *) (q + 192 + 8 * half + 4 * qq));
+                    __m512 sc = _mm512_cvtepi32_ps(_mm512_permutexvar_epi32(spread, _mm512_cvtepi8_epi32(s4)));
+                    ws[p] = _mm512_mul_ps(sc, _mm512_set1_ps(f16(q + 208)));
+                }
+                int ab = 8 * b + 4 * half + 2 * qq;
+                TILE_CHUNK(32 * ab, ab, neg_group_sums(&ar[k], ab, 32))
+            }
+        }
+    }
+    TILE_STORE
+}
+
+GEMM_SIG(tile_q8_0) {
+    TILE_ROWS(34)
+    // signed weights: the activations become unsigned (x + 128, an xor of the sign bit) and the dot starts from
+    // -128 times the weights' block sums, which vpdpbusd of all-ones with the weights gives
+    const __m512i ones = _mm512_set1_epi8(1), flip = _mm512_set1_epi8((char) 0x80);
+    for (int b = 0; b + 2 <= cols / 32; b += 2) {
+        __m512i c[TILE], st[TILE];
+        __m512 ws[TILE];
+        for (int p = 0; p < TILE; p++) {
+            const uint8_t *p0 = wr[p] + 34 * (int64_t) b;
+            c[p] = join(_mm256_loadu_si256((const __m256i *) (p0 + 2)), _mm256_loadu_si256((const __m256i *) (p0 + 36)));
+            ws[p] = pair(f16(p0), f16(p0 + 34));
+            // -128 * (sum of each 4 weights), lane by lane: the same lanes the dot fills
+            st[p] = _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, c[p]), 7);
+            st[p] = _mm512_sub_epi32(_mm512_setzero_si512(), st[p]);
+        }
+        for (int k = 0; k < TILE; k++) {
+            __m512i xk = _mm512_xor_si512(_mm512_loadu_si512(ar[k].q + 32 * b), flip);
+            __m512 dk = act_scale(&ar[k], b);
+            for (int p = 0; p < TILE; p++) {
+                __m512i dot = _mm512_dpbusd_epi32(st[p], xk, c[p]);
+                sum[p][k] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(dot), ws[p]), dk, sum[p][k]);
+            }
+        }
+    }
+    TILE_STORE
+}
+
+// A batch of n activation rows: tiles where a tile kernel exists and the blocks fit its step, else row by row.
+typedef void (*tile_fn)(const uint8_t *, int64_t, int32_t, int32_t, int32_t, int32_t, const int8_t *, const float *,
+                        const int32_t *, const int16_t *, int32_t, float *, int32_t, int32_t);
+
+AVX512 static void tiled(tile_fn f, const uint8_t *w, int64_t row_bytes, int32_t r0, int32_t r1, const int8_t *xq, const float *xd,
+                         const int32_t *xs, const int16_t *xs16, int32_t cols, int32_t n, float *y, int32_t y_stride, int32_t acc) {
+    for (int32_t i = 0; i < n; i += TILE) {
+        for (int32_t r = r0; r < r1; r += TILE) {
+            int nr = r1 - r < TILE ? r1 - r : TILE, ni = n - i < TILE ? n - i : TILE;
+            f(w, row_bytes, r, nr, i, ni, xq, xd, xs, xs16, cols, y, y_stride, acc);
+        }
+    }
+}
+
+#define BATCHED(NAME, ROWS, TILEFN, STEP)                                                                              \
+    AVX512 void NAME(const uint8_t *w, int64_t row_bytes, int32_t r0, int32_t r1, const int8_t *xq, const float *xd,    \
+                     const int32_t *xs, const int16_t *xs16, int32_t cols, int32_t n, float *y, int32_t y_stride,      \
+                     int32_t acc) {                                                                                    \
+        if (n >= 2 && cols % (STEP) == 0) tiled(TILEFN, w, row_bytes, r0, r1, xq, xd, xs, xs16, cols, n, y, y_stride, acc); \
+        else ROWS(w, row_bytes, r0, r1, xq, xd, xs, xs16, cols, n, y, y_stride, acc);                                  \
+    }
+
+BATCHED(s4j_q4_0, q4_0_rows, tile_q4_0, 64)
+BATCHED(s4j_q8_0, q8_0_rows, tile_q8_0, 64)
+BATCHED(s4j_q4_k, q4_k_rows, tile_q4_k, 256)
+BATCHED(s4j_q6_k, q6_k_rows, tile_q6_k, 256)

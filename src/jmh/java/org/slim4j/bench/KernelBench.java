@@ -9,6 +9,8 @@ import org.openjdk.jmh.infra.Blackhole;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.BoundMatrix;
+import org.slim4j.tensor.kernel.EngineOptions;
 import org.slim4j.tensor.kernel.InterleavedRows;
 import org.slim4j.tensor.kernel.MatVec;
 import org.slim4j.tensor.kernel.Q8Act;
@@ -25,7 +27,7 @@ import org.slim4j.tensor.quant.BlockCodecs;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class KernelBench {
     @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q5_K"})
     public String type;
@@ -36,8 +38,12 @@ public class KernelBench {
     @Param({"4096"})
     public int cols;
 
+    /** Which kernels decoding runs: the C ones (where the CPU has them) or the Java ones. */
+    @Param({"c", "java"})
+    public String engine;
+
     Tensor w;
-    InterleavedRows interleaved; // the decode path's copy, for the types that get one (Q4_0)
+    BoundMatrix bound; // what decoding runs: the matrix bound to its type's kernels (re-laid where the Java path re-lays)
     float[] x, y, scratch;
     Q8Act qx;
 
@@ -61,7 +67,8 @@ public class KernelBench {
         scratch = new float[MatVec.scratchSize(cols)];
         qx = new Q8Act(cols);
         qx.quantize(x, 0, cols);
-        interleaved = InterleavedRows.supports(w) ? InterleavedRows.of(w, Arena.ofShared(), false) : null;
+        EngineOptions o = EngineOptions.defaults().withCKernels(engine.equals("c"));
+        bound = BoundMatrix.relaid(w, o) ? BoundMatrix.of(w, InterleavedRows.of(w, Arena.ofShared(), false), o) : BoundMatrix.of(w, o);
         System.out.printf("%n[%s] bytesPerOp %d%n", type, seg.byteSize());
     }
 
@@ -72,11 +79,10 @@ public class KernelBench {
         bh.consume(y);
     }
 
-    /** What decoding runs: the row-interleaved copy where the type has one, else {@link #matvecInt8}'s kernels. */
+    /** What decoding runs: the bound matrix's int8 kernel (C, or Java on the re-laid copy where the type has one). */
     @Benchmark
     public void matvecDecode(Blackhole bh) {
-        if (interleaved != null) interleaved.rows(0, rows, qx, x, y, false, scratch);
-        else MatVec.rows(w, 0, rows, qx, x, y, false, scratch);
+        bound.rows(0, rows, qx, x, y, false, scratch);
         bh.consume(y);
     }
 

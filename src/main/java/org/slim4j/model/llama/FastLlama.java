@@ -72,7 +72,7 @@ public final class FastLlama implements Decoder {
         for (Tensor t : all) MatVec.check(t);
         if (w.embedding() != w.output()) all.add(w.embedding());
         Map<Tensor, Object> copies = own(all);
-        this.anyInterleaved = copies.values().stream().anyMatch(c -> c instanceof InterleavedRows);
+        this.anyInterleaved = copies.values().stream().anyMatch(c -> c instanceof InterleavedRows || c instanceof BoundMatrix);
         this.layers = new Layer[w.layers().length];
         boolean anyNativeInt = false;
         for (int i = 0; i < layers.length; i++) {
@@ -95,12 +95,18 @@ public final class FastLlama implements Decoder {
     }
 
     private static BoundMatrix bind(Tensor t, Map<Tensor, Object> copies, EngineOptions o) {
-        return copies.get(t) instanceof InterleavedRows r ? BoundMatrix.of(t, r, o) : BoundMatrix.of((Tensor) copies.get(t), o);
+        return switch (copies.get(t)) {
+            case InterleavedRows r -> BoundMatrix.of(t, r, o);
+            case BoundMatrix b -> b;
+            case Tensor copy -> BoundMatrix.of(copy, o);
+            default -> throw new IllegalStateException(t + " was not copied");
+        };
     }
 
     /**
-     * Every matrix in memory the engine owns, made in parallel on the pool, each tensor once: re-laid with rows
-     * interleaved where the Java int8 kernel wants that (Q4_0 without the C kernels), else copied as it is. The file's
+     * Every matrix in memory the engine owns, made in parallel on the pool, each tensor once: re-laid with 16 rows
+     * interleaved where the C kernels read that (Q4_0, Q4_K, Q5_K, Q6_K), with 32 where the Java int8 kernel does (Q4_0
+     * without the C kernels), else copied as it is. The file's
      * pages are released as each part is copied, so the resident set holds the weights once, and nothing reads the
      * mapped file after loading: a file truncated or replaced underneath a running model cannot fault it.
      */
@@ -113,7 +119,9 @@ public final class FastLlama implements Decoder {
         pool.run((p, n, worker) -> {
             Tensor t = todo.get(p);
             try {
-                if (relay && BoundMatrix.relaid(t, options)) {
+                if (BoundMatrix.x16(t, options)) {
+                    made[p] = BoundMatrix.x16(t, arena, options);
+                } else if (relay && BoundMatrix.relaid(t, options)) {
                     made[p] = InterleavedRows.of(t, arena, true);
                 } else {
                     MemorySegment copy = arena.allocate(t.data().byteSize(), 64);

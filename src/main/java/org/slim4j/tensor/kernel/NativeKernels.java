@@ -35,8 +35,13 @@ public final class NativeKernels {
     private static final FunctionDescriptor FLOAT = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
+    private static final FunctionDescriptor X16_KERNEL = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
     private static final Map<DType, MethodHandle> INT_KERNELS = new EnumMap<>(DType.class);
     private static final Map<DType, MethodHandle> FLOAT_KERNELS = new EnumMap<>(DType.class);
+    private static final Map<DType, MethodHandle> X16_KERNELS = new EnumMap<>(DType.class);
+    private static MethodHandle x16Pack, x16Row, x16Bytes;
     private static final String STATUS;
 
     static {
@@ -60,12 +65,23 @@ public final class NativeKernels {
                     for (DType t : new DType[] {DType.F16, DType.F32}) {
                         FLOAT_KERNELS.put(t, linker.downcallHandle(syms.find("s4j_" + t.name().toLowerCase()).orElseThrow(), FLOAT, critical));
                     }
-                    status = "AVX-512 VNNI kernels for " + INT_KERNELS.keySet() + " and " + FLOAT_KERNELS.keySet();
+                    for (DType t : new DType[] {DType.Q4_0, DType.Q4_K, DType.Q5_K, DType.Q6_K}) {
+                        X16_KERNELS.put(t, linker.downcallHandle(syms.find("s4j_x16_" + t.name().toLowerCase()).orElseThrow(), X16_KERNEL, critical));
+                    }
+                    x16Pack = linker.downcallHandle(syms.find("s4j_x16_pack").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT,
+                            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+                    x16Row = linker.downcallHandle(syms.find("s4j_x16_row").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT,
+                            ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS), critical);
+                    x16Bytes = linker.downcallHandle(syms.find("s4j_x16_bytes").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+                    status = "AVX-512 VNNI kernels for " + INT_KERNELS.keySet() + " (16-row re-layout for " + X16_KERNELS.keySet()
+                            + ") and " + FLOAT_KERNELS.keySet();
                 }
             }
         } catch (Throwable t) {
             INT_KERNELS.clear();
             FLOAT_KERNELS.clear();
+            X16_KERNELS.clear();
             status = "failed to load: " + t;
         }
         STATUS = status;
@@ -91,6 +107,50 @@ public final class NativeKernels {
     /** The float-activation kernel of a float type, or null. */
     static MethodHandle floatKernel(DType t) {
         return FLOAT_KERNELS.get(t);
+    }
+
+    /** Rows a 16-row re-laid matrix holds per group. */
+    public static final int X16 = 16;
+
+    /** True when matrices of this type can be re-laid with 16 rows interleaved for the C kernels ({@link #x16Pack}). */
+    static boolean x16(DType t) {
+        return X16_KERNELS.containsKey(t);
+    }
+
+    /** Bytes of the re-laid form of a [rows, cols] matrix (rows whole groups of 16). */
+    static long x16Bytes(DType t, int rows, int cols) {
+        try {
+            return (long) x16Bytes.invokeExact(t.ggmlId, rows, cols);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** Re-lays rows [0, rows) of src (the file's layout, native memory) into dst ({@link #x16Bytes} of them). */
+    static void x16Pack(DType t, MemorySegment src, long rowBytes, int rows, int cols, MemorySegment dst) {
+        try {
+            x16Pack.invokeExact(t.ggmlId, src, rowBytes, rows, cols, dst);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** Rows [16 g0, 16 g1) of a re-laid W times n int8 activation rows into y. */
+    static void x16Rows(DType t, MemorySegment packed, int g0, int g1, Q8Act a, int n, float[] y, int yStride, boolean acc) {
+        try {
+            X16_KERNELS.get(t).invokeExact(packed, g0, g1, a.q8Seg, a.dSeg, a.sumSeg, a.sum16Seg, a.cols(), n, MemorySegment.ofArray(y), yStride, acc ? 1 : 0);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** Row {@code row} of a re-laid matrix decoded into dst[o, o + cols). */
+    static void x16Row(DType t, MemorySegment packed, int cols, int row, float[] dst, int o) {
+        try {
+            x16Row.invokeExact(t.ggmlId, packed, cols, row, MemorySegment.ofArray(dst).asSlice(4L * o));
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
     }
 
     /** The library: a file beside the classes (a build tree), or extracted once from the jar into the cache folder. */

@@ -47,11 +47,18 @@ class NativeKernelsTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void intKernelsMatchTheDequantizedProduct(DType t) {
-        int cols = t.blockSize == 256 ? 768 : 160, rows = 13, n = 3, r0 = 2, r1 = 11;
+        // 160: an odd count of 32-blocks (the row kernels' one-block tail); 192 and 768: whole tile steps
+        for (int cols : t.blockSize == 256 ? new int[] {768} : new int[] {160, 192}) {
+            for (int n : new int[] {1, 2, 6}) check(t, cols, n);
+        }
+    }
+
+    private static void check(DType t, int cols, int n) {
+        int rows = 13, r0 = 2, r1 = 11;
         Tensor w = MatVecTest.randomMatrix(t, rows, cols, 5);
         float[] deq = Dequant.toFloats(w);
         float[] x = MatVecTest.acts(n * cols);
-        for (int i = 0; i < cols; i++) x[cols + i] *= 1e-3f * (i % 7); // a second row of small, uneven magnitudes
+        if (n > 1) for (int i = 0; i < cols; i++) x[cols + i] *= 1e-3f * (i % 7); // a second row of small, uneven magnitudes
         Q8Act a = new Q8Act(n, cols);
         a.quantizeRows(x, 0, n, cols);
         var k = NativeKernels.intKernel(t);
@@ -70,7 +77,7 @@ class NativeKernelsTest {
                 }
                 float got = y[i * (rows + 1) + r];
                 if (r < r0 || r >= r1) assertEquals(0.25f, got, 0f, t + " row " + r + " outside the range was touched");
-                else assertEquals(0.25 + want, got, 1e-4 * mag + 1e-6, t + " row " + r + " activation row " + i);
+                else assertEquals(0.25 + want, got, 1e-4 * mag + 1e-6, t + " " + cols + " cols, n " + n + ": row " + r + " activation row " + i);
             }
         }
     }
@@ -87,6 +94,37 @@ class NativeKernelsTest {
         BoundMatrix.of(w, EngineOptions.defaults().withCKernels(true)).rows(0, rows, a, x, c, false, new float[MatVec.scratchSize(cols)]);
         BoundMatrix.of(w, EngineOptions.defaults().withCKernels(false)).rows(0, rows, a, x, java, false, new float[MatVec.scratchSize(cols)]);
         for (int r = 0; r < rows; r++) assertEquals(java[r], c[r], 2e-4f * (1 + Math.abs(java[r])), t + " row " + r);
+    }
+
+    /** The 16-row re-layout: rows decode bit-identically, and its kernel gives the file-layout kernel's products. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void sixteenRowLayoutDecodesExactlyAndMultipliesLikeTheRowKernel(DType t) {
+        int cols = t.blockSize == 256 ? 768 : 192, rows = 48, n = 5;
+        Tensor w = MatVecTest.randomMatrix(t, rows, cols, 8);
+        EngineOptions o = EngineOptions.defaults().withCKernels(true).withAct8(true);
+        assertTrue(BoundMatrix.x16(w, o));
+        BoundMatrix packed = BoundMatrix.x16(w, java.lang.foreign.Arena.ofAuto(), o), plain = BoundMatrix.of(w, o);
+        float[] deq = Dequant.toFloats(w), row = new float[cols + 3];
+        for (int r = 0; r < rows; r++) {
+            packed.decodeRow(r, row, 3);
+            for (int c = 0; c < cols; c++) assertEquals(deq[r * cols + c], row[3 + c], 0f, t + " row " + r + " col " + c);
+        }
+        float[] x = MatVecTest.acts(n * cols);
+        Q8Act a = new Q8Act(n, cols);
+        a.quantizeRows(x, 0, n, cols);
+        float[] want = new float[n * rows], got = new float[n * rows];
+        plain.rows(0, rows, a, n, want, rows, false);
+        packed.rows(16, rows, a, n, got, rows, false);
+        packed.rows(0, 16, a, n, got, rows, false);
+        for (int i = 0; i < n * rows; i++) assertEquals(want[i], got[i], 1e-4f * (1 + Math.abs(want[i])), t + " output " + i);
+        Q8Act one = new Q8Act(cols);
+        one.quantize(x, 0, cols);
+        float[] y1 = new float[rows];
+        java.util.Arrays.fill(y1, 1f);
+        packed.rows(0, rows, one, x, y1, true, new float[MatVec.scratchSize(cols)]);
+        for (int r = 0; r < rows; r++) assertEquals(1f + want[r], y1[r], 1e-4f * (1 + Math.abs(want[r])), t + " one row, accumulated: " + r);
+        assertThrows(IllegalArgumentException.class, () -> packed.rows(0, 8, a, n, got, rows, false), "not whole groups");
     }
 
     @ParameterizedTest

@@ -1,0 +1,343 @@
+// Weights re-laid at load with 16 rows interleaved ("x16"), for the C kernels: a 512-bit register then holds the same
+// four codes of 16 rows, and one vpdpbusd multiplies them by four activation codes broadcast from memory, so the 16
+// rows' sums build up in 16 int32 lanes with no horizontal work and one scale step per 32-element block for all 16 rows.
+// (ggml-cpu's repacked q4_0x8 buffers follow the same idea; this layout and code are slim4j's own.)
+//
+// Per group of 16 rows and per block of the type, a tile:
+//   Q4_0  d[16] (f16) | nibble words: for m in 0..3, 16 rows x bytes 4m..4m+3 of the row's 16 nibble bytes
+//   Q4_K  d[16], dmin[16] (f16) | scale[8][16], min[8][16] (u8, unpacked from the 12 packed bytes) |
+//         for pair j in 0..3, m in 0..7: 16 rows x bytes 4m..4m+3 of the row's 32 bytes of pair j
+//   Q5_K  as Q4_K, then fifth-bit words: for m in 0..7, 16 rows x bytes 4m..4m+3 of the row's 32 qh bytes
+//   Q6_K  d[16] (f16) | scale[16][16] (i8) | ql words: for half h, m in 0..15: 16 rows x ql[64h + 4m ..] |
+//         qh words: for half h, m in 0..7: 16 rows x qh[32h + 4m ..]
+// A kernel computes y[i * y_stride + r] (+)= dot(W[r], x_i) for rows [16 g0, 16 g1) and activation rows i < n.
+
+#include <stdint.h>
+#include <string.h>
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512dq,f16c,fma")))
+#define G 16
+
+static inline uint16_t u16(const uint8_t *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+static inline float h2f(uint16_t h) {
+    // f16 -> f32 without F16C (packing and row decoding are scalar code that must run anywhere)
+    uint32_t sign = (uint32_t) (h >> 15) << 31, exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else { // subnormal: normalise
+            int e = -1;
+            do {
+                man <<= 1;
+                e++;
+            } while (!(man & 0x400));
+            bits = sign | ((uint32_t) (127 - 15 - e) << 23) | ((man & 0x3FF) << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7F800000 | (man << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline void k4_scale_min(const uint8_t *s, int j, uint8_t *sc, uint8_t *m) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *m = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+        *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
+// tile sizes in bytes, per block and 16 rows
+#define T_Q4_0 (32 + 256)
+#define T_Q4_K (64 + 256 + 2048)
+#define T_Q5_K (T_Q4_K + 512)
+#define T_Q6_K (32 + 256 + 2048 + 1024)
+
+int64_t s4j_x16_bytes(int32_t type, int32_t rows, int32_t cols) {
+    int64_t groups = rows / G;
+    switch (type) {
+        case 2: return groups * (cols / 32) * T_Q4_0;
+        case 12: return groups * (cols / 256) * T_Q4_K;
+        case 13: return groups * (cols / 256) * T_Q5_K;
+        case 14: return groups * (cols / 256) * T_Q6_K;
+        default: return -1;
+    }
+}
+
+// ggml type ids: Q4_0 2, Q4_K 12, Q5_K 13, Q6_K 14. rows must be whole groups of 16.
+void s4j_x16_pack(int32_t type, const uint8_t *src, int64_t row_bytes, int32_t rows, int32_t cols, uint8_t *dst) {
+    int qk = type == 2 ? 32 : 256, nb = cols / qk;
+    int bb = type == 2 ? 18 : type == 12 ? 144 : type == 13 ? 176 : 210;
+    int64_t tile = type == 2 ? T_Q4_0 : type == 12 ? T_Q4_K : type == 13 ? T_Q5_K : T_Q6_K;
+    for (int g = 0; g < rows / G; g++) {
+        for (int b = 0; b < nb; b++) {
+            uint8_t *t = dst + ((int64_t) g * nb + b) * tile;
+            for (int r = 0; r < G; r++) {
+                const uint8_t *x = src + (int64_t) (G * g + r) * row_bytes + (int64_t) bb * b;
+                if (type == 2) {
+                    memcpy(t + 2 * r, x, 2);
+                    for (int m = 0; m < 4; m++) memcpy(t + 32 + 64 * m + 4 * r, x + 2 + 4 * m, 4);
+                } else if (type == 12 || type == 13) {
+                    memcpy(t + 2 * r, x, 2);
+                    memcpy(t + 32 + 2 * r, x + 2, 2);
+                    for (int j = 0; j < 8; j++) k4_scale_min(x + 4, j, t + 64 + 16 * j + r, t + 192 + 16 * j + r);
+                    const uint8_t *qs = x + (type == 12 ? 16 : 48);
+                    for (int j = 0; j < 4; j++) {
+                        for (int m = 0; m < 8; m++) memcpy(t + 320 + 512 * j + 64 * m + 4 * r, qs + 32 * j + 4 * m, 4);
+                    }
+                    if (type == 13) {
+                        for (int m = 0; m < 8; m++) memcpy(t + T_Q4_K + 64 * m + 4 * r, x + 16 + 4 * m, 4);
+                    }
+                } else {
+                    memcpy(t + 2 * r, x + 208, 2);
+                    for (int k = 0; k < 16; k++) t[32 + 16 * k + r] = x[192 + k];
+                    for (int h = 0; h < 2; h++) {
+                        for (int m = 0; m < 16; m++) memcpy(t + 288 + 1024 * h + 64 * m + 4 * r, x + 64 * h + 4 * m, 4);
+                        for (int m = 0; m < 8; m++) memcpy(t + 2336 + 512 * h + 64 * m + 4 * r, x + 128 + 32 * h + 4 * m, 4);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// One row of a packed matrix decoded to floats, with ggml's dequantization formulas (a tied embedding's lookup).
+void s4j_x16_row(int32_t type, const uint8_t *p, int32_t cols, int32_t row, float *dst) {
+    int qk = type == 2 ? 32 : 256, nb = cols / qk, g = row / G, r = row % G;
+    int64_t tile = type == 2 ? T_Q4_0 : type == 12 ? T_Q4_K : type == 13 ? T_Q5_K : T_Q6_K;
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *t = p + ((int64_t) g * nb + b) * tile;
+        float *y = dst + qk * b;
+        if (type == 2) {
+            float d = h2f(u16(t + 2 * r));
+            for (int j = 0; j < 16; j++) {
+                uint8_t q = t[32 + 64 * (j / 4) + 4 * r + j % 4];
+                y[j] = ((q & 0xF) - 8) * d;
+                y[j + 16] = ((q >> 4) - 8) * d;
+            }
+        } else if (type == 12 || type == 13) {
+            float d = h2f(u16(t + 2 * r)), dmin = h2f(u16(t + 32 + 2 * r));
+            for (int j = 0; j < 4; j++) {
+                float d1 = d * t[64 + 16 * (2 * j) + r], m1 = dmin * t[192 + 16 * (2 * j) + r];
+                float d2 = d * t[64 + 16 * (2 * j + 1) + r], m2 = dmin * t[192 + 16 * (2 * j + 1) + r];
+                for (int l = 0; l < 32; l++) {
+                    uint8_t q = t[320 + 512 * j + 64 * (l / 4) + 4 * r + l % 4];
+                    int h1 = 0, h2 = 0;
+                    if (type == 13) {
+                        uint8_t h = t[T_Q4_K + 64 * (l / 4) + 4 * r + l % 4];
+                        h1 = (h >> (2 * j)) & 1 ? 16 : 0;
+                        h2 = (h >> (2 * j + 1)) & 1 ? 16 : 0;
+                    }
+                    y[64 * j + l] = d1 * ((q & 0xF) + h1) - m1;
+                    y[64 * j + 32 + l] = d2 * ((q >> 4) + h2) - m2;
+                }
+            }
+        } else {
+            float d = h2f(u16(t + 2 * r));
+            for (int h = 0; h < 2; h++) {
+                for (int l = 0; l < 32; l++) {
+                    uint8_t a = t[288 + 1024 * h + 64 * (l / 4) + 4 * r + l % 4];
+                    uint8_t bq = t[288 + 1024 * h + 64 * (8 + l / 4) + 4 * r + l % 4];
+                    uint8_t hq = t[2336 + 512 * h + 64 * (l / 4) + 4 * r + l % 4];
+                    int is = l / 16;
+                    const int8_t *sc = (const int8_t *) (t + 32) ;
+                    y[128 * h + l] = d * sc[16 * (8 * h + is + 0) + r] * (int) (((a & 0xF) | ((hq & 3) << 4)) - 32);
+                    y[128 * h + l + 32] = d * sc[16 * (8 * h + is + 2) + r] * (int) (((bq & 0xF) | (((hq >> 2) & 3) << 4)) - 32);
+                    y[128 * h + l + 64] = d * sc[16 * (8 * h + is + 4) + r] * (int) (((a >> 4) | (((hq >> 4) & 3) << 4)) - 32);
+                    y[128 * h + l + 96] = d * sc[16 * (8 * h + is + 6) + r] * (int) (((bq >> 4) | (((hq >> 6) & 3) << 4)) - 32);
+                }
+            }
+        }
+    }
+}
+
+// The four activation rows of a pass (fewer repeat the last; only the real ones are stored).
+typedef struct {
+    const int8_t *q[4];
+    const float *d[4];
+    const int32_t *s[4];
+    const int16_t *s16[4];
+} acts;
+
+#define ACTS(cols)                                                                                                     \
+    acts A;                                                                                                            \
+    for (int k = 0; k < 4; k++) {                                                                                      \
+        int ii = i0 + (k < ni ? k : ni - 1);                                                                           \
+        A.q[k] = xq + (int64_t) ii * (cols);                                                                           \
+        A.d[k] = xd + (int64_t) ii * ((cols) / 32);                                                                    \
+        A.s[k] = xs + (int64_t) ii * ((cols) / 32);                                                                    \
+        A.s16[k] = xs16 + (int64_t) ii * ((cols) / 32);                                                                \
+    }
+
+AVX512 static inline __m512i bcast(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+AVX512 static inline void store16(float *y, int64_t at, __m512 v, int32_t acc) {
+    if (acc) v = _mm512_add_ps(v, _mm512_loadu_ps(y + at));
+    _mm512_storeu_ps(y + at, v);
+}
+
+#define KERNEL_SIG(NAME)                                                                                                \
+    AVX512 void NAME(const uint8_t *p, int32_t g0, int32_t g1, const int8_t *xq, const float *xd, const int32_t *xs,  \
+                     const int16_t *xs16, int32_t cols, int32_t n, float *y, int32_t y_stride, int32_t acc)
+
+// ---------------------------------------------------------------------------------------------------------------------
+KERNEL_SIG(s4j_x16_q4_0) {
+    (void) xs16;
+    const int nb = cols / 32;
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    for (int32_t g = g0; g < g1; g++) {
+        const uint8_t *base = p + (int64_t) g * nb * T_Q4_0;
+        for (int32_t i0 = 0; i0 < n; i0 += 4) {
+            int ni = n - i0 < 4 ? n - i0 : 4;
+            ACTS(cols)
+            __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *t = base + (int64_t) b * T_Q4_0;
+                __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) t));
+                __m512i a[4];
+                for (int k = 0; k < 4; k++) a[k] = _mm512_set1_epi32(-8 * A.s[k][b]);
+                for (int m = 0; m < 4; m++) {
+                    __m512i v = _mm512_loadu_si512(t + 32 + 64 * m);
+                    __m512i lo = _mm512_and_si512(v, low), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+                    for (int k = 0; k < 4; k++) {
+                        a[k] = _mm512_dpbusd_epi32(a[k], lo, bcast(A.q[k] + 32 * b + 4 * m));
+                        a[k] = _mm512_dpbusd_epi32(a[k], hi, bcast(A.q[k] + 32 * b + 16 + 4 * m));
+                    }
+                }
+                for (int k = 0; k < 4; k++) f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[k]), _mm512_mul_ps(dw, _mm512_set1_ps(A.d[k][b])), f[k]);
+            }
+            for (int k = 0; k < ni; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
+        }
+    }
+}
+
+// Q4_K and Q5_K: per pair j, sub-block 2j from the low nibbles (plus fifth bit 2j), 2j+1 from the high ones.
+AVX512 static inline void x16_k45(const uint8_t *p, int32_t g0, int32_t g1, const int8_t *xq, const float *xd, const int32_t *xs,
+                                  const int16_t *xs16, int32_t cols, int32_t n, float *y, int32_t y_stride, int32_t acc, int five) {
+    const int nb = cols / 256;
+    const int64_t tile = five ? T_Q5_K : T_Q4_K;
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    for (int32_t g = g0; g < g1; g++) {
+        const uint8_t *base = p + (int64_t) g * nb * tile;
+        for (int32_t i0 = 0; i0 < n; i0 += 4) {
+            int ni = n - i0 < 4 ? n - i0 : 4;
+            ACTS(cols)
+            __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *t = base + (int64_t) b * tile;
+                __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) t));
+                __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (t + 32)));
+                for (int j = 0; j < 4; j++) {
+                    __m512i a0[4], a1[4];
+                    for (int k = 0; k < 4; k++) a0[k] = a1[k] = _mm512_setzero_si512();
+                    const uint8_t *qs = t + 320 + 512 * j;
+                    const int ab = 8 * b + 2 * j;
+                    for (int m = 0; m < 8; m++) {
+                        __m512i v = _mm512_loadu_si512(qs + 64 * m);
+                        __m512i lo = _mm512_and_si512(v, low), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+                        if (five) {
+                            __m512i h = _mm512_loadu_si512(t + T_Q4_K + 64 * m);
+                            lo = _mm512_or_si512(lo, _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(h, _mm512_set1_epi8((char) (1 << (2 * j)))), _mm512_set1_epi8(0x10)));
+                            hi = _mm512_or_si512(hi, _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(h, _mm512_set1_epi8((char) (1 << (2 * j + 1)))), _mm512_set1_epi8(0x10)));
+                        }
+                        for (int k = 0; k < 4; k++) {
+                            a0[k] = _mm512_dpbusd_epi32(a0[k], lo, bcast(A.q[k] + 32 * ab + 4 * m));
+                            a1[k] = _mm512_dpbusd_epi32(a1[k], hi, bcast(A.q[k] + 32 * ab + 32 + 4 * m));
+                        }
+                    }
+                    __m512 s0 = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (t + 64 + 16 * (2 * j))))));
+                    __m512 s1 = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (t + 64 + 16 * (2 * j + 1))))));
+                    __m512 m0 = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (t + 192 + 16 * (2 * j))))));
+                    __m512 m1 = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (t + 192 + 16 * (2 * j + 1))))));
+                    for (int k = 0; k < 4; k++) {
+                        float dx0 = A.d[k][ab], dx1 = A.d[k][ab + 1];
+                        f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a0[k]), _mm512_mul_ps(s0, _mm512_set1_ps(dx0)), f[k]);
+                        f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1[k]), _mm512_mul_ps(s1, _mm512_set1_ps(dx1)), f[k]);
+                        f[k] = _mm512_fnmadd_ps(m0, _mm512_set1_ps(dx0 * (float) A.s[k][ab]), f[k]);
+                        f[k] = _mm512_fnmadd_ps(m1, _mm512_set1_ps(dx1 * (float) A.s[k][ab + 1]), f[k]);
+                    }
+                }
+            }
+            for (int k = 0; k < ni; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
+        }
+    }
+}
+
+KERNEL_SIG(s4j_x16_q4_k) {
+    x16_k45(p, g0, g1, xq, xd, xs, xs16, cols, n, y, y_stride, acc, 0);
+}
+
+KERNEL_SIG(s4j_x16_q5_k) {
+    x16_k45(p, g0, g1, xq, xd, xs, xs16, cols, n, y, y_stride, acc, 1);
+}
+
+// Q6_K: per half h and word m (elements l = 4m..4m+3), ql word A (bytes l), ql word B (bytes 32 + l), qh word H give the
+// codes of elements l, 32 + l, 64 + l, 96 + l; group (quarter q, l / 16) has its own scale; codes 0..63 minus 32.
+KERNEL_SIG(s4j_x16_q6_k) {
+    const int nb = cols / 256;
+    const __m512i low = _mm512_set1_epi8(0x0F), three = _mm512_set1_epi8(3);
+    for (int32_t g = g0; g < g1; g++) {
+        const uint8_t *base = p + (int64_t) g * nb * T_Q6_K;
+        for (int32_t i0 = 0; i0 < n; i0 += 4) {
+            int ni = n - i0 < 4 ? n - i0 : 4;
+            ACTS(cols)
+            __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *t = base + (int64_t) b * T_Q6_K;
+                __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) t));
+                for (int h = 0; h < 2; h++) {
+                    for (int lh = 0; lh < 2; lh++) { // words m = 4 lh .. 4 lh + 3: elements 16 lh .. 16 lh + 15 of each quarter
+                        __m512i a[4][4]; // [quarter][activation row]
+                        for (int q = 0; q < 4; q++) {
+                            int ab = 8 * b + 4 * h + q;
+                            for (int k = 0; k < 4; k++) {
+                                int sum16 = lh == 0 ? A.s16[k][ab] : A.s[k][ab] - A.s16[k][ab];
+                                a[q][k] = _mm512_set1_epi32(-32 * sum16);
+                            }
+                        }
+                        for (int mm = 0; mm < 4; mm++) {
+                            int m = 4 * lh + mm;
+                            __m512i va = _mm512_loadu_si512(t + 288 + 1024 * h + 64 * m);
+                            __m512i vb = _mm512_loadu_si512(t + 288 + 1024 * h + 64 * (8 + m));
+                            __m512i vh = _mm512_loadu_si512(t + 2336 + 512 * h + 64 * m);
+                            __m512i c[4];
+                            c[0] = _mm512_or_si512(_mm512_and_si512(va, low), _mm512_slli_epi16(_mm512_and_si512(vh, three), 4));
+                            c[1] = _mm512_or_si512(_mm512_and_si512(vb, low), _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(vh, 2), three), 4));
+                            c[2] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(va, 4), low), _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(vh, 4), three), 4));
+                            c[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(vb, 4), low), _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(vh, 6), three), 4));
+                            for (int q = 0; q < 4; q++) {
+                                for (int k = 0; k < 4; k++) {
+                                    a[q][k] = _mm512_dpbusd_epi32(a[q][k], c[q], bcast(A.q[k] + 256 * b + 128 * h + 32 * q + 4 * m));
+                                }
+                            }
+                        }
+                        for (int q = 0; q < 4; q++) {
+                            int ab = 8 * b + 4 * h + q;
+                            __m512 sc = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (t + 32 + 16 * (8 * h + 2 * q + lh))))));
+                            for (int k = 0; k < 4; k++) {
+                                f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[q][k]), _mm512_mul_ps(sc, _mm512_set1_ps(A.d[k][ab])), f[k]);
+                            }
+                        }
+                    }
+                }
+            }
+            for (int k = 0; k < ni; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
+        }
+    }
+}

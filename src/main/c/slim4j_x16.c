@@ -197,46 +197,68 @@ AVX512 static inline void store16(float *y, int64_t at, __m512 v, int32_t acc) {
                      const int16_t *xs16, int32_t cols, int32_t n, float *y, int32_t y_stride, int32_t acc)
 
 // ---------------------------------------------------------------------------------------------------------------------
-KERNEL_SIG(s4j_x16_q4_0) {
+// One pass: 16 rows of group g times NI activation rows from i0. Inlined with NI a constant (1..4), so a decode step
+// (NI = 1) does one row's work, not four.
+#define PASS_SIG(NAME) \
+    AVX512 static inline __attribute__((always_inline)) void NAME(const uint8_t *p, int32_t g, int32_t i0, const int NI, \
+            const int8_t *xq, const float *xd, const int32_t *xs, const int16_t *xs16, int32_t cols, float *y, int32_t y_stride, int32_t acc)
+
+#define DISPATCH(PASS)                                                                                                 \
+    for (int32_t g = g0; g < g1; g++) {                                                                                \
+        for (int32_t i0 = 0; i0 < n; i0 += 4) {                                                                        \
+            switch (n - i0 < 4 ? n - i0 : 4) {                                                                         \
+                case 1: PASS(p, g, i0, 1, xq, xd, xs, xs16, cols, y, y_stride, acc); break;                            \
+                case 2: PASS(p, g, i0, 2, xq, xd, xs, xs16, cols, y, y_stride, acc); break;                            \
+                case 3: PASS(p, g, i0, 3, xq, xd, xs, xs16, cols, y, y_stride, acc); break;                            \
+                default: PASS(p, g, i0, 4, xq, xd, xs, xs16, cols, y, y_stride, acc); break;                           \
+            }                                                                                                          \
+        }                                                                                                              \
+    }
+
+PASS_SIG(pass_q4_0) {
     (void) xs16;
-    const int nb = cols / 32;
+    const int nb = cols / 32, ni = NI;
     const __m512i low = _mm512_set1_epi8(0x0F);
-    for (int32_t g = g0; g < g1; g++) {
+    {
         const uint8_t *base = p + (int64_t) g * nb * T_Q4_0;
-        for (int32_t i0 = 0; i0 < n; i0 += 4) {
-            int ni = n - i0 < 4 ? n - i0 : 4;
+        {
             ACTS(cols)
             __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
             for (int b = 0; b < nb; b++) {
                 const uint8_t *t = base + (int64_t) b * T_Q4_0;
                 __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) t));
                 __m512i a[4];
-                for (int k = 0; k < 4; k++) a[k] = _mm512_set1_epi32(-8 * A.s[k][b]);
+                for (int k = 0; k < NI; k++) a[k] = _mm512_set1_epi32(-8 * A.s[k][b]);
                 for (int m = 0; m < 4; m++) {
                     __m512i v = _mm512_loadu_si512(t + 32 + 64 * m);
                     __m512i lo = _mm512_and_si512(v, low), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
-                    for (int k = 0; k < 4; k++) {
+                    for (int k = 0; k < NI; k++) {
                         a[k] = _mm512_dpbusd_epi32(a[k], lo, bcast(A.q[k] + 32 * b + 4 * m));
                         a[k] = _mm512_dpbusd_epi32(a[k], hi, bcast(A.q[k] + 32 * b + 16 + 4 * m));
                     }
                 }
-                for (int k = 0; k < 4; k++) f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[k]), _mm512_mul_ps(dw, _mm512_set1_ps(A.d[k][b])), f[k]);
+                for (int k = 0; k < NI; k++) f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[k]), _mm512_mul_ps(dw, _mm512_set1_ps(A.d[k][b])), f[k]);
             }
-            for (int k = 0; k < ni; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
+            for (int k = 0; k < NI; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
         }
     }
 }
 
+KERNEL_SIG(s4j_x16_q4_0) {
+    DISPATCH(pass_q4_0)
+}
+
 // Q4_K and Q5_K: per pair j, sub-block 2j from the low nibbles (plus fifth bit 2j), 2j+1 from the high ones.
-AVX512 static inline void x16_k45(const uint8_t *p, int32_t g0, int32_t g1, const int8_t *xq, const float *xd, const int32_t *xs,
-                                  const int16_t *xs16, int32_t cols, int32_t n, float *y, int32_t y_stride, int32_t acc, int five) {
-    const int nb = cols / 256;
+AVX512 static inline __attribute__((always_inline)) void x16_k45(const uint8_t *p, int32_t g, int32_t i0, const int NI,
+        const int8_t *xq, const float *xd, const int32_t *xs, const int16_t *xs16, int32_t cols, float *y, int32_t y_stride,
+        int32_t acc, int five) {
+    (void) xs16;
+    const int nb = cols / 256, ni = NI;
     const int64_t tile = five ? T_Q5_K : T_Q4_K;
     const __m512i low = _mm512_set1_epi8(0x0F);
-    for (int32_t g = g0; g < g1; g++) {
+    {
         const uint8_t *base = p + (int64_t) g * nb * tile;
-        for (int32_t i0 = 0; i0 < n; i0 += 4) {
-            int ni = n - i0 < 4 ? n - i0 : 4;
+        {
             ACTS(cols)
             __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
             for (int b = 0; b < nb; b++) {
@@ -245,7 +267,7 @@ AVX512 static inline void x16_k45(const uint8_t *p, int32_t g0, int32_t g1, cons
                 __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (t + 32)));
                 for (int j = 0; j < 4; j++) {
                     __m512i a0[4], a1[4];
-                    for (int k = 0; k < 4; k++) a0[k] = a1[k] = _mm512_setzero_si512();
+                    for (int k = 0; k < NI; k++) a0[k] = a1[k] = _mm512_setzero_si512();
                     const uint8_t *qs = t + 320 + 512 * j;
                     const int ab = 8 * b + 2 * j;
                     for (int m = 0; m < 8; m++) {
@@ -256,7 +278,7 @@ AVX512 static inline void x16_k45(const uint8_t *p, int32_t g0, int32_t g1, cons
                             lo = _mm512_or_si512(lo, _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(h, _mm512_set1_epi8((char) (1 << (2 * j)))), _mm512_set1_epi8(0x10)));
                             hi = _mm512_or_si512(hi, _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(h, _mm512_set1_epi8((char) (1 << (2 * j + 1)))), _mm512_set1_epi8(0x10)));
                         }
-                        for (int k = 0; k < 4; k++) {
+                        for (int k = 0; k < NI; k++) {
                             a0[k] = _mm512_dpbusd_epi32(a0[k], lo, bcast(A.q[k] + 32 * ab + 4 * m));
                             a1[k] = _mm512_dpbusd_epi32(a1[k], hi, bcast(A.q[k] + 32 * ab + 32 + 4 * m));
                         }
@@ -265,7 +287,7 @@ AVX512 static inline void x16_k45(const uint8_t *p, int32_t g0, int32_t g1, cons
                     __m512 s1 = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (t + 64 + 16 * (2 * j + 1))))));
                     __m512 m0 = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (t + 192 + 16 * (2 * j))))));
                     __m512 m1 = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (t + 192 + 16 * (2 * j + 1))))));
-                    for (int k = 0; k < 4; k++) {
+                    for (int k = 0; k < NI; k++) {
                         float dx0 = A.d[k][ab], dx1 = A.d[k][ab + 1];
                         f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a0[k]), _mm512_mul_ps(s0, _mm512_set1_ps(dx0)), f[k]);
                         f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1[k]), _mm512_mul_ps(s1, _mm512_set1_ps(dx1)), f[k]);
@@ -274,70 +296,67 @@ AVX512 static inline void x16_k45(const uint8_t *p, int32_t g0, int32_t g1, cons
                     }
                 }
             }
-            for (int k = 0; k < ni; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
+            for (int k = 0; k < NI; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
         }
     }
 }
 
+PASS_SIG(pass_q4_k) {
+    x16_k45(p, g, i0, NI, xq, xd, xs, xs16, cols, y, y_stride, acc, 0);
+}
+
+PASS_SIG(pass_q5_k) {
+    x16_k45(p, g, i0, NI, xq, xd, xs, xs16, cols, y, y_stride, acc, 1);
+}
+
 KERNEL_SIG(s4j_x16_q4_k) {
-    x16_k45(p, g0, g1, xq, xd, xs, xs16, cols, n, y, y_stride, acc, 0);
+    DISPATCH(pass_q4_k)
 }
 
 KERNEL_SIG(s4j_x16_q5_k) {
-    x16_k45(p, g0, g1, xq, xd, xs, xs16, cols, n, y, y_stride, acc, 1);
+    DISPATCH(pass_q5_k)
 }
 
 // Q6_K: per half h and word m (elements l = 4m..4m+3), ql word A (bytes l), ql word B (bytes 32 + l), qh word H give the
 // codes of elements l, 32 + l, 64 + l, 96 + l; group (quarter q, l / 16) has its own scale; codes 0..63 minus 32.
-KERNEL_SIG(s4j_x16_q6_k) {
-    const int nb = cols / 256;
+// A quarter of a half at a time (its 32 codes from 4 words of ql, qh), so only NI accumulators are live: no spills.
+AVX512 static inline __m512i q6_codes(const uint8_t *t, int h, int q, int m) {
     const __m512i low = _mm512_set1_epi8(0x0F), three = _mm512_set1_epi8(3);
-    for (int32_t g = g0; g < g1; g++) {
-        const uint8_t *base = p + (int64_t) g * nb * T_Q6_K;
-        for (int32_t i0 = 0; i0 < n; i0 += 4) {
-            int ni = n - i0 < 4 ? n - i0 : 4;
-            ACTS(cols)
-            __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-            for (int b = 0; b < nb; b++) {
-                const uint8_t *t = base + (int64_t) b * T_Q6_K;
-                __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) t));
-                for (int h = 0; h < 2; h++) {
-                    for (int lh = 0; lh < 2; lh++) { // words m = 4 lh .. 4 lh + 3: elements 16 lh .. 16 lh + 15 of each quarter
-                        __m512i a[4][4]; // [quarter][activation row]
-                        for (int q = 0; q < 4; q++) {
-                            int ab = 8 * b + 4 * h + q;
-                            for (int k = 0; k < 4; k++) {
-                                int sum16 = lh == 0 ? A.s16[k][ab] : A.s[k][ab] - A.s16[k][ab];
-                                a[q][k] = _mm512_set1_epi32(-32 * sum16);
-                            }
-                        }
-                        for (int mm = 0; mm < 4; mm++) {
-                            int m = 4 * lh + mm;
-                            __m512i va = _mm512_loadu_si512(t + 288 + 1024 * h + 64 * m);
-                            __m512i vb = _mm512_loadu_si512(t + 288 + 1024 * h + 64 * (8 + m));
-                            __m512i vh = _mm512_loadu_si512(t + 2336 + 512 * h + 64 * m);
-                            __m512i c[4];
-                            c[0] = _mm512_or_si512(_mm512_and_si512(va, low), _mm512_slli_epi16(_mm512_and_si512(vh, three), 4));
-                            c[1] = _mm512_or_si512(_mm512_and_si512(vb, low), _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(vh, 2), three), 4));
-                            c[2] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(va, 4), low), _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(vh, 4), three), 4));
-                            c[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(vb, 4), low), _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(vh, 6), three), 4));
-                            for (int q = 0; q < 4; q++) {
-                                for (int k = 0; k < 4; k++) {
-                                    a[q][k] = _mm512_dpbusd_epi32(a[q][k], c[q], bcast(A.q[k] + 256 * b + 128 * h + 32 * q + 4 * m));
-                                }
-                            }
-                        }
-                        for (int q = 0; q < 4; q++) {
-                            int ab = 8 * b + 4 * h + q;
-                            __m512 sc = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (t + 32 + 16 * (8 * h + 2 * q + lh))))));
-                            for (int k = 0; k < 4; k++) {
-                                f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[q][k]), _mm512_mul_ps(sc, _mm512_set1_ps(A.d[k][ab])), f[k]);
-                            }
-                        }
+    __m512i v = _mm512_loadu_si512(t + 288 + 1024 * h + 64 * ((q & 1) ? 8 + m : m)); // ql word A (q 0, 2) or B (q 1, 3)
+    __m512i vh = _mm512_loadu_si512(t + 2336 + 512 * h + 64 * m);
+    __m512i nib = q < 2 ? _mm512_and_si512(v, low) : _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+    __m512i hb = _mm512_and_si512(q == 0 ? vh : _mm512_srli_epi16(vh, 2 * q), three);
+    return _mm512_or_si512(nib, _mm512_slli_epi16(hb, 4));
+}
+
+PASS_SIG(pass_q6_k) {
+    const int nb = cols / 256, ni = NI;
+    const uint8_t *base = p + (int64_t) g * nb * T_Q6_K;
+    ACTS(cols)
+    __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *t = base + (int64_t) b * T_Q6_K;
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) t));
+        for (int h = 0; h < 2; h++) {
+            for (int q = 0; q < 4; q++) {
+                int ab = 8 * b + 4 * h + q;
+                for (int lh = 0; lh < 2; lh++) { // elements 16 lh .. 16 lh + 15 of the quarter: one scale
+                    __m512i a[4];
+                    for (int k = 0; k < NI; k++) a[k] = _mm512_set1_epi32(-32 * (lh == 0 ? A.s16[k][ab] : A.s[k][ab] - A.s16[k][ab]));
+                    for (int mm = 0; mm < 4; mm++) {
+                        int m = 4 * lh + mm;
+                        __m512i c = q6_codes(t, h, q, m);
+                        for (int k = 0; k < NI; k++) a[k] = _mm512_dpbusd_epi32(a[k], c, bcast(A.q[k] + 32 * ab + 4 * m));
                     }
+                    __m512 sc = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (t + 32 + 16 * (8 * h + 2 * q + lh))))));
+                    for (int k = 0; k < NI; k++) f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[k]), _mm512_mul_ps(sc, _mm512_set1_ps(A.d[k][ab])), f[k]);
                 }
             }
-            for (int k = 0; k < ni; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
         }
     }
+    for (int k = 0; k < NI; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
+}
+
+KERNEL_SIG(s4j_x16_q6_k) {
+    DISPATCH(pass_q6_k)
 }

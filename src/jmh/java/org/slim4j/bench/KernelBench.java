@@ -68,7 +68,8 @@ public class KernelBench {
         qx = new Q8Act(cols);
         qx.quantize(x, 0, cols);
         EngineOptions o = EngineOptions.defaults().withCKernels(engine.equals("c"));
-        bound = BoundMatrix.relaid(w, o) ? BoundMatrix.of(w, InterleavedRows.of(w, Arena.ofShared(), false), o) : BoundMatrix.of(w, o);
+        bound = BoundMatrix.x16(w, o) ? BoundMatrix.x16(w, Arena.ofShared(), o)
+                : BoundMatrix.relaid(w, o) ? BoundMatrix.of(w, InterleavedRows.of(w, Arena.ofShared(), false), o) : BoundMatrix.of(w, o);
         System.out.printf("%n[%s] bytesPerOp %d%n", type, seg.byteSize());
     }
 

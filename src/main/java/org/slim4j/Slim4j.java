@@ -64,7 +64,7 @@ public final class Slim4j {
     /** The same with the engine's threads chosen; structurally pruned encoders (uneven layers) run the exact path. */
     public static Encoder loadEncoder(String spec, EngineOptions options) {
         BertModel m = Models.encoder(spec);
-        return FastBert.supports(m.config()) ? new FastBert(m, options.threads(), 0) : m;
+        return FastBert.supports(m.config()) ? new FastBert(m, options, 0) : m;
     }
 
     /** The file behind a model name: a built-in encoder's extracted .onnx, or the path itself. */

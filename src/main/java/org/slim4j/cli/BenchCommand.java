@@ -16,6 +16,8 @@ import org.slim4j.model.llama.LlamaLoader;
 import org.slim4j.model.llama.LlamaModel;
 import org.slim4j.bench.DecoderBench;
 import org.slim4j.util.Threads;
+import org.slim4j.tensor.kernel.EngineOptions;
+import org.slim4j.tensor.kernel.NativeKernels;
 import org.slim4j.util.BadInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -92,6 +94,7 @@ final class BenchCommand implements Callable<Integer> {
         long kvBytes = 2L * c.layers() * (Math.max(nPrompt, nGen) + 1) * c.kvDim() * 4;
 
         ObjectNode o = om.createObjectNode();
+        o.put("kernels", exact ? "exact" : kernels());
         o.put("model", model.toString()).put("path", exact ? "exact" : d instanceof FastLlama f && f.act8() ? "fast-act8" : "fast").put("threads", threads)
                 .put("load_s", loadS).put("pp_n", nPrompt).put("pp_tps", r.ppTps()).put("pp_std", r.ppStd())
                 .put("tg_n", nGen).put("tg_tps", r.tgTps()).put("tg_std", r.tgStd())
@@ -114,6 +117,7 @@ final class BenchCommand implements Callable<Integer> {
                     cpp.path("pp_tps").asDouble(), cpp.path("pp_std").asDouble(), cpp.path("tg_tps").asDouble(), cpp.path("tg_std").asDouble());
             out.printf(Locale.ROOT, "%-8s %7s %8s %16.2f %16.2f%n", "ratio", "", "", o.path("pp_ratio").asDouble(), o.path("tg_ratio").asDouble());
         }
+        if (!exact) out.println("kernels: " + kernels());
         return 0;
     }
 
@@ -133,5 +137,11 @@ final class BenchCommand implements Callable<Integer> {
             res.put(k + "_tps", row.path("avg_ts").asDouble()).put(k + "_std", row.path("stddev_ts").asDouble());
         }
         return res;
+    }
+
+    /** Which kernels the fast path runs: the C ones (and for what), or the Java ones and why. */
+    static String kernels() {
+        return EngineOptions.defaults().cKernels() && NativeKernels.available() ? "C, " + NativeKernels.status()
+                : "Java (" + (EngineOptions.defaults().cKernels() ? "C kernels " + NativeKernels.status() : "-Dslim4j.ckernels=false") + ")";
     }
 }

@@ -35,6 +35,8 @@ public final class GgufFile implements TensorFile {
     static final int MAX_DIMS = 4;
     // Deeper nesting has no use and would let a small file overflow the stack.
     private static final int MAX_ARRAY_DEPTH = 16;
+    // The longest Java array (a few below Integer.MAX_VALUE on HotSpot); a longer count would wrap an int cast.
+    static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
 
     private final Path path;
     private final Arena arena;
@@ -186,11 +188,36 @@ public final class GgufFile implements TensorFile {
                 if (depth >= MAX_ARRAY_DEPTH) throw c.bad(field, "arrays nested deeper than " + MAX_ARRAY_DEPTH);
                 GgufValueType et = valueType(c, field + " element");
                 long n = c.count(field + " array length", et.minBytes);
-                Object[] items = new Object[(int) n];
-                for (int i = 0; i < n; i++) items[i] = readValue(c, et, field + "[" + i + "]", depth + 1);
-                yield new GgufArray(et, items);
+                if (n > MAX_ARRAY_LENGTH) throw c.bad(field, "array of " + n + " elements is longer than the " + MAX_ARRAY_LENGTH + " a Java array holds");
+                yield readArray(c, et, (int) n, field, depth);
             }
         };
+    }
+
+    /** An array's elements: numbers and bools copied in bulk into one primitive array, strings and arrays one by one. */
+    private static GgufArray readArray(Cursor c, GgufValueType et, int n, String field, int depth) {
+        Object values = switch (et) {
+            case UINT8, INT8, BOOL -> {
+                byte[] a = c.bytes(n, field);
+                if (et == GgufValueType.BOOL) {
+                    for (int i = 0; i < n; i++) {
+                        if (a[i] != 0 && a[i] != 1) throw c.bad(field + "[" + i + "]", "bool value " + a[i] + " is not 0 or 1");
+                    }
+                }
+                yield a;
+            }
+            case UINT16, INT16 -> c.shorts(n, field);
+            case UINT32, INT32 -> c.ints(n, field);
+            case UINT64, INT64 -> c.longs(n, field);
+            case FLOAT32 -> c.floats(n, field);
+            case FLOAT64 -> c.doubles(n, field);
+            case STRING, ARRAY -> {
+                Object[] items = new Object[n];
+                for (int i = 0; i < n; i++) items[i] = readValue(c, et, field + "[" + i + "]", depth + 1);
+                yield items;
+            }
+        };
+        return new GgufArray(et, values, n);
     }
 
     private int readAlignment(Cursor c) {
@@ -346,7 +373,7 @@ public final class GgufFile implements TensorFile {
             throw wrongType(key, "array of float32");
         }
         float[] out = new float[a.size()];
-        for (int i = 0; i < out.length; i++) out[i] = ((Number) a.get(i)).floatValue();
+        for (int i = 0; i < out.length; i++) out[i] = a.floatAt(i);
         return out;
     }
 
@@ -356,7 +383,7 @@ public final class GgufFile implements TensorFile {
         if (!a.elementType().isInteger()) throw wrongType(key, "array of integers");
         int[] out = new int[a.size()];
         for (int i = 0; i < out.length; i++) {
-            long v = ((Number) a.get(i)).longValue();
+            long v = a.longAt(i);
             if (v != (int) v) throw new BadInputException(path, "metadata '" + key + "'[" + i + "]", "value " + v + " does not fit an int");
             out[i] = (int) v;
         }

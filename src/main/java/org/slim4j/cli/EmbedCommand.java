@@ -15,6 +15,7 @@ import org.slim4j.Slim4j;
 import org.slim4j.model.Encoder;
 import org.slim4j.util.Threads;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.TextFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,8 +37,7 @@ final class EmbedCommand implements Callable<Integer> {
         List<String> in = new ArrayList<>();
         if (texts != null) in.addAll(texts);
         if (file != null) {
-            if (!Files.isRegularFile(file)) throw new BadInputException(file, "--file", "no such file");
-            Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(s -> !s.isBlank()).forEach(in::add);
+            in.addAll(TextFiles.lines(file, "--file"));
         }
         if (in.isEmpty()) {
             BufferedReader r = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

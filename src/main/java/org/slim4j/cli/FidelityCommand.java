@@ -12,6 +12,7 @@ import org.slim4j.eval.Fidelity;
 import org.slim4j.model.Encoder;
 import org.slim4j.util.Threads;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.TextFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -50,8 +51,7 @@ final class FidelityCommand implements Callable<Integer> {
     }
 
     private static List<String> lines(Path p) throws IOException {
-        if (!Files.isRegularFile(p)) throw new BadInputException(p, "--file", "no such file");
-        List<String> l = Files.readAllLines(p, StandardCharsets.UTF_8).stream().filter(s -> !s.isBlank()).toList();
+        List<String> l = TextFiles.lines(p, "--file");
         if (l.size() < 11) throw new BadInputException(p, "--file", "needs at least 11 sentences for top-10 overlap, has " + l.size());
         return l;
     }

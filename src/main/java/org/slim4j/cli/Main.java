@@ -2,6 +2,7 @@ package org.slim4j.cli;
 
 import java.io.PrintWriter;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.Threads;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,6 +28,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
+        Threads.check(threads);
         int code = new DefaultJob(cl.getOut(), threads).call();
         if (code != 0) return code;
         cl.getOut().printf("%n== slim4j compress (no arguments): all-MiniLM-L6-v2 with %s, calibrated layer by layer on STS-B train%n%n", org.slim4j.compress.pipeline.Compression.BEST);
@@ -90,6 +92,13 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
             return "a memory-mapped model file was truncated or replaced while in use; restore it and run again";
         }
         String m = ex.getMessage();
+        // "writing PATH" alone hid why: a full disk, a read-only folder
+        if (ex instanceof java.io.UncheckedIOException u && u.getCause() != null) {
+            Throwable c = u.getCause();
+            String why = c instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : c instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getFile() + ": " + f.getReason() : c.getMessage();
+            return m + " (" + why + ")";
+        }
         return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
     }
 

@@ -1,5 +1,6 @@
 package org.slim4j.compress.pipeline;
 
+import org.slim4j.util.TempFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -29,6 +30,7 @@ import org.slim4j.model.llama.LlamaModel;
 import org.slim4j.util.AtomicFiles;
 import org.slim4j.util.BadInputException;
 import org.slim4j.util.DataFiles;
+import org.slim4j.util.TextFiles;
 import org.slim4j.util.Threads;
 
 /**
@@ -56,7 +58,7 @@ public final class Shrink {
 
     private static CompressionResult decoder(Path model, ShrinkOptions o) throws IOException {
         Path out = o.output();
-        Path shrunk = o.blocks > 0 ? Files.createTempDirectory(out.toAbsolutePath().getParent(), "." + out.getFileName() + ".shrink") : out;
+        Path shrunk = o.blocks > 0 ? TempFiles.track(Files.createTempDirectory(out.toAbsolutePath().getParent(), "." + out.getFileName() + ".shrink")) : out;
         Chunks chunks;
         ObjectNode report = new ObjectMapper().createObjectNode();
         report.put("model", model.toString());
@@ -71,7 +73,7 @@ public final class Shrink {
                 if (o.blocks < 0 || o.blocks >= c.layers()) throw new BadInputException(cfg, "num_hidden_layers", "--drop-blocks " + o.blocks + " must be in [0, " + c.layers() + ")");
                 int[][] cal = CalibrationText.tokens(o.calibration != null ? o.calibration : List.of(DataFiles.find("kjv-bible.txt")), m.tokenizer(),
                         o.samples != null ? o.samples : 32, o.seqLen, o.seed);
-                String text = Files.readString(DataFiles.find("wikitext-2-raw-test.txt"));
+                String text = TextFiles.read(DataFiles.find("wikitext-2-raw-test.txt"), "evaluation text");
                 chunks = Chunks.of(m.tokenizer().encode(text, false), o.ctx, o.evalChunks, m.autoBos());
                 try (FastLlama fast = new FastLlama(m, o.threads, false)) {
                     base = LogitCache.temporary(fast, chunks, out.toAbsolutePath().getParent());
@@ -92,7 +94,7 @@ public final class Shrink {
                 }
                 if (o.blocks > 0) LlamaBlockRemoval.write(shrunk, out, LlamaBlockRemoval.keep(LlamaBlockRemoval.blockInfluence(m, cal), o.blocks));
             } finally {
-                if (shrunk != out) AtomicFiles.deleteTree(shrunk);
+                if (shrunk != out) TempFiles.delete(shrunk);
             }
             if (o.gguf != null) HfToGguf.convert(out, o.gguf, null);
             try (LlamaModel small = LlamaLoader.loadHf(out); FastLlama fast = new FastLlama(small, o.threads, false)) {

@@ -315,7 +315,7 @@ public final class Compression {
     }
 
     /** Outputs never overwrite or sit inside their input (nor the input inside the output, which replacing it would delete). */
-    static void checkOutput(String model, Path output) {
+    public static void checkOutput(String model, Path output) {
         if (output == null) throw new BadInputException("-o", null, "missing output");
         if (Models.isBuiltIn(model)) return;
         Path in = Path.of(model).toAbsolutePath().normalize(), out = output.toAbsolutePath().normalize();

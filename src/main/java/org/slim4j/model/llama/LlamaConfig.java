@@ -125,13 +125,13 @@ public record LlamaConfig(
         int vocab = j.posInt("vocab_size");
         double eps = j.posNumber("rms_norm_eps", 1e-6);
         if ((float) eps == 0) throw new BadInputException(configJson, "rms_norm_eps", eps + " is zero in float32");
-        int[] bos = j.tokenIds("bos_token_id", vocab);
+        int[] bos = j.tokenIds("bos_token_id");
         return new LlamaConfig(arch, hidden, j.posInt("num_hidden_layers"), heads, kvHeads, headDim,
                 j.posInt("intermediate_size"), vocab, (float) eps, j.posNumber("rope_theta", 10000.0),
                 ropeScaling(configJson, c.get("rope_scaling")), RopeLayout.ROTATE_HALF,
                 j.bool("tie_word_embeddings", false), qkvBias,
                 c.hasNonNull("max_position_embeddings") ? j.posInt("max_position_embeddings") : 2048,
-                bos.length == 0 ? -1 : bos[0], j.tokenIds("eos_token_id", vocab), window);
+                bos.length == 0 ? -1 : bos[0], j.tokenIds("eos_token_id"), window);
     }
 
     /**
@@ -171,8 +171,8 @@ public record LlamaConfig(
         } else if (!scalingType.equals("none")) {
             throw new BadInputException(g.path(), p + "rope.scaling.type", "'" + scalingType + "' is not supported (none, linear)");
         }
-        int eos = ggufTokenId(g, "tokenizer.ggml.eos_token_id", vocab);
-        int eot = ggufTokenId(g, "tokenizer.ggml.eot_token_id", vocab);
+        int eos = ggufTokenId(g, "tokenizer.ggml.eos_token_id");
+        int eot = ggufTokenId(g, "tokenizer.ggml.eot_token_id");
         int[] eosIds = eot >= 0 && eot != eos ? new int[] {eos, eot} : eos >= 0 ? new int[] {eos} : new int[0];
         return new LlamaConfig(arch, hidden, ggufPosInt(g, p + "block_count"), heads, kvHeads, headDim,
                 ggufPosInt(g, p + "feed_forward_length"), vocab,
@@ -183,7 +183,7 @@ public record LlamaConfig(
                 arch.equals("llama") ? RopeLayout.ADJACENT_PAIRS : RopeLayout.ROTATE_HALF,
                 g.find("output.weight").isEmpty(), arch.equals("qwen2"),
                 g.has(p + "context_length") ? ggufPosInt(g, p + "context_length") : 2048,
-                ggufTokenId(g, "tokenizer.ggml.bos_token_id", vocab), eosIds,
+                ggufTokenId(g, "tokenizer.ggml.bos_token_id"), eosIds,
                 g.has(p + "attention.sliding_window") ? ggufPosInt(g, p + "attention.sliding_window") : 0);
     }
 
@@ -203,11 +203,11 @@ public record LlamaConfig(
         return (int) v;
     }
 
-    /** A token id in [0, vocab), or -1 when the key is absent. */
-    private static int ggufTokenId(GgufFile g, String key, int vocab) {
+    /** A token id (a non-negative int), or -1 when the key is absent. */
+    private static int ggufTokenId(GgufFile g, String key) {
         if (!g.has(key)) return -1;
         long v = g.integer(key);
-        if (v < 0 || v >= vocab) throw new BadInputException(g.path(), key, v + " is not a token id in [0, " + vocab + ")");
+        if (v < 0 || v > Integer.MAX_VALUE) throw new BadInputException(g.path(), key, v + " is not a token id");
         return (int) v;
     }
 
@@ -271,8 +271,8 @@ public record LlamaConfig(
             return v.asBoolean();
         }
 
-        /** A token id or a list of them, each in [0, vocab); none when absent or null. */
-        int[] tokenIds(String key, int vocab) {
+        /** A token id or a list of them, each a non-negative int; none when absent or null. */
+        int[] tokenIds(String key) {
             JsonNode v = node.get(key);
             if (v == null || v.isNull()) return new int[0];
             JsonNode[] items = v.isArray() ? new JsonNode[v.size()] : new JsonNode[] {v};
@@ -280,8 +280,8 @@ public record LlamaConfig(
             int[] ids = new int[items.length];
             for (int i = 0; i < ids.length; i++) {
                 JsonNode id = items[i];
-                if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= vocab) {
-                    throw new BadInputException(file, at + key, "not a token id in [0, " + vocab + "): " + id);
+                if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0) {
+                    throw new BadInputException(file, at + key, "not a token id (a non-negative integer): " + id);
                 }
                 ids[i] = id.asInt();
             }

@@ -33,9 +33,9 @@ class FuzzCiTest {
         pb.environment().put("JAZZER_FUZZ", "1");
         pb.environment().put("JAZZER_MAX_DURATION", SECONDS + "s");
         Process p = pb.start();
-        if (!p.waitFor(SECONDS + 120, TimeUnit.SECONDS)) {
+        if (!p.waitFor(SECONDS + 300, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new AssertionError(target.getSimpleName() + " did not stop within " + (SECONDS + 120) + " s");
+            throw new AssertionError(target.getSimpleName() + " did not stop within " + (SECONDS + 300) + " s");
         }
         String log = Files.readString(work.resolve(target.getSimpleName() + ".log"));
         assertEquals(0, p.exitValue(), () -> target.getSimpleName() + ":\n" + tail(log));

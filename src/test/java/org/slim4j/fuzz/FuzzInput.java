@@ -17,9 +17,11 @@ final class FuzzInput {
 
     private FuzzInput() {}
 
+    /** In /dev/shm where there is one: on the shared machines a disk folder stalled open() for over a minute at times. */
     private static Path tempDir() {
         try {
-            Path d = Files.createTempDirectory("slim4j-fuzz");
+            Path shm = Path.of("/dev/shm");
+            Path d = Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "slim4j-fuzz") : Files.createTempDirectory("slim4j-fuzz");
             Runtime.getRuntime().addShutdownHook(new Thread(() -> AtomicFiles.deleteTree(d)));
             return d;
         } catch (IOException e) {

@@ -17,7 +17,7 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
  * finding.
  */
 public final class FuzzMain {
-    static final int INPUT_TIMEOUT_SECONDS = 60; // a reader that loops; the shared 2-core machines stall a JVM for tens of seconds at times
+    static final int INPUT_TIMEOUT_SECONDS = 180; // a reader that loops; the shared 2-core machines stalled a JVM for up to 2 minutes
 
     private FuzzMain() {}
 

@@ -4,15 +4,17 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.function.IntFunction;
 import org.slim4j.util.BadInputException;
 
 /** Bounds-checked little-endian reads over a mapped file; every read names the field it was reading. */
 final class Cursor {
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     final MemorySegment seg;
     final String source;
@@ -77,51 +79,13 @@ final class Cursor {
         return n;
     }
 
-    byte[] bytes(int n, String field) {
-        need(n, field);
-        byte[] a = new byte[n];
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, a, 0, n);
-        pos += n;
-        return a;
-    }
-
-    short[] shorts(int n, String field) {
-        need(2L * n, field);
-        short[] a = new short[n];
-        MemorySegment.copy(seg, I16, pos, a, 0, n);
-        pos += 2L * n;
-        return a;
-    }
-
-    int[] ints(int n, String field) {
-        need(4L * n, field);
-        int[] a = new int[n];
-        MemorySegment.copy(seg, I32, pos, a, 0, n);
-        pos += 4L * n;
-        return a;
-    }
-
-    long[] longs(int n, String field) {
-        need(8L * n, field);
-        long[] a = new long[n];
-        MemorySegment.copy(seg, I64, pos, a, 0, n);
-        pos += 8L * n;
-        return a;
-    }
-
-    float[] floats(int n, String field) {
-        need(4L * n, field);
-        float[] a = new float[n];
-        MemorySegment.copy(seg, F32, pos, a, 0, n);
-        pos += 4L * n;
-        return a;
-    }
-
-    double[] doubles(int n, String field) {
-        need(8L * n, field);
-        double[] a = new double[n];
-        MemorySegment.copy(seg, F64, pos, a, 0, n);
-        pos += 8L * n;
+    /** n values of {@code layout}, copied in bulk into a new array made by {@code make} (byte[], short[], int[], ...). */
+    <A> A array(int n, ValueLayout layout, IntFunction<A> make, String field) {
+        long bytes = layout.byteSize() * n;
+        need(bytes, field);
+        A a = make.apply(n);
+        MemorySegment.copy(seg, layout, pos, a, 0, n);
+        pos += bytes;
         return a;
     }
 

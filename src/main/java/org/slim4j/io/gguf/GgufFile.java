@@ -198,7 +198,7 @@ public final class GgufFile implements TensorFile {
     private static GgufArray readArray(Cursor c, GgufValueType et, int n, String field, int depth) {
         Object values = switch (et) {
             case UINT8, INT8, BOOL -> {
-                byte[] a = c.bytes(n, field);
+                byte[] a = c.array(n, Cursor.I8, byte[]::new, field);
                 if (et == GgufValueType.BOOL) {
                     for (int i = 0; i < n; i++) {
                         if (a[i] != 0 && a[i] != 1) throw c.bad(field + "[" + i + "]", "bool value " + a[i] + " is not 0 or 1");
@@ -206,11 +206,11 @@ public final class GgufFile implements TensorFile {
                 }
                 yield a;
             }
-            case UINT16, INT16 -> c.shorts(n, field);
-            case UINT32, INT32 -> c.ints(n, field);
-            case UINT64, INT64 -> c.longs(n, field);
-            case FLOAT32 -> c.floats(n, field);
-            case FLOAT64 -> c.doubles(n, field);
+            case UINT16, INT16 -> c.array(n, Cursor.I16, short[]::new, field);
+            case UINT32, INT32 -> c.array(n, Cursor.I32, int[]::new, field);
+            case UINT64, INT64 -> c.array(n, Cursor.I64, long[]::new, field);
+            case FLOAT32 -> c.array(n, Cursor.F32, float[]::new, field);
+            case FLOAT64 -> c.array(n, Cursor.F64, double[]::new, field);
             case STRING, ARRAY -> {
                 Object[] items = new Object[n];
                 for (int i = 0; i < n; i++) items[i] = readValue(c, et, field + "[" + i + "]", depth + 1);

@@ -45,6 +45,7 @@ public final class Shrink {
         if (!(o.ffn >= 0 && o.ffn < 1)) throw new BadInputException("--drop-ffn", null, o.ffn + " must be in [0, 1)");
         if (!(o.heads >= 0 && o.heads < 1)) throw new BadInputException("--drop-heads", null, o.heads + " must be in [0, 1)");
         Compression.checkOutput(model, o.output());
+        AtomicFiles.checkWritable(o.output(), "-o");
         if (Models.kindOf(model) == Models.Kind.ENCODER) {
             if (o.kvGroups > 0 || o.headsPerGroup > 0 || o.gguf != null) throw new BadInputException("--drop-kv-groups/--drop-heads-per-group/--gguf", null, "are for decoders; encoders take --drop-heads");
             if (o.heads == 0 && o.ffn == 0 && o.blocks == 0 && o.skipFfn == 0) throw new BadInputException("--drop-*", null, "nothing to remove: give --drop-heads, --drop-ffn, --skip-ffn or --drop-blocks");
@@ -78,9 +79,9 @@ public final class Shrink {
                 try (FastLlama fast = new FastLlama(m, o.threads, false)) {
                     base = LogitCache.temporary(fast, chunks, out.toAbsolutePath().getParent());
                 }
+                List<List<Integer>> heads = null, channels = null;
                 if (o.kvGroups > 0 || o.headsPerGroup > 0 || o.ffn > 0) {
                     LlamaImportance imp = LlamaImportance.measure(m, cal);
-                    List<List<Integer>> heads = null;
                     if (o.kvGroups > 0) heads = imp.keepGroups(o.kvGroups);
                     if (o.headsPerGroup > 0) {
                         List<List<Integer>> within = imp.keepHeadsPerGroup(o.headsPerGroup);
@@ -88,11 +89,14 @@ public final class Shrink {
                         heads = within;
                     }
                     int keepCh = Math.max(8, (int) Math.round(c.ffn() * (1 - o.ffn) / 8) * 8);
-                    LlamaShrink.write(model, shrunk, heads, o.ffn > 0 ? imp.keepChannels(keepCh) : null);
-                } else {
-                    LlamaShrink.write(model, shrunk, null, null);
+                    if (o.ffn > 0) channels = imp.keepChannels(keepCh);
                 }
-                if (o.blocks > 0) LlamaBlockRemoval.write(shrunk, out, LlamaBlockRemoval.keep(LlamaBlockRemoval.blockInfluence(m, cal), o.blocks));
+                List<List<Integer>> keepHeads = heads, keepChannels = channels;
+                // the whole folder appears at once (an earlier output is replaced whole, never mixed)
+                AtomicFiles.writeFolder(out, dir -> {
+                    LlamaShrink.write(model, o.blocks > 0 ? shrunk : dir, keepHeads, keepChannels);
+                    if (o.blocks > 0) LlamaBlockRemoval.write(shrunk, dir, LlamaBlockRemoval.keep(LlamaBlockRemoval.blockInfluence(m, cal), o.blocks));
+                });
             } finally {
                 if (shrunk != out) TempFiles.delete(shrunk);
             }
@@ -139,7 +143,7 @@ public final class Shrink {
             }
             List<Integer> keepLayers = o.blocks > 0 ? imp.keepLayers(o.blocks) : BertShrink.range(layers);
             BertShrink shrunk = BertShrink.of(m, keepLayers, keepHeads, keepChannels);
-            BertFolder.write(shrunk, m.conventions(), Path.of(m.tokenizer().source()), out);
+            AtomicFiles.writeFolder(out, dir -> BertFolder.write(shrunk, m.conventions(), Path.of(m.tokenizer().source()), dir));
             // structurally pruned layers take the exact path, so both sides are timed on it; warm-up first
             m.embed(sentences.subList(0, 256));
             long t0 = System.nanoTime();

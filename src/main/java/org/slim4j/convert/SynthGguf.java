@@ -1,7 +1,6 @@
 package org.slim4j.convert;
 
 import org.slim4j.util.TempFiles;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,13 +1,9 @@
 package org.slim4j.eval;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import org.slim4j.util.BadInputException;
 import org.slim4j.util.TextFiles;
 
 /**

@@ -78,6 +78,7 @@ class ReliabilityTest {
     void aKvCacheLargerThanTheHeapIsRefusedBeforeAllocating(@TempDir Path dir) {
         Path huge = ggufWith(dir, "llama.context_length", Integer.MAX_VALUE);
         badInput(run("generate", "-m", huge.toString(), "-p", "Once", "-n", "2000000000"), "kv cache", "-Xmx");
+        badInput(run("generate", "-m", huge.toString(), "-p", "Once", "-n", String.valueOf(Integer.MAX_VALUE)), "kv cache");
     }
 
     @Test

@@ -3,7 +3,6 @@ package org.slim4j.model.llama;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import org.slim4j.io.gguf.GgufFile;
@@ -161,8 +160,10 @@ public record LlamaConfig(
         if (g.has(p + "vocab_size")) {
             vocab = ggufPosInt(g, p + "vocab_size");
         } else {
-            vocab = Math.toIntExact(g.find("token_embd.weight")
-                    .orElseThrow(() -> new BadInputException(g.path(), "tensor 'token_embd.weight'", "tensor not found")).shape()[0]);
+            long rows = g.find("token_embd.weight")
+                    .orElseThrow(() -> new BadInputException(g.path(), "tensor 'token_embd.weight'", "tensor not found")).shape()[0];
+            if (rows <= 0 || rows > Integer.MAX_VALUE) throw new BadInputException(g.path(), "tensor 'token_embd.weight'", rows + " rows is not a vocabulary size");
+            vocab = (int) rows;
         }
         RopeScaling scaling = null;
         String scalingType = g.optString(p + "rope.scaling.type").orElse("none");

@@ -72,7 +72,7 @@ public final class GgufFile implements TensorFile {
         Map<String, GgufValueType> ty = new LinkedHashMap<>();
         for (long i = 0; i < nKv; i++) {
             String key = c.string("metadata key #" + i);
-            String field = "metadata '" + key + "'";
+            String field = "metadata '" + shown(key) + "'";
             if (md.containsKey(key)) throw c.bad(field, "duplicate key");
             GgufValueType t = valueType(c, field);
             md.put(key, readValue(c, t, field, 0));
@@ -90,7 +90,7 @@ public final class GgufFile implements TensorFile {
         Set<String> seen = new HashSet<>();
         for (long i = 0; i < nTensors; i++) {
             String name = c.string("tensor #" + i + " name");
-            String field = "tensor '" + name + "'";
+            String field = "tensor '" + shown(name) + "'";
             if (!seen.add(name)) throw c.bad(field, "duplicate tensor name");
             int nDims = c.i32(field + " n_dims");
             if (nDims < 0 || nDims > MAX_DIMS) throw c.bad(field, "n_dims " + Integer.toUnsignedString(nDims) + " is more than " + MAX_DIMS);
@@ -238,7 +238,7 @@ public final class GgufFile implements TensorFile {
         long prevEnd = 0;
         String prev = null;
         for (int i : order) {
-            String field = "tensor '" + names.get(i) + "'";
+            String field = "tensor '" + shown(names.get(i)) + "'";
             long off = offs.get(i), size = sizes.get(i);
             if (size > dataBytes || off > dataBytes - size) {
                 throw c.bad(field, "data [" + off + ", +" + size + ") runs past the end of the file (" + dataBytes
@@ -248,6 +248,11 @@ public final class GgufFile implements TensorFile {
             prevEnd = off + size;
             prev = names.get(i);
         }
+    }
+
+    /** A name from the file as messages quote it: a corrupted one can be kilobytes of bytes that were never a name. */
+    private static String shown(String name) {
+        return name.length() <= 120 ? name : name.substring(0, 100) + "...(" + name.length() + " chars)";
     }
 
     static long alignUp(long x, long alignment) {

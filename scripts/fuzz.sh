@@ -16,7 +16,11 @@ TARGETS=("$@")
 WORK="$ROOT/target/fuzz/long"
 mkdir -p "$WORK"
 mvn -B -q -ntp test-compile dependency:build-classpath -Dmdep.outputFile="$WORK/classpath.txt" -Dmdep.includeScope=test >&2
-CP="$ROOT/target/test-classes:$ROOT/target/classes:$(cat "$WORK/classpath.txt")"
+# a snapshot of the classes: a build during the run (mvn test) rewrites target/classes under the fuzzing JVM
+rm -rf "$WORK/classes" "$WORK/test-classes"
+cp -r "$ROOT/target/classes" "$WORK/classes"
+cp -r "$ROOT/target/test-classes" "$WORK/test-classes"
+CP="$WORK/test-classes:$WORK/classes:$(cat "$WORK/classpath.txt")"
 for t in "${TARGETS[@]}"; do
   log="$WORK/$t.log"
   echo "fuzzing $t for $DURATION (log: $log)" >&2

@@ -123,6 +123,10 @@ public final class GgufFile implements TensorFile {
             sizes.add(elements / dt.blockSize * dt.blockBytes);
         }
         this.dataOffset = alignUp(c.pos, alignment);
+        if (!names.isEmpty() && dataOffset > c.size) {
+            throw c.bad("tensor data", "starts at offset " + dataOffset + " (after the header, aligned to " + alignment
+                    + "), past the end of the " + c.size + "-byte file (truncated)");
+        }
         long dataBytes = Math.max(0, c.size - dataOffset);
         checkLayout(c, names, offs, sizes, dataBytes);
 

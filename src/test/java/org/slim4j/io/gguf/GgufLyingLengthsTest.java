@@ -70,4 +70,13 @@ class GgufLyingLengthsTest {
         assertTrue(m.contains("k\\x00\\x0a\\x1b[31mred"), m);
         assertTrue(m.chars().noneMatch(ch -> ch < 0x20), m);
     }
+
+    /** Fuzzing found it: an empty tensor and a file that ends inside the padding before the data section. */
+    @Test
+    void aDataSectionPastTheEndOfTheFileIsRefused(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("short.gguf");
+        Files.write(f, new RawGguf().header(3, 1, 0).tensor("empty", new long[] {0}, 0, 0).bytes());
+        BadInputException e = assertThrows(BadInputException.class, () -> GgufFile.open(f).close());
+        assertTrue(e.getMessage().contains("tensor data") && e.getMessage().contains("past the end"), e.getMessage());
+    }
 }

@@ -57,6 +57,9 @@ class ReliabilityTest {
         badInput(run("generate", "-m", Q8, "-p", "x", "--temp", "NaN"), "--temp", "NaN");
         badInput(run("generate", "-m", Q8, "-p", "x", "--top-p", "NaN"), "--top-p");
         badInput(run("eval", "perplexity", "-m", Q8, "-f", Fixtures.FIXTURES.resolve("prompt.txt").toString(), "--chunks", "0"), "--chunks");
+        badInput(run("compress", "-m", Q8, "--scheme", "w4", "-o", "unused", "--eval-chunks", "0"), "--eval-chunks");
+        badInput(run("compress", "-m", Q8, "--scheme", "w4", "-o", "unused", "--samples", "2147483647"), "--samples");
+        badInput(run("compress", "-m", Q8, "--scheme", "w4", "-o", "unused", "-t", "100000"), "--threads");
     }
 
     @Test

@@ -2,6 +2,8 @@ package org.slim4j.compress.pipeline;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.slim4j.util.BadInputException;
+import org.slim4j.util.Threads;
 
 /**
  * How {@link Compression} runs: where it writes, what it calibrates and evaluates on, how many threads it uses.
@@ -11,6 +13,9 @@ import java.util.List;
 public final class CompressOptions {
     private final Path output;
     private List<Path> calibration;
+    /** Ceilings on calibration sizes, checked before arrays are made from them: far past any use, short of an int's wrap. */
+    static final int MAX_SAMPLES = 1 << 20, MAX_SEQ_LEN = 1 << 20;
+
     private Integer samples;
     private int seqLen = 256;
     private long seed = 42;
@@ -41,12 +46,14 @@ public final class CompressOptions {
 
     /** Calibration sentences (encoders, default 512) or sequences (decoders, default 64). */
     public CompressOptions samples(Integer n) {
+        if (n != null && (n < 1 || n > MAX_SAMPLES)) throw new BadInputException("--samples", null, n + " is outside 1.." + MAX_SAMPLES);
         this.samples = n;
         return this;
     }
 
     /** Tokens per decoder calibration sequence (default 256). */
     public CompressOptions seqLen(int n) {
+        if (n < 1 || n > MAX_SEQ_LEN) throw new BadInputException("--seq-len", null, n + " is outside 1.." + MAX_SEQ_LEN);
         this.seqLen = n;
         return this;
     }
@@ -64,6 +71,7 @@ public final class CompressOptions {
 
     /** Decoders: chunks of the evaluation text (default 4) of {@code ctx} tokens (default 128). */
     public CompressOptions evaluation(int chunks, int ctx) {
+        if (chunks < 1) throw new BadInputException("--eval-chunks", null, "must be >= 1, got " + chunks);
         this.evalChunks = chunks;
         this.ctx = ctx;
         return this;
@@ -71,7 +79,7 @@ public final class CompressOptions {
 
     /** Threads (0: all cores). */
     public CompressOptions threads(int n) {
-        this.threads = n;
+        this.threads = Threads.check(n);
         return this;
     }
 

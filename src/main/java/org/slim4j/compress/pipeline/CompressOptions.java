@@ -16,6 +16,22 @@ public final class CompressOptions {
     /** Ceilings on calibration sizes, checked before arrays are made from them: far past any use, short of an int's wrap. */
     static final int MAX_SAMPLES = 1 << 20, MAX_SEQ_LEN = 1 << 20;
 
+    /** The calibration and evaluation sizes of compress and shrink, checked when set. */
+    static Integer checkedSamples(Integer n) {
+        if (n != null && (n < 1 || n > MAX_SAMPLES)) throw new BadInputException("--samples", null, n + " is outside 1.." + MAX_SAMPLES);
+        return n;
+    }
+
+    static int checkedSeqLen(int n) {
+        if (n < 1 || n > MAX_SEQ_LEN) throw new BadInputException("--seq-len", null, n + " is outside 1.." + MAX_SEQ_LEN);
+        return n;
+    }
+
+    static int checkedEvalChunks(int n) {
+        if (n < 1) throw new BadInputException("--eval-chunks", null, "must be >= 1, got " + n);
+        return n;
+    }
+
     private Integer samples;
     private int seqLen = 256;
     private long seed = 42;
@@ -46,15 +62,13 @@ public final class CompressOptions {
 
     /** Calibration sentences (encoders, default 512) or sequences (decoders, default 64). */
     public CompressOptions samples(Integer n) {
-        if (n != null && (n < 1 || n > MAX_SAMPLES)) throw new BadInputException("--samples", null, n + " is outside 1.." + MAX_SAMPLES);
-        this.samples = n;
+        this.samples = checkedSamples(n);
         return this;
     }
 
     /** Tokens per decoder calibration sequence (default 256). */
     public CompressOptions seqLen(int n) {
-        if (n < 1 || n > MAX_SEQ_LEN) throw new BadInputException("--seq-len", null, n + " is outside 1.." + MAX_SEQ_LEN);
-        this.seqLen = n;
+        this.seqLen = checkedSeqLen(n);
         return this;
     }
 
@@ -71,8 +85,7 @@ public final class CompressOptions {
 
     /** Decoders: chunks of the evaluation text (default 4) of {@code ctx} tokens (default 128). */
     public CompressOptions evaluation(int chunks, int ctx) {
-        if (chunks < 1) throw new BadInputException("--eval-chunks", null, "must be >= 1, got " + chunks);
-        this.evalChunks = chunks;
+        this.evalChunks = checkedEvalChunks(chunks);
         this.ctx = ctx;
         return this;
     }

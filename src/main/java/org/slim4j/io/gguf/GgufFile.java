@@ -120,7 +120,11 @@ public final class GgufFile implements TensorFile {
             dtypes.add(dt);
             shapes.add(shape);
             offs.add(off);
-            sizes.add(elements / dt.blockSize * dt.blockBytes);
+            try {
+                sizes.add(Math.multiplyExact(elements / dt.blockSize, (long) dt.blockBytes));
+            } catch (ArithmeticException e) { // wrapped negative, it passed the layout check and failed at slicing
+                throw c.bad(field, elements + " elements of " + dt + " overflow 64 bits of bytes");
+            }
         }
         this.dataOffset = alignUp(c.pos, alignment);
         if (!names.isEmpty() && dataOffset > c.size) {

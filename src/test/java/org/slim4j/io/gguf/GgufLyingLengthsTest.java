@@ -79,4 +79,13 @@ class GgufLyingLengthsTest {
         BadInputException e = assertThrows(BadInputException.class, () -> GgufFile.open(f).close());
         assertTrue(e.getMessage().contains("tensor data") && e.getMessage().contains("past the end"), e.getMessage());
     }
+
+    /** Fuzzing found it: 2^62 F32 elements fit a long, their bytes do not; the size wrapped negative past the layout check. */
+    @Test
+    void aTensorWhoseByteSizeOverflowsIsRefused(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("wrap.gguf");
+        Files.write(f, new RawGguf().header(3, 1, 0).tensor("w", new long[] {1L << 62}, 0, 0).padTo(32).bytes());
+        BadInputException e = assertThrows(BadInputException.class, () -> GgufFile.open(f).close());
+        assertTrue(e.getMessage().contains("tensor 'w'") && e.getMessage().contains("overflow"), e.getMessage());
+    }
 }

@@ -1,5 +1,6 @@
 package org.slim4j;
 
+import org.slim4j.util.AtomicFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -103,6 +104,8 @@ public final class Slim4j {
      */
     public static void convert(String model, Path out, String matrixType, String onnxGraph) {
         Path in = Path.of(model);
+        Compression.checkOutput(model, out);
+        AtomicFiles.checkWritable(out, "--output");
         String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".onnx")) {
             if (matrixType != null) throw new BadInputException("--type", null, "applies only to Hugging Face -> GGUF");

@@ -55,6 +55,8 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (model == null) throw new BadInputException("options", null, "name a model with -m (or run 'bench sparse')");
         if (reps < 1 || nPrompt < 0 || nGen < 0 || threads < 1) throw new BadInputException("options", null, "need -r >= 1, -p/-n >= 0, -t >= 1");
+        Threads.check(threads);
+        if (sentences < 0 || maxLength < 1) throw new BadInputException("--sentences/--max-length", null, "need --sentences >= 0 (0: all) and --max-length >= 1");
         if (Slim4j.kindOf(model.toString()) == Slim4j.Kind.ENCODER) return new EncoderBenchCommand(this).call();
         long t0 = System.nanoTime();
         LlamaModel llama = LlamaLoader.load(model);

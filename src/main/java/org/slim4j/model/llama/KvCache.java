@@ -1,5 +1,7 @@
 package org.slim4j.model.llama;
 
+import org.slim4j.util.BadInputException;
+
 /**
  * Keys and values of every layer for positions [0, capacity), float32, laid out [layer][kv head][position][head dim]
  * so that attention reads one head's keys and values as one sequential run. Both engines use it.
@@ -11,11 +13,27 @@ final class KvCache {
     private final int kvHeads, headDim;
 
     KvCache(LlamaConfig c, int capacity) {
+        checkSize(c, capacity);
         this.capacity = capacity;
         this.kvHeads = c.kvHeads();
         this.headDim = c.headDim();
         this.k = new float[c.layers()][Math.multiplyExact(capacity, c.kvDim())];
         this.v = new float[c.layers()][Math.multiplyExact(capacity, c.kvDim())];
+    }
+
+    /**
+     * Refuses a cache that cannot be allocated before trying: a file's context length (up to 2^31 - 1) times a large
+     * -n once sized the cache without a bound and ended in an OutOfMemoryError after gigabytes of resident memory.
+     */
+    static void checkSize(LlamaConfig c, int capacity) {
+        long perLayer = (long) capacity * c.kvDim();
+        long bytes = 2L * 4 * c.layers() * perLayer;
+        long heap = Runtime.getRuntime().maxMemory();
+        if (perLayer > Integer.MAX_VALUE - 8 || bytes > heap) {
+            throw new BadInputException("kv cache", null, capacity + " positions x " + c.layers() + " layers x " + c.kvDim()
+                    + " keys and values need " + (bytes >> 20) + " MiB, more than the " + (heap >> 20) + " MiB heap: ask for fewer"
+                    + " positions (-n, -c) or give the JVM more (SLIM4J_JAVA_OPTS=-Xmx...)");
+        }
     }
 
     /** Appends n rows of keys and values ([n][kvHeads * headDim]) of layer l at positions pos0.. . */

@@ -50,7 +50,7 @@ public final class FastSession implements DecoderSession {
         this.pool = m.pool();
         this.capacity = capacity;
         this.rows = Math.min(capacity, batch);
-        this.cache = new KvCache(c, capacity);
+        this.cache = new KvCache(c, capacity, rows, m.options().kvCache());
         x = new float[rows * c.hidden()];
         xb = new float[rows * Math.max(c.hidden(), c.qDim())];
         q = new float[rows * c.qDim()];
@@ -64,7 +64,7 @@ public final class FastSession implements DecoderSession {
         logits = new float[c.vocab()];
         int workers = pool.size();
         scratch = new float[workers][MatVec.scratchSize(Math.max(Math.max(c.hidden(), c.ffn()), c.qDim()))];
-        scores = new float[workers][capacity];
+        scores = new float[workers][cache.scoresLength()];
         qIn = new Q8Act(c.hidden());
         qAtt = new Q8Act(c.qDim());
         qGate = new Q8Act(c.ffn());
@@ -107,6 +107,11 @@ public final class FastSession implements DecoderSession {
     @Override
     public void reset() {
         position = 0;
+    }
+
+    @Override
+    public long cacheBytes() {
+        return cache.bytes();
     }
 
     /**

@@ -15,14 +15,16 @@ package org.slim4j.tensor.kernel;
  *                      (slim4j.fused)
  * @param nativeLinears weights a loader registered with a kernel of their own (2:4 sparse, factor pairs) run it
  *                      (slim4j.native)
+ * @param kvCache       how the decoder's KV cache stores keys and values (float32 unless a run asks otherwise)
  */
 public record EngineOptions(int threads, boolean act8, boolean interleave, boolean gemmPrefill, boolean twoRows,
-                            boolean fusedDots, boolean nativeLinears) {
+                            boolean fusedDots, boolean nativeLinears, KvCacheOptions kvCache) {
     private static final EngineOptions DEFAULTS = new EngineOptions(0, on("slim4j.act8"), on("slim4j.interleave"), on("slim4j.gemm"),
-            on("slim4j.rows2"), on("slim4j.fused"), on("slim4j.native"));
+            on("slim4j.rows2"), on("slim4j.fused"), on("slim4j.native"), KvCacheOptions.F32);
 
     public EngineOptions {
         if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0: all cores), got " + threads);
+        if (kvCache == null) throw new IllegalArgumentException("kvCache must not be null (KvCacheOptions.F32 for float32)");
     }
 
     private static boolean on(String property) {
@@ -35,19 +37,23 @@ public record EngineOptions(int threads, boolean act8, boolean interleave, boole
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(n, act8, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears);
+        return new EngineOptions(n, act8, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, kvCache);
     }
 
     public EngineOptions withAct8(boolean on) {
-        return new EngineOptions(threads, on, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears);
+        return new EngineOptions(threads, on, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, kvCache);
     }
 
     public EngineOptions withInterleave(boolean on) {
-        return new EngineOptions(threads, act8, on, gemmPrefill, twoRows, fusedDots, nativeLinears);
+        return new EngineOptions(threads, act8, on, gemmPrefill, twoRows, fusedDots, nativeLinears, kvCache);
     }
 
     public EngineOptions withGemmPrefill(boolean on) {
-        return new EngineOptions(threads, act8, interleave, on, twoRows, fusedDots, nativeLinears);
+        return new EngineOptions(threads, act8, interleave, on, twoRows, fusedDots, nativeLinears, kvCache);
+    }
+
+    public EngineOptions withKvCache(KvCacheOptions o) {
+        return new EngineOptions(threads, act8, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, o);
     }
 
     /** Threads this many workers use: {@link #threads}, or every core when 0. */

@@ -1,0 +1,95 @@
+package org.slim4j.model.llama;
+
+import org.slim4j.tensor.kernel.Kivi;
+import org.slim4j.tensor.kernel.KvCacheOptions;
+
+/**
+ * KIVI's keys: quantized per channel, each channel's scale and minimum covering a group of {@code group} tokens (keys
+ * have a few large channels, which per-token groups would let dominate), once all the group's tokens are in; the
+ * recent positions are read in full precision from a window ({@link FloatRows} of window + group + batch slots, so it
+ * holds every position any row of a batch reads unquantized). Scores of a group's positions take q scaled by the
+ * group's channel scales once (q . k = (q * scale) . code + q . min), then one packed dot per position.
+ */
+final class KiviKeys implements KvCache.Keys {
+    private final FloatRows recent;
+    private final byte[][] codes; // [layer][kv head][position][row bytes]
+    private final short[][] scale, min; // fp16 [layer][kv head][group][channel]
+    private final int bits, window, group, kvHeads, headDim, capacity, rowBytes, groups;
+    private final float[] lo, hi;
+
+    KiviKeys(LlamaConfig c, int capacity, int rows, KvCacheOptions o) {
+        this.bits = o.k().kiviBits;
+        this.window = o.window();
+        this.group = o.group();
+        this.kvHeads = c.kvHeads();
+        this.headDim = c.headDim();
+        this.capacity = capacity;
+        this.rowBytes = Kivi.rowBytes(headDim, bits);
+        this.groups = capacity / group;
+        this.recent = new FloatRows(c, capacity, rows + window + group);
+        this.codes = new byte[c.layers()][Math.multiplyExact(kvHeads * capacity, rowBytes)];
+        this.scale = new short[c.layers()][Math.multiplyExact(kvHeads * groups, headDim)];
+        this.min = new short[c.layers()][scale[0].length];
+        this.lo = new float[headDim];
+        this.hi = new float[headDim];
+    }
+
+    @Override
+    public void store(int l, float[] rows, int n, int pos0) {
+        recent.store(l, rows, n, pos0);
+        for (int t = pos0; t < pos0 + n; t++) if ((t + 1) % group == 0) quantize(l, t + 1 - group);
+    }
+
+    /** The group of positions [t0, t0 + group), from the window. */
+    private void quantize(int l, int t0) {
+        float[] src = recent.layer(l);
+        for (int g = 0; g < kvHeads; g++) {
+            java.util.Arrays.fill(lo, Float.POSITIVE_INFINITY);
+            java.util.Arrays.fill(hi, Float.NEGATIVE_INFINITY);
+            for (int t = t0; t < t0 + group; t++) {
+                for (int c = 0, o = recent.offset(g, t); c < headDim; c++, o++) {
+                    lo[c] = Math.min(lo[c], src[o]);
+                    hi[c] = Math.max(hi[c], src[o]);
+                }
+            }
+            int so = (g * groups + t0 / group) * headDim;
+            for (int c = 0; c < headDim; c++) {
+                float[] r = Kivi.range(lo[c], hi[c], bits);
+                scale[l][so + c] = Float.floatToFloat16(r[0]);
+                min[l][so + c] = Float.floatToFloat16(r[1]);
+                for (int t = t0; t < t0 + group; t++) {
+                    Kivi.put(codes[l], rowOffset(g, t), c, Kivi.code(src[recent.offset(g, t) + c], r[0], r[1], bits), bits);
+                }
+            }
+        }
+    }
+
+    private int rowOffset(int g, int t) {
+        return (g * capacity + t) * rowBytes;
+    }
+
+    @Override
+    public void scores(int l, int g, float[] q, int qOff, int from, int pos, float sc, float[] s) {
+        int below = Kivi.quantizedBelow(pos, window, group), qs = capacity; // q * scale goes to s's scratch
+        for (int t = from; t < below; ) {
+            int j = t / group, end = Math.min(below, (j + 1) * group), so = (g * groups + j) * headDim;
+            float bias = 0;
+            for (int c = 0; c < headDim; c++) {
+                s[qs + c] = q[qOff + c] * Float.float16ToFloat(scale[l][so + c]);
+                bias += q[qOff + c] * Float.float16ToFloat(min[l][so + c]);
+            }
+            for (; t < end; t++) s[t] = (Kivi.dot(s, qs, codes[l], rowOffset(g, t), headDim, bits) + bias) * sc;
+        }
+        if (Math.max(from, below) <= pos) recent.scores(l, g, q, qOff, Math.max(from, below), pos, sc, s);
+    }
+
+    @Override
+    public int scratch() {
+        return headDim;
+    }
+
+    @Override
+    public long bytes() {
+        return recent.bytes() + (long) codes.length * (codes[0].length + 2L * scale[0].length + 2L * min[0].length);
+    }
+}

@@ -1,35 +1,22 @@
 package org.slim4j.model.llama;
 
+import java.util.Arrays;
 import org.slim4j.tensor.kernel.Kivi;
 import org.slim4j.tensor.kernel.KvCacheOptions;
 
 /**
  * KIVI's keys: quantized per channel, each channel's scale and minimum covering a group of {@code group} tokens (keys
- * have a few large channels, which per-token groups would let dominate), once all the group's tokens are in; the
- * recent positions are read in full precision from a window ({@link FloatRows} of window + group + batch slots, so it
- * holds every position any row of a batch reads unquantized). Scores of a group's positions take q scaled by the
- * group's channel scales once (q . k = (q * scale) . code + q . min), then one packed dot per position.
+ * have a few large channels, which per-token groups would let dominate), once all the group's tokens are in; recent
+ * positions are read in full precision ({@link KiviRows}). Scores of a group's positions take q scaled by the group's
+ * channel scales once (q . k = (q * scale) . code + q . min), then one packed dot per position.
  */
-final class KiviKeys implements KvCache.Keys {
-    private final FloatRows recent;
-    private final byte[][] codes; // [layer][kv head][position][row bytes]
-    private final short[][] scale, min; // fp16 [layer][kv head][group][channel]
-    private final int bits, window, group, kvHeads, headDim, capacity, rowBytes, groups;
+final class KiviKeys extends KiviRows implements KvCache.Keys {
+    private final int groups;
     private final float[] lo, hi;
 
     KiviKeys(LlamaConfig c, int capacity, int rows, KvCacheOptions o) {
-        this.bits = o.k().kiviBits;
-        this.window = o.window();
-        this.group = o.group();
-        this.kvHeads = c.kvHeads();
-        this.headDim = c.headDim();
-        this.capacity = capacity;
-        this.rowBytes = Kivi.rowBytes(headDim, bits);
+        super(c, capacity, rows, o, o.k().kiviBits, capacity / o.group() * c.headDim());
         this.groups = capacity / group;
-        this.recent = new FloatRows(c, capacity, rows + window + group);
-        this.codes = new byte[c.layers()][Math.multiplyExact(kvHeads * capacity, rowBytes)];
-        this.scale = new short[c.layers()][Math.multiplyExact(kvHeads * groups, headDim)];
-        this.min = new short[c.layers()][scale[0].length];
         this.lo = new float[headDim];
         this.hi = new float[headDim];
     }
@@ -44,8 +31,8 @@ final class KiviKeys implements KvCache.Keys {
     private void quantize(int l, int t0) {
         float[] src = recent.layer(l);
         for (int g = 0; g < kvHeads; g++) {
-            java.util.Arrays.fill(lo, Float.POSITIVE_INFINITY);
-            java.util.Arrays.fill(hi, Float.NEGATIVE_INFINITY);
+            Arrays.fill(lo, Float.POSITIVE_INFINITY);
+            Arrays.fill(hi, Float.NEGATIVE_INFINITY);
             for (int t = t0; t < t0 + group; t++) {
                 for (int c = 0, o = recent.offset(g, t); c < headDim; c++, o++) {
                     lo[c] = Math.min(lo[c], src[o]);
@@ -64,13 +51,9 @@ final class KiviKeys implements KvCache.Keys {
         }
     }
 
-    private int rowOffset(int g, int t) {
-        return (g * capacity + t) * rowBytes;
-    }
-
     @Override
     public void scores(int l, int g, float[] q, int qOff, int from, int pos, float sc, float[] s) {
-        int below = Kivi.quantizedBelow(pos, window, group), qs = capacity; // q * scale goes to s's scratch
+        int below = quantizedBelow(pos), qs = capacity; // q * scale goes to s's scratch
         for (int t = from; t < below; ) {
             int j = t / group, end = Math.min(below, (j + 1) * group), so = (g * groups + j) * headDim;
             float bias = 0;
@@ -86,10 +69,5 @@ final class KiviKeys implements KvCache.Keys {
     @Override
     public int scratch() {
         return headDim;
-    }
-
-    @Override
-    public long bytes() {
-        return recent.bytes() + (long) codes.length * (codes[0].length + 2L * scale[0].length + 2L * min[0].length);
     }
 }

@@ -6,27 +6,14 @@ import org.slim4j.tensor.kernel.KvCacheOptions;
 /**
  * KIVI's values: quantized per token as they are written, each group of {@code group} channels with its own scale and
  * minimum (values have no outlier channels, and the attention-weighted sum mixes tokens, so per-token error stays
- * per-token); the recent positions are read in full precision from a window ({@link FloatRows}), as {@link KiviKeys}.
+ * per-token); recent positions are read in full precision ({@link KiviRows}).
  */
-final class KiviValues implements KvCache.Values {
-    private final FloatRows recent;
-    private final byte[][] codes; // [layer][kv head][position][row bytes]
-    private final short[][] scale, min; // fp16 [layer][kv head][position][channel group]
-    private final int bits, window, group, kvHeads, headDim, capacity, rowBytes, perRow;
+final class KiviValues extends KiviRows implements KvCache.Values {
+    private final int perRow;
 
     KiviValues(LlamaConfig c, int capacity, int rows, KvCacheOptions o) {
-        this.bits = o.v().kiviBits;
-        this.window = o.window();
-        this.group = o.group();
-        this.kvHeads = c.kvHeads();
-        this.headDim = c.headDim();
-        this.capacity = capacity;
-        this.rowBytes = Kivi.rowBytes(headDim, bits);
+        super(c, capacity, rows, o, o.v().kiviBits, capacity * (c.headDim() / o.group()));
         this.perRow = headDim / group;
-        this.recent = new FloatRows(c, capacity, rows + window + group);
-        this.codes = new byte[c.layers()][Math.multiplyExact(kvHeads * capacity, rowBytes)];
-        this.scale = new short[c.layers()][Math.multiplyExact(kvHeads * capacity, perRow)];
-        this.min = new short[c.layers()][scale[0].length];
     }
 
     @Override
@@ -35,7 +22,7 @@ final class KiviValues implements KvCache.Values {
         int kvDim = kvHeads * headDim;
         for (int i = 0; i < n; i++) {
             for (int g = 0; g < kvHeads; g++) {
-                int t = pos0 + i, src = i * kvDim + g * headDim, co = (g * capacity + t) * rowBytes;
+                int t = pos0 + i, src = i * kvDim + g * headDim, co = rowOffset(g, t);
                 for (int k = 0; k < perRow; k++) {
                     float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
                     for (int c = k * group; c < (k + 1) * group; c++) {
@@ -54,20 +41,15 @@ final class KiviValues implements KvCache.Values {
 
     @Override
     public void accumulate(int l, int g, float[] s, float inv, int from, int pos, float[] out, int outOff) {
-        int below = Kivi.quantizedBelow(pos, window, group), gb = Kivi.rowBytes(group, bits);
+        int below = quantizedBelow(pos), gb = Kivi.rowBytes(group, bits);
         for (int t = from; t < below; t++) {
             float w = s[t] * inv;
-            int co = (g * capacity + t) * rowBytes, so = (g * capacity + t) * perRow;
+            int co = rowOffset(g, t), so = (g * capacity + t) * perRow;
             for (int k = 0; k < perRow; k++) {
                 Kivi.axpy(w * Float.float16ToFloat(scale[l][so + k]), w * Float.float16ToFloat(min[l][so + k]), codes[l], co + k * gb, group, bits,
                         out, outOff + k * group);
             }
         }
         if (Math.max(from, below) <= pos) recent.accumulate(l, g, s, inv, Math.max(from, below), pos, out, outOff);
-    }
-
-    @Override
-    public long bytes() {
-        return recent.bytes() + (long) codes.length * (codes[0].length + 2L * scale[0].length + 2L * min[0].length);
     }
 }

@@ -22,6 +22,7 @@ final class BlockRows implements KvCache.Keys, KvCache.Values {
     private final BlockEncoder encoder; // null for f16
     private final boolean hadamard;
     private final float[] row; // store's scratch: stores run on the session's thread
+    private final byte[] block;
     private final int kvHeads, headDim, capacity, rowBytes;
 
     BlockRows(LlamaConfig c, int capacity, DType type, boolean hadamard) {
@@ -33,6 +34,7 @@ final class BlockRows implements KvCache.Keys, KvCache.Values {
         this.hadamard = hadamard && type.isQuantized();
         this.rowBytes = (int) type.bytesFor(headDim);
         this.row = new float[headDim];
+        this.block = new byte[type.blockBytes];
         this.data = new MemorySegment[c.layers()];
         for (int l = 0; l < data.length; l++) data[l] = MemorySegment.ofArray(new byte[Math.multiplyExact(kvHeads * capacity, rowBytes)]);
     }
@@ -55,7 +57,7 @@ final class BlockRows implements KvCache.Keys, KvCache.Values {
                     so = 0;
                 }
                 long dst = offset(g, pos0 + i);
-                if (encoder != null) encoder.encode(src, so, data[l], dst, headDim);
+                if (encoder != null) encoder.encode(src, so, data[l], dst, headDim, block);
                 else for (int j = 0; j < headDim; j++) data[l].set(Dequant.I16, dst + 2L * j, Float.floatToFloat16(src[so + j]));
             }
         }

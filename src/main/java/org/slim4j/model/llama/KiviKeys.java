@@ -41,12 +41,10 @@ final class KiviKeys extends KiviRows implements KvCache.Keys {
             }
             int so = (g * groups + t0 / group) * headDim;
             for (int c = 0; c < headDim; c++) {
-                float[] r = Kivi.range(lo[c], hi[c], bits);
-                scale[l][so + c] = Float.floatToFloat16(r[0]);
-                min[l][so + c] = Float.floatToFloat16(r[1]);
-                for (int t = t0; t < t0 + group; t++) {
-                    Kivi.put(codes[l], rowOffset(g, t), c, Kivi.code(src[recent.offset(g, t) + c], r[0], r[1], bits), bits);
-                }
+                short m = Kivi.min(lo[c]), s = Kivi.scale(m, hi[c], bits);
+                scale[l][so + c] = s;
+                min[l][so + c] = m;
+                for (int t = t0; t < t0 + group; t++) Kivi.put(codes[l], rowOffset(g, t), c, Kivi.code(src[recent.offset(g, t) + c], s, m, bits), bits);
             }
         }
     }

@@ -29,11 +29,11 @@ final class KiviValues extends KiviRows implements KvCache.Values {
                         lo = Math.min(lo, rows[src + c]);
                         hi = Math.max(hi, rows[src + c]);
                     }
-                    float[] r = Kivi.range(lo, hi, bits);
+                    short m = Kivi.min(lo), sc = Kivi.scale(m, hi, bits);
                     int so = (g * capacity + t) * perRow + k;
-                    scale[l][so] = Float.floatToFloat16(r[0]);
-                    min[l][so] = Float.floatToFloat16(r[1]);
-                    for (int c = k * group; c < (k + 1) * group; c++) Kivi.put(codes[l], co, c, Kivi.code(rows[src + c], r[0], r[1], bits), bits);
+                    scale[l][so] = sc;
+                    min[l][so] = m;
+                    for (int c = k * group; c < (k + 1) * group; c++) Kivi.put(codes[l], co, c, Kivi.code(rows[src + c], sc, m, bits), bits);
                 }
             }
         }

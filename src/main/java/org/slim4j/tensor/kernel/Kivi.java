@@ -41,17 +41,21 @@ public final class Kivi {
         return Math.max(0, pos + 1 - window) / group * group;
     }
 
-    /** The fp16 {scale, min} of values spanning [lo, hi] in 2^bits - 1 steps. */
-    public static float[] range(float lo, float hi, int bits) {
-        float min = Float.float16ToFloat(Float.floatToFloat16(lo));
-        float scale = Float.float16ToFloat(Float.floatToFloat16((hi - min) / ((1 << bits) - 1)));
-        return new float[] {scale, min};
+    /** The fp16 minimum of values from {@code lo}: stored as KIVI stores it. */
+    public static short min(float lo) {
+        return Float.floatToFloat16(lo);
     }
 
-    /** The code of x: round((x - min) / scale) within [0, 2^bits - 1]; 0 when the scale is 0. */
-    public static int code(float x, float scale, float min, int bits) {
-        if (scale == 0) return 0;
-        return Math.clamp(Math.round((x - min) / scale), 0, (1 << bits) - 1);
+    /** The fp16 scale of values from the stored minimum {@code min} to {@code hi} in 2^bits - 1 steps. */
+    public static short scale(short min, float hi, int bits) {
+        return Float.floatToFloat16((hi - Float.float16ToFloat(min)) / ((1 << bits) - 1));
+    }
+
+    /** The code of x: round((x - min) / scale) within [0, 2^bits - 1], the stored fp16 scale and min; 0 when the scale is 0. */
+    public static int code(float x, short scale, short min, int bits) {
+        float s = Float.float16ToFloat(scale);
+        if (s == 0) return 0;
+        return Math.clamp(Math.round((x - Float.float16ToFloat(min)) / s), 0, (1 << bits) - 1);
     }
 
     /** Sets channel c's code in a packed row at {@code off} (whose bytes start zeroed). */

@@ -36,7 +36,7 @@ public class LosslessBench {
     ForkJoinPool pool;
     List<ExponentCoding.Parts> parts = new ArrayList<>();
     List<MemorySegment> outs = new ArrayList<>();
-    byte[] syms = new byte[ExponentCoding.CHUNK];
+    ExponentCoding.Scratch scratch = new ExponentCoding.Scratch();
 
     @Setup
     public void setup() throws Exception {
@@ -66,7 +66,7 @@ public class LosslessBench {
         int ok = 0;
         for (int i = 0; i < parts.size(); i++) {
             for (int c = 0; c < ExponentCoding.chunks(parts.get(i).elements()); c++) {
-                if (ExponentCoding.decode(parts.get(i), c, syms, outs.get(i)) == null) ok++;
+                if (ExponentCoding.decode(parts.get(i), c, scratch, outs.get(i)) == null) ok++;
             }
         }
         return ok;

@@ -110,12 +110,20 @@ final class ExponentCoding {
         return new Parts(f, n, len, lanes, MemorySegment.ofArray(w.bytes()), MemorySegment.ofArray(raw), crcBytes);
     }
 
+    /** A decoding thread's buffers for one chunk: its symbols, its raw planes, its decoded bytes. */
+    record Scratch(byte[] syms, byte[] raw, byte[] out) {
+        Scratch() {
+            this(new byte[CHUNK], new byte[3 * CHUNK], new byte[4 * CHUNK]);
+        }
+    }
+
     /**
-     * Decodes chunk c of {@code p} into {@code out} (the whole tensor's bytes); {@code syms} holds at least
-     * {@link #CHUNK} bytes. Returns null, or what is wrong with the chunk's stream: a lane that does not end where
-     * the next begins (a corrupt stream or code table), or a CRC that differs.
+     * Decodes chunk c of {@code p} into {@code out} (the whole tensor's bytes). Returns null, or what is wrong with
+     * the chunk's stream: a lane that does not end where the next begins (a corrupt stream or code table), or a CRC
+     * that differs.
      */
-    static String decode(Parts p, int c, byte[] syms, MemorySegment out) {
+    static String decode(Parts p, int c, Scratch scratch, MemorySegment out) {
+        byte[] syms = scratch.syms;
         long first = (long) c * CHUNK;
         int m = chunkSize(p.elements, c);
         MemorySegment s = p.stream;
@@ -147,7 +155,7 @@ final class ExponentCoding {
                         : "ends at byte " + ((ends[lane] + 7) >>> 3) + " but the next lane starts at " + next) + " (corrupt stream or code lengths)";
             }
         }
-        p.fields.merge(syms, p.raw, p.elements, first, m, out);
+        p.fields.merge(syms, p.raw, p.elements, first, m, out, scratch.raw, scratch.out);
         int width = p.fields.type.blockBytes;
         CRC32C crc = new CRC32C();
         crc.update(out.asSlice(first * width, (long) m * width).asByteBuffer());

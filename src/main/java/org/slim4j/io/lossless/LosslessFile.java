@@ -186,12 +186,12 @@ public final class LosslessFile implements TensorFile {
         int groups = Math.min(tasks.size(), 4 * Runtime.getRuntime().availableProcessors());
         String[] problem = new String[1];
         IntStream.range(0, groups).parallel().forEach(g -> {
-            byte[] syms = new byte[ExponentCoding.CHUNK];
+            ExponentCoding.Scratch scratch = new ExponentCoding.Scratch();
             for (int i = (int) ((long) g * tasks.size() / groups), end = (int) ((long) (g + 1) * tasks.size() / groups); i < end; i++) {
                 Job job = jobs.get(tasks.get(i)[0]);
                 String bad;
                 try {
-                    bad = ExponentCoding.decode(job.parts, tasks.get(i)[1], syms, job.out);
+                    bad = ExponentCoding.decode(job.parts, tasks.get(i)[1], scratch, job.out);
                 } catch (IndexOutOfBoundsException e) {
                     bad = "chunk " + tasks.get(i)[1] + ": the stream runs past its end (corrupt stream or code lengths)";
                 }

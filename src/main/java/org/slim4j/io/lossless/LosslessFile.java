@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.slim4j.io.TensorFile;
 import org.slim4j.io.safetensors.SafetensorsFile;
@@ -177,36 +178,31 @@ public final class LosslessFile implements TensorFile {
         return shape;
     }
 
-    /** Every chunk of every tensor, in parallel on the current pool; the first problem found names its tensor. */
+    private record Task(Job job, int chunk) {}
+
+    /**
+     * Every chunk of every tensor, in parallel on the current pool (runs of consecutive chunks, one scratch each); the
+     * first problem found is thrown, naming its tensor.
+     */
     private static void run(Path path, List<Job> jobs) {
-        List<int[]> tasks = new ArrayList<>(); // {job, chunk}
-        for (int j = 0; j < jobs.size(); j++) {
-            for (int c = 0; c < ExponentCoding.chunks(jobs.get(j).parts.elements()); c++) tasks.add(new int[] {j, c});
-        }
+        List<Task> tasks = new ArrayList<>();
+        for (Job j : jobs) for (int c = 0; c < ExponentCoding.chunks(j.parts.elements()); c++) tasks.add(new Task(j, c));
         int groups = Math.min(tasks.size(), 4 * Runtime.getRuntime().availableProcessors());
-        String[] problem = new String[1];
+        AtomicReference<BadInputException> problem = new AtomicReference<>();
         IntStream.range(0, groups).parallel().forEach(g -> {
             ExponentCoding.Scratch scratch = new ExponentCoding.Scratch();
-            for (int i = (int) ((long) g * tasks.size() / groups), end = (int) ((long) (g + 1) * tasks.size() / groups); i < end; i++) {
-                Job job = jobs.get(tasks.get(i)[0]);
+            for (int i = (int) ((long) g * tasks.size() / groups), end = (int) ((long) (g + 1) * tasks.size() / groups); i < end && problem.get() == null; i++) {
+                Task t = tasks.get(i);
                 String bad;
                 try {
-                    bad = ExponentCoding.decode(job.parts, tasks.get(i)[1], scratch, job.out);
+                    bad = ExponentCoding.decode(t.job.parts, t.chunk, scratch, t.job.out);
                 } catch (IndexOutOfBoundsException e) {
-                    bad = "chunk " + tasks.get(i)[1] + ": the stream runs past its end (corrupt stream or code lengths)";
+                    bad = "chunk " + t.chunk + ": the stream runs past its end (corrupt stream or code lengths)";
                 }
-                if (bad != null) {
-                    synchronized (problem) {
-                        if (problem[0] == null) problem[0] = "tensor '" + job.name + "'\u0000" + bad;
-                    }
-                    return;
-                }
+                if (bad != null) problem.compareAndSet(null, new BadInputException(path, "tensor '" + t.job.name + "'", bad));
             }
         });
-        if (problem[0] != null) {
-            String[] p = problem[0].split("\u0000", 2);
-            throw new BadInputException(path, p[0], p[1]);
-        }
+        if (problem.get() != null) throw problem.get();
     }
 
     /** The coded tensors, in file order. */

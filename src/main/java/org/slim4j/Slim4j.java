@@ -75,7 +75,8 @@ public final class Slim4j {
 
     /**
      * Compresses {@code model} by a scheme shortcut (w8, w4g64-gptq-asym-emb, ...) or a llama.cpp file type (q4_k_m,
-     * q8_0, ...: a GGUF), calibrated layer by layer; writes the result and its report to {@link CompressOptions#output}.
+     * q8_0, ...: a GGUF), calibrated layer by layer, or codes it losslessly ({@code lossless}: a folder whose weights
+     * load bit for bit); writes the result and its report to {@link CompressOptions#output}.
      */
     public static CompressionResult compress(String model, String scheme, CompressOptions options) {
         return Compression.run(model, scheme, options);

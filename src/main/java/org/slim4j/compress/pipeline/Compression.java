@@ -64,10 +64,11 @@ public final class Compression {
     private Compression() {}
 
     /**
-     * {@code scheme}: a slim4j shortcut (w8, w4g64-gptq-asym-emb, ...; see {@link Schemes}) or a llama.cpp file
-     * type (q4_k_m, q8_0, ...), which writes a GGUF.
+     * {@code scheme}: a slim4j shortcut (w8, w4g64-gptq-asym-emb, ...; see {@link Schemes}), a llama.cpp file
+     * type (q4_k_m, q8_0, ...), which writes a GGUF, or {@code lossless} ({@link Lossless}: the same bits, entropy-coded).
      */
     public static CompressionResult run(String model, String scheme, CompressOptions o) {
+        if (Lossless.SCHEME.equalsIgnoreCase(scheme)) return Lossless.run(model, o);
         LlamaFileType gguf = ggufType(scheme);
         if (gguf != null) {
             checkOutput(model, o.output());

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.io.TensorFile;
+import org.slim4j.io.lossless.LosslessFile;
 import org.slim4j.io.safetensors.SafetensorsFile;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
@@ -86,9 +87,12 @@ public final class CompressedTensorsFile implements TensorFile {
         }
     }
 
-    /** The folder's tensors: decoded when config.json says compressed-tensors, else plain safetensors. */
+    /**
+     * The folder's tensors: decoded when config.json says compressed-tensors, else its safetensors (losslessly coded
+     * ones decoded: {@link LosslessFile}).
+     */
     public static TensorFile openFolder(Path dir) {
-        return quantizationConfig(dir).<TensorFile>map(qc -> open(dir, qc)).orElseGet(() -> SafetensorsFile.open(dir));
+        return quantizationConfig(dir).<TensorFile>map(qc -> open(dir, qc)).orElseGet(() -> LosslessFile.decodeIfCoded(SafetensorsFile.open(dir)));
     }
 
     public static CompressedTensorsFile open(Path dir, JsonNode qc) {

@@ -11,7 +11,9 @@ public final class BlockCodecs {
     static {
         for (BlockCodec c : new BlockCodec[] {
             new Q4_0Codec(), new Q4_1Codec(), new Q5_0Codec(), new Q5_1Codec(), new Q8_0Codec(), new Q8_1Codec(),
-            new Q2_KCodec(), new Q3_KCodec(), new Q4_KCodec(), new Q5_KCodec(), new Q6_KCodec(), new Q8_KCodec()}) {
+            new Q2_KCodec(), new Q3_KCodec(), new Q4_KCodec(), new Q5_KCodec(), new Q6_KCodec(), new Q8_KCodec(),
+            new IQ4_NLCodec(), new IQ4_XSCodec(), new IQ3_XXSCodec(), new IQ3_SCodec(), new IQ2_XXSCodec(), new IQ2_XSCodec(),
+            new IQ2_SCodec(), new IQ1_SCodec()}) {
             CODECS.put(c.type(), c);
         }
     }

@@ -91,7 +91,7 @@ public final class GgufExport {
             });
             p.step(b + 1, "block " + b);
         }
-        im.setChunks(sequences.length);
+        im.setChunks(sequences.length, sequences.length == 0 ? 0 : sequences[0].length);
         return im;
     }
 

@@ -57,7 +57,8 @@ public final class TypeKernels {
     private static final Map<DType, TypeKernels> TABLE = new EnumMap<>(DType.class);
 
     static {
-        DType[] plain = {DType.Q2_K, DType.Q3_K, DType.Q5_K, DType.Q8_K, DType.Q8_1};
+        DType[] plain = {DType.Q2_K, DType.Q3_K, DType.Q5_K, DType.Q8_K, DType.Q8_1, DType.IQ4_NL, DType.IQ4_XS, DType.IQ3_XXS,
+            DType.IQ3_S, DType.IQ2_XXS, DType.IQ2_XS, DType.IQ2_S, DType.IQ1_S};
         add(new TypeKernels(DType.F32, FloatKernels::f32, null, null, null, null, null));
         add(new TypeKernels(DType.F16, FloatKernels::f16, null, null, (s, off, d, o, n) -> FastDequant.halves(DType.F16, s, off, d, o, n), null,
                 FloatKernels::f16Axpy));

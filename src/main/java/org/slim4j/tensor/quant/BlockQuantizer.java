@@ -41,6 +41,20 @@ abstract class BlockQuantizer implements BlockEncoder {
         }
     }
 
+    /** True when the type has llama.cpp's importance-weighted quantizer ({@link #encodeWeighted}). */
+    boolean weighted() {
+        return false;
+    }
+
+    /**
+     * llama.cpp's importance-weighted quantizer of one block (quantize_row_*_impl): x[o, o + blockSize) with one
+     * importance per value qw[qo, ...) into b (zeroed). {@code rowSigma2} is the mean square of the whole row, which
+     * the 32-value types weigh by (the 256-value ones take their super-block's).
+     */
+    void encodeWeighted(float[] x, int o, float[] qw, int qo, float rowSigma2, byte[] b) {
+        throw new UnsupportedOperationException("no importance-weighted " + type + " quantizer");
+    }
+
     /** Stores f as IEEE half, rounding to nearest even (ggml's GGML_FP32_TO_FP16); returns the stored value. */
     static float putF16(byte[] b, int i, float f) {
         short h = Float.floatToFloat16(f);

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * never one above. The root package {@code org.slim4j} is the Java API ({@link Slim4j}); only the CLI is above it.
  */
 class LayeringTest {
-    static final List<String> LAYERS = List.of("util", "tensor", "io", "tokenizer", "model", "convert", "eval", "compress", "bench", "", "cli");
+    static final List<String> LAYERS = List.of("util", "tensor", "io", "tokenizer", "model", "convert", "eval", "compress", "bench", "", "server", "cli");
 
     private static final JavaClasses MAIN = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)

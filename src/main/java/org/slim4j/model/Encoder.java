@@ -12,6 +12,11 @@ public interface Encoder extends AutoCloseable {
 
     float[][] embed(List<String> texts);
 
+    /** Tokens per text the encoder reads (special tokens included); {@link #embed} cuts longer texts there. */
+    default int maxTokens() {
+        return Integer.MAX_VALUE;
+    }
+
     @Override
     void close();
 }

@@ -65,6 +65,11 @@ public final class BertModel implements Encoder {
         return config.hidden();
     }
 
+    @Override
+    public int maxTokens() {
+        return config.maxPositions();
+    }
+
     /** Embeddings of texts used as queries (or symmetric, as in STS): the query prefix is prepended. */
     @Override
     public float[][] embed(List<String> texts) {

@@ -226,6 +226,11 @@ public final class FastBert implements Encoder {
     }
 
     @Override
+    public int maxTokens() {
+        return maxLength;
+    }
+
+    @Override
     public float[][] embed(List<String> texts) {
         String prefix = model.conventions().queryPrefix();
         HfTokenizer.Encoded[] enc = new HfTokenizer.Encoded[texts.size()];

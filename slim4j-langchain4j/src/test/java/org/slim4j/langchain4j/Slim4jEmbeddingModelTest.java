@@ -68,6 +68,20 @@ class Slim4jEmbeddingModelTest {
         IngestionResult ingested = ingestor.ingest(docs);
         double ingestS = (System.nanoTime() - t0) / 1e9;
 
+        // the same texts through embedAll and straight through the core encoder, alternated: the wrapper costs nothing
+        List<String> firsts = pairs.stream().map(StsB.Pair::sentence1).toList();
+        List<TextSegment> segs = firsts.stream().map(TextSegment::from).toList();
+        StringBuilder times = new StringBuilder();
+        for (int rep = 0; rep < 2; rep++) {
+            long a = System.nanoTime();
+            model.embedAll(segs);
+            long b = System.nanoTime();
+            core.embed(firsts);
+            long c = System.nanoTime();
+            times.append(String.format(" embedAll %.2f s / core %.2f s;", (b - a) / 1e9, (c - b) / 1e9));
+        }
+        System.out.println(pairs.size() + " sentences:" + times);
+
         int tokens = 0;
         for (StsB.Pair p : pairs) tokens += core.tokenizer().encode(p.sentence1(), false).length;
         assertEquals(tokens, ingested.tokenUsage().inputTokenCount(), "token usage of the ingestion: the sentences' tokens");
@@ -104,6 +118,34 @@ class Slim4jEmbeddingModelTest {
         assertEquals(tokens, r.tokenUsage().inputTokenCount());
         assertClose(ref[7], model.embed(texts.get(7)).content().vector(), "single embed");
         assertEquals(384, model.dimension());
+    }
+
+    /**
+     * The outside reference: LangChain4j's own in-process model (ONNX Runtime) on the same .onnx file and tokenizer
+     * gives the same vectors, so Slim4jEmbeddingModel drops in for it.
+     */
+    @Test
+    void vectorsMatchLangChain4jsOnnxModel() {
+        java.nio.file.Path[] files = org.slim4j.model.bert.DefaultModels.files(Slim4jEmbeddingModel.DEFAULT_MODEL);
+        var onnx = new dev.langchain4j.model.embedding.onnx.OnnxEmbeddingModel(files[0], files[1],
+                dev.langchain4j.model.embedding.onnx.PoolingMode.MEAN);
+        List<TextSegment> segs = pairs.stream().map(p -> TextSegment.from(p.sentence1())).limit(50).toList();
+        List<Embedding> want = onnx.embedAll(segs).content();
+        Response<List<Embedding>> got = model.embedAll(segs);
+        double worst = 1;
+        for (int i = 0; i < segs.size(); i++) {
+            float[] a = want.get(i).vector(), b = got.content().get(i).vector();
+            double dot = 0, na = 0, nb = 0;
+            for (int j = 0; j < a.length; j++) {
+                dot += a[j] * b[j];
+                na += a[j] * a[j];
+                nb += b[j] * b[j];
+            }
+            worst = Math.min(worst, dot / Math.sqrt(na * nb));
+        }
+        System.out.printf("cosine to LangChain4j's OnnxEmbeddingModel over %d sentences: worst %.7f%n", segs.size(), worst);
+        assertTrue(worst > 0.99999, "worst cosine " + worst);
+        assertEquals(onnx.embedAll(segs).tokenUsage().inputTokenCount(), got.tokenUsage().inputTokenCount(), "token usage as LangChain4j counts it");
     }
 
     @Test

@@ -35,7 +35,7 @@ import org.slim4j.tokenizer.HfTokenizer;
  * "passage: "), any other its query prefix; models without prefixes (all-MiniLM, bge) embed both alike.
  *
  * <p>Calls are serialised (one batch runs at a time, on all the model's threads). {@link #close()} stops the worker
- * threads and unmaps the weights; the model refuses to embed afterwards.
+ * threads and unmaps the weights of a model it loaded; the model refuses to embed afterwards.
  */
 public class Slim4jEmbeddingModel extends DimensionAwareEmbeddingModel implements TokenCountEstimator, AutoCloseable {
     /** The encoder used when the builder names none: sentence-transformers/all-MiniLM-L6-v2, shipped on the classpath. */
@@ -47,6 +47,7 @@ public class Slim4jEmbeddingModel extends DimensionAwareEmbeddingModel implement
     private final int batchSize;
     private final List<EmbeddingModelListener> listeners;
     private final int specialTokens;
+    private final boolean owned; // loaded here, so closed here
     private final boolean tokenizeHere; // a FastBert this model loaded: its maximum length is the model's
     private final ReentrantLock lock = new ReentrantLock();
     private boolean closed;
@@ -60,7 +61,8 @@ public class Slim4jEmbeddingModel extends DimensionAwareEmbeddingModel implement
         this.modelName = b.modelName != null ? b.modelName : b.encoder != null ? b.encoder.getClass().getSimpleName() : spec;
         this.batchSize = b.batchSize;
         this.listeners = List.copyOf(b.listeners);
-        this.tokenizeHere = b.encoder == null && encoder instanceof FastBert;
+        this.owned = b.encoder == null;
+        this.tokenizeHere = owned && encoder instanceof FastBert;
         this.specialTokens = encoder.tokenizer().encode("", true).length;
     }
 
@@ -179,14 +181,17 @@ public class Slim4jEmbeddingModel extends DimensionAwareEmbeddingModel implement
         if (closed) throw new IllegalStateException("Slim4jEmbeddingModel " + modelName + " is closed");
     }
 
-    /** Stops the encoder's threads and releases its weights (memory maps and native buffers); idempotent. */
+    /**
+     * Stops the encoder's threads and releases its weights (memory maps and native buffers) when this model loaded it
+     * (an encoder handed in stays open); idempotent. The model refuses to embed afterwards.
+     */
     @Override
     public void close() {
         lock.lock();
         try {
             if (closed) return;
             closed = true;
-            encoder.close();
+            if (owned) encoder.close();
         } finally {
             lock.unlock();
         }
@@ -214,7 +219,7 @@ public class Slim4jEmbeddingModel extends DimensionAwareEmbeddingModel implement
             return this;
         }
 
-        /** An encoder already loaded (the model takes it over and closes it). */
+        /** An encoder already loaded; it stays the caller's to close, and may be shared. */
         public Builder encoder(Encoder encoder) {
             this.encoder = encoder;
             return this;

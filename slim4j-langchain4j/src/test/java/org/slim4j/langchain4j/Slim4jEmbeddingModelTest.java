@@ -68,20 +68,6 @@ class Slim4jEmbeddingModelTest {
         IngestionResult ingested = ingestor.ingest(docs);
         double ingestS = (System.nanoTime() - t0) / 1e9;
 
-        // the same texts through embedAll and straight through the core encoder, alternated: the wrapper costs nothing
-        List<String> firsts = pairs.stream().map(StsB.Pair::sentence1).toList();
-        List<TextSegment> segs = firsts.stream().map(TextSegment::from).toList();
-        StringBuilder times = new StringBuilder();
-        for (int rep = 0; rep < 2; rep++) {
-            long a = System.nanoTime();
-            model.embedAll(segs);
-            long b = System.nanoTime();
-            core.embed(firsts);
-            long c = System.nanoTime();
-            times.append(String.format(" embedAll %.2f s / core %.2f s;", (b - a) / 1e9, (c - b) / 1e9));
-        }
-        System.out.println(pairs.size() + " sentences:" + times);
-
         int tokens = 0;
         for (StsB.Pair p : pairs) tokens += core.tokenizer().encode(p.sentence1(), false).length;
         assertEquals(tokens, ingested.tokenUsage().inputTokenCount(), "token usage of the ingestion: the sentences' tokens");
@@ -163,10 +149,23 @@ class Slim4jEmbeddingModelTest {
             for (String t : texts) tokens += core.tokenizer().encode(t, false).length;
             assertEquals(tokens, r.tokenUsage().inputTokenCount());
             batched.close();
-            batched.close();
-            assertEquals(1, counting.closed.get(), "close() closes the encoder once");
+            assertEquals(0, counting.closed.get(), "an encoder handed in stays the caller's");
             assertThrows(IllegalStateException.class, () -> batched.embed("after close"));
+        } finally {
+            counting.close();
         }
+    }
+
+    @Test
+    void closeReleasesTheEncoderItLoaded() {
+        Slim4jEmbeddingModel own = Slim4jEmbeddingModel.builder().model("bge-small-en-v1.5").threads(1).batchSize(8).build();
+        assertEquals(384, own.dimension());
+        float[] v = own.embed("A man is playing a guitar.").content().vector();
+        assertClose(v, own.embed("A man is playing a guitar.").content().vector(), "the same text twice");
+        own.close();
+        own.close(); // idempotent
+        assertThrows(IllegalStateException.class, () -> own.embed("after close"));
+        assertThrows(IllegalStateException.class, () -> own.embedAll(List.of(TextSegment.from("after close"))));
     }
 
     private static void assertClose(float[] want, float[] got, String what) {

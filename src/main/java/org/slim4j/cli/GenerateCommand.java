@@ -1,10 +1,15 @@
 package org.slim4j.cli;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.slim4j.Slim4j;
+import org.slim4j.model.Generation;
+import org.slim4j.model.GenerationOptions;
 import org.slim4j.model.Models;
+import org.slim4j.model.chat.ChatMessage;
 import org.slim4j.model.llama.Decoder;
 import org.slim4j.model.llama.Generator;
 import org.slim4j.model.llama.Sampler;
@@ -29,6 +34,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "0.95", description = "Nucleus: keep tokens up to this total probability (default: ${DEFAULT-VALUE}).") double topP;
     @Option(names = {"-s", "--seed"}, defaultValue = "42", description = "Random seed (default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--ids", description = "Print token ids instead of text.") boolean ids;
+    @Option(names = "--chat", description = "Treat the prompt as a user message in the model's chat template (ChatML when it has none).") boolean chat;
+    @Option(names = "--system", description = "With --chat: a system message before the prompt.") String system;
+    @Option(names = "--stop", description = "End before this text (repeatable).") java.util.List<String> stop;
     @Option(names = "--exact", description = "Use the float32 reference path (LlamaModel) instead of the fast kernels.") boolean exact;
 
     @Override
@@ -40,36 +48,34 @@ final class GenerateCommand implements Callable<Integer> {
         if (exact && !cache.isDefault()) throw new BadInputException("--exact", null, "the reference path keeps a float32 KV cache; drop -ctk/-ctv or --exact");
         return Threads.run(model.threads, () -> {
             try (Decoder lm = exact ? Models.decoder(model.model) : (Decoder) Slim4j.loadCausalLM(model.model, model.engine().withKvCache(cache.options()))) {
-                int[] promptIds = lm.promptIds(prompt);
+                List<ChatMessage> messages = new ArrayList<>();
+                if (system != null) messages.add(ChatMessage.system(system));
+                messages.add(ChatMessage.user(prompt));
+                int[] promptIds = chat ? lm.chatIds(messages) : lm.promptIds(prompt);
                 if (promptIds.length > lm.contextLength()) {
                     throw new BadInputException("--prompt", null, promptIds.length + " tokens are more than the model's context of " + lm.contextLength());
                 }
                 PrintWriter out = spec.commandLine().getOut();
-                if (!ids) out.print(prompt);
+                if (!ids && !chat) out.print(prompt);
                 out.flush();
                 long t0 = System.nanoTime();
-                // Text is printed as the decoded difference of the whole continuation, so a character split across
-                // byte-level tokens appears once it is complete.
-                var sofar = new java.util.ArrayList<Integer>();
-                StringBuilder shown = new StringBuilder();
-                int[] generated = new Generator(lm).generate(promptIds, n, Sampler.random(temp, topK, topP, seed), tok -> {
-                    if (ids) {
+                int generated;
+                if (ids) {
+                    generated = new Generator(lm).generate(promptIds, n, Sampler.random(temp, topK, topP, seed), tok -> {
                         out.print(tok + " ");
-                    } else {
-                        sofar.add(tok);
-                        String text = lm.tokenizer().decode(sofar.stream().mapToInt(Integer::intValue).toArray());
-                        if (text.startsWith(shown.toString()) && !text.endsWith("\uFFFD")) {
-                            out.print(text.substring(shown.length()));
-                            shown.setLength(0);
-                            shown.append(text);
-                        }
-                    }
-                    out.flush();
-                });
+                        out.flush();
+                    }).length;
+                } else {
+                    Generation g = lm.generate(promptIds, new GenerationOptions(n, temp, topK, topP, seed, stop), text -> {
+                        out.print(text);
+                        out.flush();
+                    });
+                    generated = g.completionTokens();
+                }
                 out.println();
                 double secs = (System.nanoTime() - t0) / 1e9;
                 System.err.printf(Locale.ROOT, "%d prompt tokens, %d generated in %.2f s (%.1f tokens/s including prefill)%n",
-                        promptIds.length, generated.length, secs, generated.length / secs);
+                        promptIds.length, generated, secs, generated / secs);
             }
             return 0;
         });

@@ -14,6 +14,7 @@ import org.slim4j.tensor.kernel.EngineOptions;
 import org.slim4j.tensor.kernel.InterleavedRows;
 import org.slim4j.tensor.kernel.MatVec;
 import org.slim4j.tensor.kernel.WorkerPool;
+import org.slim4j.model.chat.ChatTemplate;
 import org.slim4j.tokenizer.Tokenizer;
 import org.slim4j.util.BadInputException;
 import org.slim4j.util.MappedPages;
@@ -201,6 +202,11 @@ public final class FastLlama implements Decoder {
     @Override
     public int autoBos() {
         return model.autoBos();
+    }
+
+    @Override
+    public ChatTemplate chatTemplate() {
+        return model.chatTemplate();
     }
 
     @Override

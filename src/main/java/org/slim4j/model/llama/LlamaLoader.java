@@ -2,6 +2,8 @@ package org.slim4j.model.llama;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import org.slim4j.io.gguf.GgufFile;
 import org.slim4j.io.TensorFile;
 import org.slim4j.io.compressed.CompressedTensorsFile;
@@ -9,6 +11,7 @@ import org.slim4j.tokenizer.GgufTokenizer;
 import org.slim4j.tokenizer.HfTokenizer;
 import org.slim4j.tokenizer.LazyTokenizer;
 import org.slim4j.tokenizer.Tokenizer;
+import org.slim4j.model.chat.ChatTemplate;
 import org.slim4j.util.BadInputException;
 
 /** File to model: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) or a GGUF file. */
@@ -39,8 +42,10 @@ public final class LlamaLoader {
             boolean addBos = file.has("tokenizer.ggml.add_bos_token") ? file.bool("tokenizer.ggml.add_bos_token")
                     : tok != null && file.string("tokenizer.ggml.model").equals("llama");
             int bos = addBos && file.has("tokenizer.ggml.bos_token_id") ? (int) file.integer("tokenizer.ggml.bos_token_id") : -1;
-            return new LlamaModel(config, weights, tok != null ? tok : Tokenizer.missing(path.toString(), "tokenizer.ggml.model"),
+            LlamaModel model = new LlamaModel(config, weights, tok != null ? tok : Tokenizer.missing(path.toString(), "tokenizer.ggml.model"),
                     closing(tok, file), bos);
+            model.chatTemplateFrom(() -> ggufChatTemplate(file));
+            return model;
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -62,12 +67,32 @@ public final class LlamaLoader {
             Path tokJson = dir.resolve("tokenizer.json");
             HfTokenizer tok = Files.isRegularFile(tokJson) ? HfTokenizer.load(tokJson) : null;
             checkTokenizer(tok, config, tokJson.toString());
-            return new LlamaModel(config, weights, tok != null ? tok : Tokenizer.missing(tokJson.toString(), "tokenizer.json"),
+            LlamaModel model = new LlamaModel(config, weights, tok != null ? tok : Tokenizer.missing(tokJson.toString(), "tokenizer.json"),
                     closing(tok, file), hfAutoBos(tok, config));
+            model.chatTemplateFrom(() -> ChatTemplate.fromHfFolder(dir));
+            return model;
         } catch (RuntimeException e) {
             file.close();
             throw e;
         }
+    }
+
+    /** tokenizer.chat_template with the BOS/EOS token texts it may print; ChatML when the file has no template. */
+    private static ChatTemplate ggufChatTemplate(GgufFile file) {
+        String bos = "", eos = "";
+        if (file.has("tokenizer.ggml.tokens")) {
+            List<String> tokens = file.strings("tokenizer.ggml.tokens");
+            bos = tokenText(file, tokens, "tokenizer.ggml.bos_token_id");
+            eos = tokenText(file, tokens, "tokenizer.ggml.eos_token_id");
+        }
+        Optional<String> t = file.optString("tokenizer.chat_template");
+        return t.isPresent() ? ChatTemplate.of(t.get(), bos, eos, file.path() + " tokenizer.chat_template") : ChatTemplate.chatMl(bos, eos);
+    }
+
+    private static String tokenText(GgufFile file, List<String> tokens, String key) {
+        if (!file.has(key)) return "";
+        long id = file.integer(key);
+        return id >= 0 && id < tokens.size() ? tokens.get((int) id) : "";
     }
 
     /** A tokenizer that can produce ids past the embedding table belongs to another model. */

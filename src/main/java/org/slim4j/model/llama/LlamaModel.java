@@ -6,6 +6,7 @@ import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.kernel.Linear;
 import org.slim4j.tensor.kernel.VectorOps;
+import org.slim4j.model.chat.ChatTemplate;
 import org.slim4j.tokenizer.Tokenizer;
 
 /**
@@ -40,6 +41,20 @@ public final class LlamaModel implements Decoder {
 
     public LlamaConfig config() {
         return config;
+    }
+
+    private java.util.function.Supplier<ChatTemplate> chatTemplate = () -> ChatTemplate.chatMl("", "");
+    private ChatTemplate chatTemplateRead;
+
+    /** Where the loader finds this model's chat template (read on first use: token-id runs never pay for it). */
+    void chatTemplateFrom(java.util.function.Supplier<ChatTemplate> source) {
+        this.chatTemplate = source;
+    }
+
+    @Override
+    public synchronized ChatTemplate chatTemplate() {
+        if (chatTemplateRead == null) chatTemplateRead = chatTemplate.get();
+        return chatTemplateRead;
     }
 
     public LlamaWeights weights() {

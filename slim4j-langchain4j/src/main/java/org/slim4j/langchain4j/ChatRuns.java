@@ -74,7 +74,11 @@ final class ChatRuns implements AutoCloseable {
         lock.lock();
         try {
             if (closed) throw new IllegalStateException("the slim4j chat model " + modelName + " is closed");
-            g = model.chat(messages, options, onText);
+            int[] ids = model.chatIds(messages); // what CausalLM.chat generates from, checked here to say it as LangChain4j does
+            if (ids.length > model.contextLength()) {
+                throw new InvalidRequestException("the conversation has " + ids.length + " tokens, more than the model's context of " + model.contextLength());
+            }
+            g = model.generate(ids, options, onText);
         } finally {
             lock.unlock();
         }

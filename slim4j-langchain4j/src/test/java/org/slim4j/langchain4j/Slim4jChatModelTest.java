@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.memory.chat.MessageWindowChatMemory;
 import dev.langchain4j.model.chat.request.ChatRequest;
@@ -147,10 +148,14 @@ class Slim4jChatModelTest {
                 () -> chat.chat(ChatRequest.builder().messages(UserMessage.from("hi")).toolSpecifications(tool).build()));
         assertThrows(UnsupportedFeatureException.class,
                 () -> chat.chat(ChatRequest.builder().messages(UserMessage.from("hi")).frequencyPenalty(0.5).build()));
+        String tooLong = "word ".repeat(core.contextLength());
+        var e = assertThrows(InvalidRequestException.class, () -> chat.chat(ChatRequest.builder().messages(UserMessage.from(tooLong)).build()));
+        assertTrue(e.getMessage().contains("more than the model's context of " + core.contextLength()), e.getMessage());
+        assertThrows(InvalidRequestException.class, () -> chat.chat(ChatRequest.builder().messages(UserMessage.from("hi")).temperature(-1.0).build()));
     }
 
     /** Collects a streamed reply. */
-    private static final class Collector implements StreamingChatResponseHandler {
+    private static class Collector implements StreamingChatResponseHandler {
         final List<String> pieces = new CopyOnWriteArrayList<>();
         final CompletableFuture<ChatResponse> done = new CompletableFuture<>();
         int cancelAfter = -1;
@@ -212,6 +217,17 @@ class Slim4jChatModelTest {
                 .toolSpecifications(ToolSpecification.builder().name("t").build()).build(), bad);
         var e = assertThrows(java.util.concurrent.ExecutionException.class, bad::await);
         assertInstanceOf(UnsupportedFeatureException.class, e.getCause());
+        Collector tooLong = new Collector();
+        streaming.chat(ChatRequest.builder().messages(UserMessage.from("word ".repeat(core.contextLength()))).build(), tooLong);
+        assertInstanceOf(InvalidRequestException.class, assertThrows(java.util.concurrent.ExecutionException.class, tooLong::await).getCause());
+        Collector throwing = new Collector() {
+            @Override
+            public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+                throw new IllegalStateException("the handler fails");
+            }
+        };
+        streaming.chat(ChatRequest.builder().messages(UserMessage.from("hi")).build(), throwing);
+        assertEquals("the handler fails", assertThrows(java.util.concurrent.ExecutionException.class, throwing::await).getCause().getMessage());
 
         Collector cancelled = new Collector();
         cancelled.cancelAfter = 2;

@@ -157,6 +157,23 @@ class Slim4jEmbeddingModelTest {
     }
 
     @Test
+    void concurrentCallsGetTheirOwnVectors() throws Exception {
+        List<String> texts = pairs.stream().map(StsB.Pair::sentence2).limit(40).toList();
+        float[][] ref = core.embed(texts);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            List<java.util.concurrent.Future<Response<List<Embedding>>>> fs = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                List<TextSegment> part = texts.subList(t * 10, t * 10 + 10).stream().map(TextSegment::from).toList();
+                fs.add(pool.submit(() -> model.embedAll(part)));
+            }
+            for (int t = 0; t < 4; t++) {
+                List<Embedding> got = fs.get(t).get().content();
+                for (int i = 0; i < 10; i++) assertClose(ref[t * 10 + i], got.get(i).vector(), texts.get(t * 10 + i));
+            }
+        }
+    }
+
+    @Test
     void closeReleasesTheEncoderItLoaded() {
         Slim4jEmbeddingModel own = Slim4jEmbeddingModel.builder().model("bge-small-en-v1.5").threads(1).batchSize(8).build();
         assertEquals(384, own.dimension());

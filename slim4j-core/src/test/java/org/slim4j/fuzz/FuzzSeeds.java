@@ -235,7 +235,7 @@ final class FuzzSeeds {
     /** The recipes shipped in recipes/ and one of each kind of method the method table has. */
     static Stream<String> recipes() {
         List<String> out = new ArrayList<>();
-        try (var files = Files.list(Path.of(System.getProperty("slim4j.home", "."), "recipes"))) {
+        try (var files = Files.list(org.slim4j.testutil.Fixtures.ROOT.resolve("recipes"))) {
             for (Path p : files.sorted().toList()) out.add(Files.readString(p));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -11,14 +11,37 @@ import java.nio.file.Path;
 
 /** Paths into ../shared (data and llama.cpp fixtures), read-only. */
 public final class Fixtures {
-    /** ../shared beside the repository: found from slim4j.home (the repository's root, set by the build) or the working folder. */
-    public static final Path SHARED = Path.of(System.getProperty("slim4j.home", "."), "..", "shared").toAbsolutePath().normalize();
+    /**
+     * ../shared beside the repository: from slim4j.home (the repository's root, set by the build), else the first
+     * folder named shared with fixtures beside the working folder or one of its parents (child JVMs run in a module).
+     */
+    public static final Path SHARED = findShared();
+    /** The repository's root (recipes/, scripts/, the launcher): slim4j.home, else the nearest folder up with recipes/. */
+    public static final Path ROOT = findRoot();
     public static final Path FIXTURES = SHARED.resolve("fixtures");
     public static final Path DATA = SHARED.resolve("data");
     public static final Path TINY_LLAMA = FIXTURES.resolve("tiny-llama-rand");
     public static final String[] GGUF_TYPES = {"Q8_0", "Q4_0", "Q6_K", "Q4_K_M"};
 
     private Fixtures() {}
+
+    private static Path findRoot() {
+        String home = System.getProperty("slim4j.home");
+        if (home != null) return Path.of(home).toAbsolutePath().normalize();
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (java.nio.file.Files.isDirectory(p.resolve("recipes"))) return p;
+        }
+        return Path.of("").toAbsolutePath();
+    }
+
+    private static Path findShared() {
+        String home = System.getProperty("slim4j.home");
+        if (home != null) return Path.of(home, "..", "shared").toAbsolutePath().normalize();
+        for (Path p = Path.of("").toAbsolutePath(); p.getParent() != null; p = p.getParent()) {
+            if (java.nio.file.Files.isDirectory(p.resolveSibling("shared").resolve("fixtures"))) return p.resolveSibling("shared");
+        }
+        return Path.of("..", "shared").toAbsolutePath().normalize();
+    }
 
     public static Path gguf(String type) {
         return FIXTURES.resolve("tiny-llama-rand-" + type + ".gguf");

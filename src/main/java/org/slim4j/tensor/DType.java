@@ -24,6 +24,14 @@ public enum DType {
     Q5_K(13, null, 256, 176), // fp16 d, dmin; 12 bytes scales/mins; 32 bytes high bits; 128 bytes low nibbles
     Q6_K(14, null, 256, 210), // 128 bytes low nibbles; 64 bytes high 2 bits; 16 int8 scales; fp16 d
     Q8_K(15, null, 256, 292), // f32 d; 256 int8; 16 int16 block sums
+    IQ2_XXS(16, null, 256, 66), // fp16 d; 8 x (4 grid bytes, 4 x 7-bit signs + 4-bit scale)
+    IQ2_XS(17, null, 256, 74),  // fp16 d; 32 x 16-bit (9-bit grid index, 7-bit signs); 8 bytes of 4-bit scales
+    IQ3_XXS(18, null, 256, 98), // fp16 d; 64 grid bytes; 8 x (4 x 7-bit signs + 4-bit scale)
+    IQ1_S(19, null, 256, 50),   // fp16 d; 32 low grid bytes; 8 x 16-bit (high bits, 3-bit scale, delta sign)
+    IQ4_NL(20, null, 32, 18),   // fp16 d; 16 bytes of 4-bit indices into kvalues_iq4nl
+    IQ3_S(21, null, 256, 110),  // fp16 d; 64 low grid bytes; 8 high-bit bytes; 32 sign bytes; 4 bytes of 4-bit scales
+    IQ2_S(22, null, 256, 82),   // fp16 d; 32 low grid bytes; 32 sign bytes; 8 high-bit bytes; 8 bytes of 4-bit scales
+    IQ4_XS(23, null, 256, 136), // fp16 d; 16 bits of scale highs; 4 bytes of scale lows; 128 bytes of 4-bit indices
     I8(24, "I8", 1, 1),
     I16(25, "I16", 1, 2),
     I32(26, "I32", 1, 4),

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,16 +18,70 @@ import org.slim4j.tensor.quant.BlockEncoder;
 import org.slim4j.tensor.quant.ImatrixEncoder;
 
 /**
- * Re-encodes a GGUF with float weights (F32, F16, BF16) the way {@code llama-quantize --pure} does: every 2-D-or-more
- * tensor whose name ends in "weight" (token_embd included) becomes the file type's block type; 1-D tensors
- * (norms, rope_freqs) are copied as they are; metadata is copied in order, then general.quantization_version (2)
- * and general.file_type are set at the end, as gguf_set_val moves a key there. With the reference encoders this
- * reproduces llama.cpp's tensor bytes exactly. A matrix whose rows are not whole blocks takes {@code fallback}
- * (which must fit it) and is listed in the result; with no fallback it is an error. The write is atomic.
+ * Re-encodes a GGUF with float weights (F32, F16, BF16) the way llama-quantize does. Every 2-D-or-more tensor whose
+ * name ends in "weight" (norms excepted) is a matrix and gets a block type: {@code --pure} gives all the file type's,
+ * otherwise llama.cpp's mix ({@link LlamaTensorMix}); {@code --tensor-type} rules ({@link TensorTypeRule}) override
+ * both. 1-D tensors are copied as they are. Tensors are written in llama.cpp's order (by layer, then by name);
+ * metadata is copied in order, then general.quantization_version (2) and general.file_type are set at the end, as
+ * gguf_set_val moves a key there. With the reference encoders, and with an importance matrix through the
+ * importance-weighted ones ({@link ImatrixEncoder}), this reproduces llama-quantize's files byte for byte. A matrix whose
+ * rows are not whole blocks takes {@code fallback} (which must fit it) and is listed in the result; with no fallback
+ * it is an error. The write is atomic.
  */
 public final class GgufQuantizer {
     /** The type each tensor was written as, and the tensors that took the fallback type, in file order. */
     public record Result(Map<String, DType> types, List<String> fallbacks) {}
+
+    /** Supplies a tensor's encoded bytes itself (a calibrated quantizer), or returns null to leave it to the default encoder. */
+    @FunctionalInterface
+    public interface Encoder {
+        MemorySegment encode(Tensor source, DType type, Arena arena);
+    }
+
+    /**
+     * How to quantize: the file type (general.file_type and the mix), pure or llama.cpp's mix, the importance matrix
+     * (null: none), type rules, explicit per-tensor types that replace the mix entirely (a budget allocation; null:
+     * none), a fallback type, a custom encoder (null: none) and extra string keys written after the imatrix keys.
+     */
+    public record Options(LlamaFileType fileType, boolean pure, Imatrix imatrix, List<TensorTypeRule> rules, Map<String, DType> types,
+                          DType fallback, Encoder encoder, Map<String, String> extraKeys) {
+        public Options {
+            rules = rules == null ? List.of() : List.copyOf(rules);
+            extraKeys = extraKeys == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(extraKeys));
+        }
+
+        public static Options of(LlamaFileType fileType) {
+            return new Options(fileType, true, null, List.of(), null, null, null, Map.of());
+        }
+
+        public Options pure(boolean on) {
+            return new Options(fileType, on, imatrix, rules, types, fallback, encoder, extraKeys);
+        }
+
+        public Options imatrix(Imatrix im) {
+            return new Options(fileType, pure, im, rules, types, fallback, encoder, extraKeys);
+        }
+
+        public Options rules(List<TensorTypeRule> r) {
+            return new Options(fileType, pure, imatrix, r, types, fallback, encoder, extraKeys);
+        }
+
+        public Options types(Map<String, DType> t) {
+            return new Options(fileType, pure, imatrix, rules, t, fallback, encoder, extraKeys);
+        }
+
+        public Options fallback(DType f) {
+            return new Options(fileType, pure, imatrix, rules, types, f, encoder, extraKeys);
+        }
+
+        public Options encoder(Encoder e) {
+            return new Options(fileType, pure, imatrix, rules, types, fallback, e, extraKeys);
+        }
+
+        public Options extraKeys(Map<String, String> k) {
+            return new Options(fileType, pure, imatrix, rules, types, fallback, encoder, k);
+        }
+    }
 
     private GgufQuantizer() {}
 
@@ -34,140 +89,139 @@ public final class GgufQuantizer {
         return quantize(src, dst, fileType, fallback, true);
     }
 
-    /**
-     * {@code pure} false applies llama.cpp's per-tensor mix, so far only for Q4_K_M and Q5_K_M (llama_tensor_get_type):
-     * the output matrix (token_embd when tied) and attn_v / ffn_down of the layers use_more_bits picks get Q6_K.
-     */
+    /** {@code pure} false applies llama.cpp's per-tensor mix for the file type. */
     public static Result quantize(Path src, Path dst, LlamaFileType fileType, DType fallback, boolean pure) {
-        return quantize(src, dst, fileType, fallback, pure, null);
+        return quantize(src, dst, Options.of(fileType).pure(pure).fallback(fallback));
     }
 
     /**
      * With an importance matrix, as llama-quantize --imatrix: each tensor it covers is encoded by the
      * importance-weighted quantizer ({@link ImatrixEncoder}), and quantize.imatrix.{file,dataset,entries_count,
-     * chunks_count} are recorded after general.file_type, followed by general.quantized_by = "slim4j" (written only
-     * here, so the unweighted path still reproduces llama-quantize's files byte for byte).
+     * chunks_count} are recorded after general.file_type as llama-quantize records them.
      */
     public static Result quantize(Path src, Path dst, LlamaFileType fileType, DType fallback, boolean pure, Imatrix imatrix) {
-        if (!pure && fileType != LlamaFileType.MOSTLY_Q4_K_M && fileType != LlamaFileType.MOSTLY_Q5_K_M) {
-            throw new UnsupportedOperationException("llama.cpp's tensor mix is implemented for Q4_K_M and Q5_K_M only, not " + fileType);
-        }
+        return quantize(src, dst, Options.of(fileType).pure(pure).fallback(fallback).imatrix(imatrix));
+    }
+
+    public static Result quantize(Path src, Path dst, Options o) {
         try (GgufFile in = GgufFile.open(src); Arena arena = Arena.ofShared()) {
+            Map<String, DType> types = types(in, o);
             GgufWriter w = new GgufWriter();
             in.metadata().forEach((k, v) -> {
                 if (!k.equals("general.quantization_version") && !k.equals("general.file_type")) w.put(k, in.typeOf(k), v);
             });
             w.putUint32("general.quantization_version", 2);
-            w.putUint32("general.file_type", fileType.id);
-            if (imatrix != null) {
-                if (!ImatrixEncoder.supports(fileType.matrixType)) {
-                    throw new UnsupportedOperationException("importance-weighted " + fileType.matrixType + " is not implemented (Q4_0, Q6_K and Q8_0 are)");
-                }
-                w.putString("quantize.imatrix.file", imatrix.file());
-                w.putString("quantize.imatrix.dataset", imatrix.dataset());
-                w.putInt32("quantize.imatrix.entries_count", imatrix.entries().size());
-                w.putInt32("quantize.imatrix.chunks_count", imatrix.chunks());
-                w.putString("general.quantized_by", "slim4j");
+            w.putUint32("general.file_type", o.fileType().id);
+            Imatrix im = o.imatrix();
+            if (im != null) {
+                w.putString("quantize.imatrix.file", im.file());
+                if (im.dataset() != null) w.putString("quantize.imatrix.dataset", im.dataset());
+                w.putUint32("quantize.imatrix.entries_count", im.size());
+                w.putUint32("quantize.imatrix.chunks_count", im.chunks());
             }
-            Map<String, DType> types = new LinkedHashMap<>();
+            o.extraKeys().forEach(w::putString);
             List<String> fallbacks = new ArrayList<>();
-            Mix mix = pure ? null : new Mix(in);
-            for (Tensor t : in.tensors()) {
-                DType target = targetType(t, fileType.matrixType);
-                if (mix != null && target == fileType.matrixType) target = mix.type(t.name(), target);
+            for (Tensor t : llamaOrder(in.tensors())) {
+                DType target = types.get(t.name());
                 if (target != t.dtype() && t.cols() % target.blockSize != 0) {
-                    if (fallback == null) {
+                    if (o.fallback() == null) {
                         throw new IllegalArgumentException(t.name() + ": rows of " + t.cols() + " are not whole " + target
                                 + " blocks of " + target.blockSize + " and no fallback type was given");
                     }
-                    if (t.cols() % fallback.blockSize != 0) {
-                        throw new IllegalArgumentException(t.name() + ": rows of " + t.cols() + " fit neither " + target + " nor the fallback " + fallback);
+                    if (t.cols() % o.fallback().blockSize != 0) {
+                        throw new IllegalArgumentException(t.name() + ": rows of " + t.cols() + " fit neither " + target + " nor the fallback " + o.fallback());
                     }
-                    target = fallback;
+                    target = o.fallback();
                     fallbacks.add(t.name());
+                    types.put(t.name(), target);
                 }
-                types.put(t.name(), target);
-                float[] qw = imatrix == null || target == t.dtype() || !target.isQuantized() ? null : imatrix.importance(t.name());
-                if (qw != null && !ImatrixEncoder.supports(target)) {
-                    throw new UnsupportedOperationException(t.name() + ": importance-weighted " + target + " is not implemented");
-                }
-                if (qw != null && qw.length != t.cols()) {
-                    throw new IllegalArgumentException(t.name() + ": importance has " + qw.length + " values for rows of " + t.cols());
-                }
-                w.addTensor(t.name(), target, t.shape(), target == t.dtype() ? t.data() : qw != null ? encodeWeighted(t, target, qw, arena) : encode(t, target, arena));
+                MemorySegment data = target == t.dtype() ? t.data() : null;
+                if (data == null && o.encoder() != null) data = o.encoder().encode(t, target, arena);
+                if (data == null) data = encode(t, target, im == null || !target.isQuantized() ? null : im.importance(t.name()), arena);
+                w.addTensor(t.name(), target, t.shape(), data);
             }
             w.write(dst);
-            return new Result(Collections.unmodifiableMap(types), List.copyOf(fallbacks));
+            Map<String, DType> written = new LinkedHashMap<>();
+            for (Tensor t : llamaOrder(in.tensors())) written.put(t.name(), types.get(t.name()));
+            return new Result(Collections.unmodifiableMap(written), List.copyOf(fallbacks));
         }
     }
 
-    /** The Q4_K_M / Q5_K_M rules of llama_tensor_get_type, with its counters over attn_v and ffn_down tensors. */
-    private static final class Mix {
-        private final boolean hasOutput;
-        private final int nAttnV, nFfnDown;
-        private int iAttnV;
-
-        Mix(GgufFile in) {
-            hasOutput = in.find("output.weight").isPresent();
-            nAttnV = (int) in.tensors().stream().filter(t -> t.name().contains("attn_v.weight")).count();
-            nFfnDown = (int) in.tensors().stream().filter(t -> t.name().contains("ffn_down")).count();
-        }
-
-        DType type(String name, DType base) {
-            if (name.equals("output.weight") || (!hasOutput && name.equals("token_embd.weight"))) return DType.Q6_K;
-            if (name.contains("attn_v.weight")) return moreBits(iAttnV++, nAttnV) ? DType.Q6_K : base;
-            if (name.contains("ffn_down")) {
-                int layer = name.startsWith("blk.") ? Integer.parseInt(name.substring(4, name.indexOf('.', 4))) : 0;
-                return moreBits(layer, nFfnDown) ? DType.Q6_K : base;
+    /**
+     * The type every tensor of {@code in} gets under {@code o} (before fallbacks), in llama.cpp's order: explicit types
+     * first, then the first matching rule, then the mix (or the file type when pure); non-matrices keep theirs.
+     */
+    public static Map<String, DType> types(GgufFile in, Options o) {
+        List<Tensor> ordered = llamaOrder(in.tensors());
+        LlamaTensorMix mix = o.pure() ? null : new LlamaTensorMix(in, ordered, o.fileType(), o.imatrix() != null);
+        Map<String, DType> types = new LinkedHashMap<>();
+        for (Tensor t : ordered) {
+            if (!isMatrix(t)) {
+                types.put(t.name(), t.dtype());
+                continue;
             }
-            return base;
+            checkSource(t, o.fileType().matrixType);
+            DType target = o.types() != null ? o.types().get(t.name()) : null;
+            if (target == null) {
+                for (TensorTypeRule r : o.rules()) {
+                    if (r.matches(t.name())) {
+                        target = r.type();
+                        break;
+                    }
+                }
+            }
+            DType base = o.fileType().matrixType;
+            // llama.cpp asks its mix only for tensors no rule names, so its layer counters skip those
+            if (target == null && mix != null && base.isQuantized()) target = mix.type(t, base);
+            types.put(t.name(), target != null ? target : base);
         }
-
-        /** llama.cpp's use_more_bits: the first and last eighth of the layers and every third one between. */
-        private static boolean moreBits(int i, int n) {
-            return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
-        }
+        return types;
     }
 
-    /** llama-quantize's choice in pure mode: weights of two or more dimensions get the matrix type. */
-    static DType targetType(Tensor t, DType matrixType) {
-        boolean matrix = t.shape().length >= 2 && t.name().endsWith("weight");
-        if (!matrix) return t.dtype();
+    /** llama-quantize's matrices: two or more dimensions, a name ending in "weight", not a norm. */
+    public static boolean isMatrix(Tensor t) {
+        return t.shape().length >= 2 && t.name().endsWith("weight") && !t.name().contains("_norm.weight");
+    }
+
+    private static void checkSource(Tensor t, DType matrixType) {
         if (t.dtype().isQuantized() && t.dtype() != matrixType) {
             throw new IllegalArgumentException(t.name() + " is already " + t.dtype() + "; re-quantizing is not supported");
         }
         if (!t.dtype().isFloatLike()) throw new IllegalArgumentException(t.name() + ": " + t.dtype() + " is not a float type");
-        return matrixType;
     }
 
-    /** Row by row (in parallel): a block never spans two rows, so this equals encoding the whole tensor at once. */
-    static MemorySegment encode(Tensor t, DType target, Arena arena) {
+    /** llama.cpp's tensor order (llama_model_loader's weight_name_comparer): tensors outside the blocks first, then by layer, each by name. */
+    public static List<Tensor> llamaOrder(List<Tensor> tensors) {
+        List<Tensor> r = new ArrayList<>(tensors);
+        r.sort(Comparator.comparingInt((Tensor t) -> layer(t.name())).thenComparing(Tensor::name));
+        return r;
+    }
+
+    /** The n of "blk.n." (as sscanf("blk.%d.") reads it), or -1. */
+    public static int layer(String name) {
+        if (!name.startsWith("blk.")) return -1;
+        int i = 4;
+        while (i < name.length() && Character.isDigit(name.charAt(i))) i++;
+        return i > 4 ? Integer.parseInt(name.substring(4, i)) : -1;
+    }
+
+    /**
+     * One tensor in {@code target} (rows in parallel; a block never spans two rows): importance-weighted when {@code qw}
+     * is given, else the reference encoder; floats rounded as ggml converts them.
+     */
+    public static MemorySegment encode(Tensor t, DType target, float[] qw, Arena arena) {
         long rows = t.rows();
         int cols = Math.toIntExact(t.cols());
+        if (qw != null && qw.length != cols) throw new IllegalArgumentException(t.name() + ": importance has " + qw.length + " values for rows of " + cols);
         long outRow = target.bytesFor(cols);
         MemorySegment out = arena.allocate(rows * outRow, 64);
         BlockEncoder enc = target.isQuantized() ? BlockCodecs.encoder(target) : null;
         LongStream.range(0, rows).parallel().forEach(r -> {
             float[] row = new float[cols];
             Dequant.row(t, r, row);
-            if (enc != null) {
-                enc.encode(row, 0, out, r * outRow, cols);
-            } else {
-                floats(row, target, out, r * outRow);
-            }
-        });
-        return out;
-    }
-
-    static MemorySegment encodeWeighted(Tensor t, DType target, float[] qw, Arena arena) {
-        long rows = t.rows();
-        int cols = Math.toIntExact(t.cols());
-        long outRow = target.bytesFor(cols);
-        MemorySegment out = arena.allocate(rows * outRow, 64);
-        LongStream.range(0, rows).parallel().forEach(r -> {
-            float[] row = new float[cols];
-            Dequant.row(t, r, row);
-            ImatrixEncoder.encodeRow(target, row, qw, out, r * outRow);
+            if (enc == null) floats(row, target, out, r * outRow);
+            else if (qw != null) ImatrixEncoder.encodeRow(target, row, qw, out, r * outRow);
+            else enc.encode(row, 0, out, r * outRow, cols);
         });
         return out;
     }

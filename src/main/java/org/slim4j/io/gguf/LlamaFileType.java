@@ -5,7 +5,7 @@ import org.slim4j.tensor.DType;
 /**
  * llama.cpp's llama_ftype values (general.file_type) for the types slim4j can quantize to, each with the block
  * type that llama-quantize --pure gives every weight matrix. The _S/_M/_L variants differ only in llama.cpp's
- * per-tensor mix, which {@link GgufQuantizer} does not reproduce; in pure mode they share their base type.
+ * per-tensor mix ({@link LlamaTensorMix}); in pure mode they share their base type.
  */
 public enum LlamaFileType {
     ALL_F32(0, DType.F32),
@@ -24,6 +24,9 @@ public enum LlamaFileType {
     MOSTLY_Q5_K_S(16, DType.Q5_K),
     MOSTLY_Q5_K_M(17, DType.Q5_K),
     MOSTLY_Q6_K(18, DType.Q6_K),
+    MOSTLY_Q2_K_S(21, DType.Q2_K),
+    MOSTLY_IQ4_NL(25, DType.IQ4_NL),
+    MOSTLY_IQ4_XS(30, DType.IQ4_XS),
     MOSTLY_BF16(32, DType.BF16);
 
     public final int id;

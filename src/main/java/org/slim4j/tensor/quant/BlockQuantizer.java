@@ -26,15 +26,33 @@ abstract class BlockQuantizer implements BlockEncoder {
 
     @Override
     public final void encode(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n) {
+        encode(src, srcOffset, dst, dstOffset, n, new byte[type.blockBytes]);
+    }
+
+    @Override
+    public final void encode(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n, byte[] b) {
         if (n % type.blockSize != 0) {
             throw new IllegalArgumentException(type + " encodes whole blocks of " + type.blockSize + ", got " + n + " values");
         }
-        byte[] b = new byte[type.blockBytes];
         for (int k = 0; k < n / type.blockSize; k++) {
-            java.util.Arrays.fill(b, (byte) 0);
+            java.util.Arrays.fill(b, 0, type.blockBytes, (byte) 0);
             encodeBlock(src, srcOffset + k * type.blockSize, b);
-            MemorySegment.copy(b, 0, dst, ValueLayout.JAVA_BYTE, dstOffset + (long) k * type.blockBytes, b.length);
+            MemorySegment.copy(b, 0, dst, ValueLayout.JAVA_BYTE, dstOffset + (long) k * type.blockBytes, type.blockBytes);
         }
+    }
+
+    /** True when the type has llama.cpp's importance-weighted quantizer ({@link #encodeWeighted}). */
+    boolean weighted() {
+        return false;
+    }
+
+    /**
+     * llama.cpp's importance-weighted quantizer of one block (quantize_row_*_impl): x[o, o + blockSize) with one
+     * importance per value qw[qo, ...) into b (zeroed). {@code rowSigma2} is the mean square of the whole row, which
+     * the 32-value types weigh by (the 256-value ones take their super-block's).
+     */
+    void encodeWeighted(float[] x, int o, float[] qw, int qo, float rowSigma2, byte[] b) {
+        throw new UnsupportedOperationException("no importance-weighted " + type + " quantizer");
     }
 
     /** Stores f as IEEE half, rounding to nearest even (ggml's GGML_FP32_TO_FP16); returns the stored value. */

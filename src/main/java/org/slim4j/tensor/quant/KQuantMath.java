@@ -217,12 +217,169 @@ final class KQuantMath {
                 if (changed == 0) break;
             }
             for (int i = 0; i < n; i++) L[lo + i] += (byte) nmax;
-            return sumlx / suml2;
+            return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
         }
         for (int i = 0; i < n; i++) {
             int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
             L[lo + i] = (byte) (l + nmax);
         }
         return 1 / iscale;
+    }
+
+    /**
+     * make_qkx3_quants: make_qkx2_quants' asymmetric fit with importance weights (x^2 when {@code weights} is null) and
+     * a finer search; used by the importance-weighted Q2_K..Q5_K, Q4_1 and Q5_1. Returns the scale; theMin[mo] = -min.
+     */
+    static float makeQkx3Quants(int n, int nmax, float[] x, int xo, float[] weights, int wo, byte[] L, int lo, float[] theMin, int mo,
+                                byte[] laux, float rmin, float rdelta, int nstep, boolean useMad) {
+        float min = x[xo], max = x[xo];
+        float sumW = weights != null ? weights[wo] : x[xo] * x[xo];
+        float sumX = sumW * x[xo];
+        for (int i = 1; i < n; i++) {
+            float xi = x[xo + i];
+            if (xi < min) min = xi;
+            if (xi > max) max = xi;
+            float w = weights != null ? weights[wo + i] : xi * xi;
+            sumW += w;
+            sumX += w * xi;
+        }
+        if (min > 0) min = 0;
+        if (max <= min) {
+            for (int i = 0; i < n; i++) L[lo + i] = 0;
+            theMin[mo] = -min;
+            return 0.f;
+        }
+        float iscale = nmax / (max - min);
+        float scale = 1 / iscale;
+        float bestMad = 0;
+        for (int i = 0; i < n; i++) {
+            int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[xo + i] - min))));
+            L[lo + i] = (byte) l;
+            float diff = scale * l + min - x[xo + i];
+            diff = useMad ? Math.abs(diff) : diff * diff;
+            float w = weights != null ? weights[wo + i] : x[xo + i] * x[xo + i];
+            bestMad += w * diff;
+        }
+        if (nstep < 1) {
+            theMin[mo] = -min;
+            return scale;
+        }
+        for (int is = 0; is <= nstep; is++) {
+            iscale = (rmin + rdelta * is + nmax) / (max - min);
+            float sumL = 0, sumL2 = 0, sumXl = 0;
+            for (int i = 0; i < n; i++) {
+                float v = iscale * (x[xo + i] - min);
+                int l = v > 0 ? nearestInt(Math.min(v, nmax)) : 0;
+                laux[i] = (byte) l;
+                float w = weights != null ? weights[wo + i] : x[xo + i] * x[xo + i];
+                sumL += w * l;
+                sumL2 += w * l * l;
+                sumXl += w * l * x[xo + i];
+            }
+            float det = sumW * sumL2 - sumL * sumL;
+            if (det > 0) {
+                float thisScale = (sumW * sumXl - sumX * sumL) / det;
+                float thisMin = (sumL2 * sumX - sumL * sumXl) / det;
+                if (thisMin > 0) {
+                    thisMin = 0;
+                    thisScale = sumXl / sumL2;
+                }
+                float mad = 0;
+                for (int i = 0; i < n; i++) {
+                    float diff = thisScale * laux[i] + thisMin - x[xo + i];
+                    diff = useMad ? Math.abs(diff) : diff * diff;
+                    float w = weights != null ? weights[wo + i] : x[xo + i] * x[xo + i];
+                    mad += w * diff;
+                }
+                if (mad < bestMad) {
+                    System.arraycopy(laux, 0, L, lo, n);
+                    bestMad = mad;
+                    scale = thisScale;
+                    min = thisMin;
+                }
+            }
+        }
+        theMin[mo] = -min;
+        return scale;
+    }
+
+    /**
+     * make_qp_quants: non-negative values (the sub-block scales or mins of a k-quant) onto levels [0, nmax] with one
+     * scale, weighted by quantWeights; a search over 9 scales, then single levels moved while the weighted fit improves.
+     */
+    static float makeQpQuants(int n, int nmax, float[] x, byte[] L, float[] quantWeights) {
+        float max = 0;
+        for (int i = 0; i < n; i++) max = Math.max(max, x[i]);
+        if (max < GROUP_MAX_EPS) {
+            for (int i = 0; i < n; i++) L[i] = 0;
+            return 0.f;
+        }
+        float iscale = nmax / max;
+        for (int i = 0; i < n; i++) L[i] = (byte) nearestInt(iscale * x[i]);
+        float scale = 1 / iscale;
+        float bestMse = 0;
+        for (int i = 0; i < n; i++) {
+            float diff = x[i] - scale * (L[i] & 0xFF);
+            bestMse += quantWeights[i] * diff * diff;
+        }
+        for (int is = -4; is <= 4; is++) {
+            if (is == 0) continue;
+            float iscaleIs = (0.1f * is + nmax) / max;
+            float scaleIs = 1 / iscaleIs;
+            float mse = 0;
+            for (int i = 0; i < n; i++) {
+                int l = Math.min(nmax, nearestInt(iscaleIs * x[i]));
+                float diff = x[i] - scaleIs * l;
+                mse += quantWeights[i] * diff * diff;
+            }
+            if (mse < bestMse) {
+                bestMse = mse;
+                iscale = iscaleIs;
+            }
+        }
+        float sumlx = 0, suml2 = 0;
+        for (int i = 0; i < n; i++) {
+            int l = Math.min(nmax, nearestInt(iscale * x[i]));
+            L[i] = (byte) l;
+            float w = quantWeights[i];
+            sumlx += w * x[i] * l;
+            suml2 += w * l * l;
+        }
+        for (int itry = 0; itry < 5; itry++) {
+            int changed = 0;
+            for (int i = 0; i < n; i++) {
+                float w = quantWeights[i];
+                int li = L[i] & 0xFF;
+                float slx = sumlx - w * x[i] * li;
+                float sl2 = suml2 - w * li * li;
+                if (slx > 0 && sl2 > 0) {
+                    int newL = Math.min(nmax, nearestInt(x[i] * sl2 / slx));
+                    if (newL != li) {
+                        slx += w * x[i] * newL;
+                        sl2 += w * newL * newL;
+                        if (slx * slx * suml2 > sumlx * sumlx * sl2) {
+                            L[i] = (byte) newL;
+                            sumlx = slx;
+                            suml2 = sl2;
+                            changed++;
+                        }
+                    }
+                }
+            }
+            if (changed == 0) break;
+        }
+        return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+    }
+
+    /** The sum of squares of x[o, o + n), accumulated in order in float as ggml does. */
+    static float sumSquares(float[] x, int o, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += x[o + i] * x[o + i];
+        return s;
+    }
+
+    /** ggml's importance weight of one value: qw * sqrt(sigma2 + x^2). */
+    static float importance(float qw, float sigma2, float x) {
+        return qw * (float) Math.sqrt(sigma2 + x * x);
     }
 }

@@ -31,4 +31,21 @@ final class Q5_1Encoder extends BlockQuantizer {
         }
         putLe32(b, 4, qh);
     }
+
+    @Override
+    boolean weighted() {
+        return true;
+    }
+
+    /** quantize_row_q5_1_impl: make_qkx3_quants (nmax 31) weighted by qw * sqrt(sigma2 + x^2), sigma2 the row's mean square. */
+    @Override
+    void encodeWeighted(float[] x, int o, float[] qw, int qo, float rowSigma2, byte[] b) {
+        float[] weight = new float[32], min = new float[1];
+        byte[] L = new byte[32], laux = new byte[32];
+        for (int j = 0; j < 32; j++) weight[j] = KQuantMath.importance(qw[qo + j], rowSigma2, x[o + j]);
+        float d = KQuantMath.makeQkx3Quants(32, 31, x, o, weight, 0, L, 0, min, 0, laux, -0.9f, 0.05f, 36, false);
+        putF16(b, 0, d);
+        putF16(b, 2, -min[0]);
+        Q5_0Encoder.pack(L, b, 4);
+    }
 }

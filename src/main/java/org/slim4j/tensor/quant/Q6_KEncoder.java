@@ -16,6 +16,16 @@ final class Q6_KEncoder extends BlockQuantizer {
         encodeBlock(x, o, b, null, 0);
     }
 
+    @Override
+    boolean weighted() {
+        return true;
+    }
+
+    @Override
+    void encodeWeighted(float[] x, int o, float[] qw, int qo, float rowSigma2, byte[] b) {
+        encodeBlock(x, o, b, qw, qo);
+    }
+
     /** With importance qw (quantize_row_q6_K_impl): the group fits weigh each value by qw directly. */
     void encodeBlock(float[] x, int o, byte[] b, float[] qw, int qo) {
         byte[] L = new byte[256];
@@ -41,6 +51,11 @@ final class Q6_KEncoder extends BlockQuantizer {
                 L[16 * j + ii] = (byte) (l + 32);
             }
         }
+        pack(L, b);
+    }
+
+    /** Levels L[0, 256) in [0, 64) into low nibbles (ql) and high 2-bit pairs (qh). */
+    static void pack(byte[] L, byte[] b) {
         for (int j = 0, ql = 0, qh = 128; j < 256; j += 128, ql += 64, qh += 32) {
             for (int l = 0; l < 32; l++) {
                 int q1 = L[j + l], q2 = L[j + l + 32], q3 = L[j + l + 64], q4 = L[j + l + 96];

@@ -148,7 +148,7 @@ class GgufBadInputTest {
         assertBad(oneTensor("blk.0.attn_q.weight", new long[] {32}, 99, 0, 128), "tensor 'blk.0.attn_q.weight'", "unknown ggml type 99");
         // 4, 5 were Q4_2/Q4_3, removed from ggml: ids exist but no layout.
         assertBad(oneTensor("w", new long[] {32}, 4, 0, 128), "tensor 'w'", "unknown ggml type 4");
-        assertBad(oneTensor("w", new long[] {256}, 20, 0, 128), "tensor 'w'", "IQ4_NL (20) is not supported yet");
+        assertBad(oneTensor("w", new long[] {256}, 29, 0, 128), "tensor 'w'", "IQ1_M (29) is not supported yet");
     }
 
     @Test

@@ -104,7 +104,7 @@ class GgufQuantizerTest {
 
         Path k = tmp.resolve("odd-q6k.gguf");
         GgufQuantizer.Result rk = GgufQuantizer.quantize(src, k, LlamaFileType.MOSTLY_Q6_K, DType.F32);
-        assertEquals(List.of("odd.weight", "even.weight"), rk.fallbacks());
+        assertEquals(List.of("even.weight", "odd.weight"), rk.fallbacks(), "in llama.cpp's order: by name outside the blocks");
         try (GgufFile g = GgufFile.open(k)) {
             assertEquals(DType.F32, g.tensor("even.weight").dtype());
             // F16 -> F32 is exact, so the fallback copy holds the source values
@@ -113,10 +113,28 @@ class GgufQuantizerTest {
         }
     }
 
+    /** llama.cpp's Q3_K_M and Q2_K mixes (the imatrix fixture checks them byte for byte); rules override the mix. */
     @Test
-    void mixIsOnlyImplementedForQ4_K_MAndQ5_K_M() {
-        assertThrows(UnsupportedOperationException.class,
-                () -> GgufQuantizer.quantize(f32, tmp.resolve("x.gguf"), LlamaFileType.MOSTLY_Q3_K_M, null, false));
+    void mixesAndTensorTypeRules() {
+        try (GgufFile in = GgufFile.open(f32)) {
+            var types = GgufQuantizer.types(in, GgufQuantizer.Options.of(LlamaFileType.MOSTLY_Q3_K_M).pure(false));
+            assertEquals(DType.Q6_K, types.get("token_embd.weight"), "tied: the output's type");
+            assertEquals(DType.Q5_K, types.get("blk.1.attn_v.weight"));
+            assertEquals(DType.Q4_K, types.get("blk.2.attn_v.weight"));
+            assertEquals(DType.Q4_K, types.get("blk.0.ffn_down.weight"));
+            assertEquals(DType.Q3_K, types.get("blk.0.ffn_up.weight"));
+            types = GgufQuantizer.types(in, GgufQuantizer.Options.of(LlamaFileType.MOSTLY_Q2_K).pure(false)
+                    .rules(List.of(TensorTypeRule.parse("blk\\.[01]\\.ffn_down=q8_0"), TensorTypeRule.parse("ffn_down=q5_k"))));
+            assertEquals(DType.Q8_0, types.get("blk.1.ffn_down.weight"), "the first rule that matches");
+            assertEquals(DType.Q5_K, types.get("blk.3.ffn_down.weight"));
+            assertEquals(DType.Q3_K, types.get("blk.0.attn_output.weight"));
+            assertEquals(DType.Q2_K, types.get("blk.0.attn_q.weight"));
+            // a rule takes its tensor out of llama.cpp's layer count, as llama-quantize does (checked with --dry-run)
+            types = GgufQuantizer.types(in, GgufQuantizer.Options.of(LlamaFileType.MOSTLY_Q4_K_M).pure(false)
+                    .rules(List.of(TensorTypeRule.parse("blk\\.0\\.attn_v=q8_0"))));
+            assertEquals(DType.Q4_K, types.get("blk.2.attn_v.weight"));
+            assertEquals(DType.Q6_K, types.get("blk.3.attn_v.weight"));
+        }
     }
 
     @Test

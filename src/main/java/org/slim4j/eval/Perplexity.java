@@ -22,7 +22,7 @@ public final class Perplexity {
      * and their count. {@link #run} adds these chunk by chunk in chunk order; a distributed run (slim4j-spark) scores
      * chunks anywhere and adds them in the same order, so both give the same bits.
      */
-    public record ChunkSums(double nll, double nll2, long count) {
+    public record ChunkSums(double nll, double nll2, long count) implements java.io.Serializable {
         public static final ChunkSums ZERO = new ChunkSums(0, 0, 0);
 
         public ChunkSums plus(ChunkSums o) {

@@ -3,8 +3,8 @@
 #   scripts/fuzz.sh [DURATION] [TARGET...]     e.g. scripts/fuzz.sh 10m Gguf Safetensors   (default: 10m, all targets)
 # Targets: Gguf Safetensors Onnx CompressedTensors ConfigJson Tokenizer Recipe. The run goes on past a finding
 # (KEEP_GOING findings at most, default 100); logs, the generated corpus and reproducers (crash-*, timeout-*) go to
-# target/fuzz/long. Every finding becomes a regression input: copy it to
-# src/test/resources/org/slim4j/fuzz/<Target>FuzzTestInputs/<method>/, where the normal test run replays it.
+# slim4j-core/target/fuzz/long. Every finding becomes a regression input: copy it to
+# slim4j-core/src/test/resources/org/slim4j/fuzz/<Target>FuzzTestInputs/<method>/, where the normal test run replays it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/scripts/jdk.sh"
@@ -13,13 +13,14 @@ DURATION="${1:-10m}"
 shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(Gguf Safetensors Onnx CompressedTensors ConfigJson Tokenizer Recipe)
-WORK="$ROOT/target/fuzz/long"
+CORE="$ROOT/slim4j-core"
+WORK="$CORE/target/fuzz/long"
 mkdir -p "$WORK"
-mvn -B -q -ntp test-compile dependency:build-classpath -Dmdep.outputFile="$WORK/classpath.txt" -Dmdep.includeScope=test >&2
+mvn -B -q -ntp -pl slim4j-core -am test-compile dependency:build-classpath -Dmdep.outputFile="$WORK/classpath.txt" -Dmdep.includeScope=test >&2
 # a snapshot of the classes: a build during the run (mvn test) rewrites target/classes under the fuzzing JVM
 rm -rf "$WORK/classes" "$WORK/test-classes"
-cp -r "$ROOT/target/classes" "$WORK/classes"
-cp -r "$ROOT/target/test-classes" "$WORK/test-classes"
+cp -r "$CORE/target/classes" "$WORK/classes"
+cp -r "$CORE/target/test-classes" "$WORK/test-classes"
 CP="$WORK/test-classes:$WORK/classes:$(cat "$WORK/classpath.txt")"
 for t in "${TARGETS[@]}"; do
   log="$WORK/$t.log"

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Makes the imatrix byte-identity fixture (src/test/resources/org/slim4j/quant/): llama-imatrix's importance matrix of
+# Makes the imatrix byte-identity fixture (slim4j-core/src/test/resources/org/slim4j/quant/): llama-imatrix's importance matrix of
 # the tiny-llama-rand fixture (F32 GGUF by slim4j convert; ../shared/data/tinyshakespeare.txt, 4 chunks of 128) and,
 # for each file type, the sha256 of every tensor of what `llama-quantize --imatrix` writes from that F32 GGUF, with
 # the types it chose and the quantize.imatrix.* keys. GgufImatrixIdentityTest quantizes the same F32 GGUF with the
 # same imatrix and must reproduce every hash. Needs scripts/llama-cpp.sh's tools.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OUT="$ROOT/src/test/resources/org/slim4j/quant"
+OUT="$ROOT/slim4j-core/src/test/resources/org/slim4j/quant"
 LL="$(dirname "$("$ROOT/scripts/llama-cpp.sh")")"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-cd "$ROOT" # relative paths, recorded as such in the files
+cd "$ROOT/slim4j-core" # relative paths, recorded as such in the files (the tests run in slim4j-core)
 REL=src/test/resources/org/slim4j/quant
 "$ROOT/slim4j" convert -m "$ROOT/../shared/fixtures/tiny-llama-rand" -o "$TMP/f32.gguf" --type f32 >/dev/null
-"$LL/llama-imatrix" -m "$TMP/f32.gguf" -f ../shared/data/tinyshakespeare.txt -c 128 --chunks 4 -t 2 -o "$REL/tiny-imatrix.gguf" >/dev/null 2>&1
+"$LL/llama-imatrix" -m "$TMP/f32.gguf" -f ../../shared/data/tinyshakespeare.txt -c 128 --chunks 4 -t 2 -o "$REL/tiny-imatrix.gguf" >/dev/null 2>&1
 TYPES="Q2_K Q3_K_S Q3_K_M Q4_K_S Q4_K_M Q5_K_M Q6_K IQ4_XS IQ4_NL Q4_0 Q5_1"
 for t in $TYPES; do
   "$LL/llama-quantize" --imatrix "$REL/tiny-imatrix.gguf" "$TMP/f32.gguf" "$TMP/$t.gguf" "$t" 2 >/dev/null 2>&1

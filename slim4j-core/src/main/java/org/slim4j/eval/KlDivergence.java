@@ -1,6 +1,8 @@
 package org.slim4j.eval;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import org.slim4j.model.CausalLM;
 import org.slim4j.util.Progress;
@@ -58,31 +60,68 @@ public final class KlDivergence {
 
     private KlDivergence() {}
 
+    /**
+     * One chunk's per-token values (KLD, Δp, ln p of the correct token under the model and the base) and how many of
+     * its positions have the same top token. {@link #run} computes these chunk by chunk; a distributed run
+     * (slim4j-spark) computes them anywhere and {@link #finish} takes them in chunk order, for the same bits.
+     */
+    public record ChunkStats(double[] kld, double[] deltaP, double[] lnQ, double[] lnBase, int sameTop) implements java.io.Serializable {}
+
     public static Result run(CausalLM model, Chunks chunks, BaseLogits base) {
+        List<ChunkStats> all = new ArrayList<>(chunks.count());
+        Progress progress = new Progress("kld", chunks.count());
+        double sum = 0;
+        int k = 0;
+        for (int c = 0; c < chunks.count(); c++) {
+            ChunkStats s = scoreChunk(model, chunks, c, base.chunk(c));
+            all.add(s);
+            for (double v : s.kld()) sum += v;
+            k += s.kld().length;
+            progress.step(c + 1, String.format(Locale.ROOT, "mean KLD %.6f", sum / k));
+        }
+        return finish(all);
+    }
+
+    /** Chunk {@code c} of {@code model} against the base model's logits of its scored positions ({@code b}). */
+    public static ChunkStats scoreChunk(CausalLM model, Chunks chunks, int c, float[] b) {
         int vocab = model.vocabSize();
         int per = chunks.scoredPerChunk();
-        int n = chunks.count() * per;
+        if (b.length != per * vocab) {
+            throw new IllegalArgumentException("base logits for chunk " + c + " have " + b.length
+                    + " values, expected " + per + " x " + vocab);
+        }
+        float[] q = chunks.scoredLogits(model, c);
+        double[] kld = new double[per], dp = new double[per], lnQ = new double[per], lnB = new double[per];
+        int same = 0;
+        for (int j = 0; j < per; j++) {
+            int pos = chunks.firstScored() + j;
+            int qo = j * vocab, bo = j * vocab;
+            int target = chunks.target(c, pos);
+            kld[j] = LogitMath.kl(b, bo, q, qo, vocab);
+            lnQ[j] = -LogitMath.nll(q, qo, vocab, target);
+            lnB[j] = -LogitMath.nll(b, bo, vocab, target);
+            dp[j] = Math.exp(lnQ[j]) - Math.exp(lnB[j]);
+            if (LogitMath.argmax(q, qo, vocab) == LogitMath.argmax(b, bo, vocab)) same++;
+        }
+        return new ChunkStats(kld, dp, lnQ, lnB, same);
+    }
+
+    /** The statistics over all chunks, given in chunk order. */
+    public static Result finish(List<ChunkStats> chunks) {
+        int n = 0, same = 0;
+        for (ChunkStats s : chunks) {
+            n += s.kld().length;
+            same += s.sameTop();
+        }
         double[] kld = new double[n], dp = new double[n], lnQ = new double[n], lnB = new double[n];
-        int same = 0, k = 0;
-        Progress progress = new Progress("kld", chunks.count());
-        for (int c = 0; c < chunks.count(); c++) {
-            float[] q = chunks.scoredLogits(model, c);
-            float[] b = base.chunk(c);
-            if (b.length != per * vocab) {
-                throw new IllegalArgumentException("base logits for chunk " + c + " have " + b.length
-                        + " values, expected " + per + " x " + vocab);
-            }
-            for (int j = 0; j < per; j++, k++) {
-                int pos = chunks.firstScored() + j;
-                int qo = j * vocab, bo = j * vocab;
-                int target = chunks.target(c, pos);
-                kld[k] = LogitMath.kl(b, bo, q, qo, vocab);
-                lnQ[k] = -LogitMath.nll(q, qo, vocab, target);
-                lnB[k] = -LogitMath.nll(b, bo, vocab, target);
-                dp[k] = Math.exp(lnQ[k]) - Math.exp(lnB[k]);
-                if (LogitMath.argmax(q, qo, vocab) == LogitMath.argmax(b, bo, vocab)) same++;
-            }
-            progress.step(c + 1, String.format(Locale.ROOT, "mean KLD %.6f", mean(Arrays.copyOf(kld, k))));
+        int k = 0;
+        for (ChunkStats s : chunks) {
+            int m = s.kld().length;
+            System.arraycopy(s.kld(), 0, kld, k, m);
+            System.arraycopy(s.deltaP(), 0, dp, k, m);
+            System.arraycopy(s.lnQ(), 0, lnQ, k, m);
+            System.arraycopy(s.lnBase(), 0, lnB, k, m);
+            k += m;
         }
         double[] sorted = kld.clone();
         Arrays.sort(sorted);

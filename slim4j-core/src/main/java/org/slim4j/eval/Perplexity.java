@@ -17,30 +17,53 @@ public final class Perplexity {
 
     private Perplexity() {}
 
-    public static Result run(CausalLM model, Chunks chunks) {
-        int vocab = model.vocabSize();
-        double nll = 0, nll2 = 0;
-        long count = 0;
-        Progress progress = new Progress("perplexity", chunks.count());
-        for (int c = 0; c < chunks.count(); c++) {
-            float[] logits = chunks.scoredLogits(model, c);
-            for (int pos = chunks.firstScored(); pos < chunks.nCtx() - 1; pos++) {
-                double v = LogitMath.nll(logits, (pos - chunks.firstScored()) * vocab, vocab, chunks.target(c, pos));
-                nll += v;
-                nll2 += v * v;
-                count++;
-            }
-            progress.step(c + 1, String.format(Locale.ROOT, "ppl %.4f", Math.exp(nll / count)));
+    /**
+     * One chunk's share of the estimate: the sum of its scored tokens' negative log-likelihoods, of their squares,
+     * and their count. {@link #run} adds these chunk by chunk in chunk order; a distributed run (slim4j-spark) scores
+     * chunks anywhere and adds them in the same order, so both give the same bits.
+     */
+    public record ChunkSums(double nll, double nll2, long count) implements java.io.Serializable {
+        public static final ChunkSums ZERO = new ChunkSums(0, 0, 0);
+
+        public ChunkSums plus(ChunkSums o) {
+            return new ChunkSums(nll + o.nll, nll2 + o.nll2, count + o.count);
         }
-        return finish(nll, nll2, count, chunks);
     }
 
-    /** llama.cpp's estimate: the standard error of the mean NLL, carried to PPL by its derivative. */
-    static Result finish(double nll, double nll2, long count, Chunks chunks) {
-        double mean = nll / count;
-        double var = nll2 / count - mean * mean;
+    public static Result run(CausalLM model, Chunks chunks) {
+        ChunkSums total = ChunkSums.ZERO;
+        Progress progress = new Progress("perplexity", chunks.count());
+        for (int c = 0; c < chunks.count(); c++) {
+            total = total.plus(scoreChunk(model, chunks, c));
+            progress.step(c + 1, String.format(Locale.ROOT, "ppl %.4f", Math.exp(total.nll() / total.count())));
+        }
+        return finish(total, chunks);
+    }
+
+    /** Chunk {@code c} evaluated from scratch and its scored positions summed. */
+    public static ChunkSums scoreChunk(CausalLM model, Chunks chunks, int c) {
+        int vocab = model.vocabSize();
+        float[] logits = chunks.scoredLogits(model, c);
+        double nll = 0, nll2 = 0;
+        long count = 0;
+        for (int pos = chunks.firstScored(); pos < chunks.nCtx() - 1; pos++) {
+            double v = LogitMath.nll(logits, (pos - chunks.firstScored()) * vocab, vocab, chunks.target(c, pos));
+            nll += v;
+            nll2 += v * v;
+            count++;
+        }
+        return new ChunkSums(nll, nll2, count);
+    }
+
+    /**
+     * llama.cpp's estimate from the sums over all chunks: the standard error of the mean NLL, carried to PPL by its
+     * derivative.
+     */
+    public static Result finish(ChunkSums total, Chunks chunks) {
+        double mean = total.nll() / total.count();
+        double var = total.nll2() / total.count() - mean * mean;
         double ppl = Math.exp(mean);
-        double err = var > 0 && count > 1 ? Math.sqrt(var / (count - 1)) * ppl : 0;
-        return new Result(ppl, err, chunks.count(), chunks.nCtx(), count);
+        double err = var > 0 && total.count() > 1 ? Math.sqrt(var / (total.count() - 1)) * ppl : 0;
+        return new Result(ppl, err, chunks.count(), chunks.nCtx(), total.count());
     }
 }

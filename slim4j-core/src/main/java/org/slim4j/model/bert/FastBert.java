@@ -65,11 +65,12 @@ public final class FastBert implements Encoder {
 
     private final BertModel model;
     private final BertConfig config;
-    private final List<Layer> layers = new ArrayList<>();
+    private final List<Layer> layers;
     private final WorkerPool pool;
+    private final boolean view; // shares another instance's packed weights and arena: closing it stops only its pool
     private final boolean cKernels;
     private final boolean anyInts; // some linear runs on int8 activations: forward quantizes its inputs
-    private final java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+    private final java.lang.foreign.Arena arena;
     private final int maxLength;
     private final String format;
     private final long weightBytes;
@@ -94,10 +95,13 @@ public final class FastBert implements Encoder {
      */
     public FastBert(BertModel model, EngineOptions options, int maxLength) {
         this.cKernels = options.cKernels() && options.act8() && NativeKernels.available();
+        this.arena = java.lang.foreign.Arena.ofShared();
         int threads = options.threads();
         this.model = model;
         this.config = model.config();
         this.maxLength = maxLength > 0 ? Math.min(maxLength, config.maxPositions()) : config.maxPositions();
+        this.layers = new ArrayList<>();
+        this.view = false;
         if (!supports(config)) {
             throw new IllegalArgumentException("the fast path needs hidden and intermediate sizes in multiples of 16, heads of 8k and full-width (unpruned) layers, got " + config);
         }
@@ -127,6 +131,31 @@ public final class FastBert implements Encoder {
         this.weightBytes = bytes;
         this.anyInts = ints;
         this.pool = WorkerPool.of(threads);
+    }
+
+    private FastBert(FastBert shared, int threads, int maxLength) {
+        this.model = shared.model;
+        this.config = shared.config;
+        this.layers = shared.layers;
+        this.cKernels = shared.cKernels;
+        this.anyInts = shared.anyInts;
+        this.arena = shared.arena;
+        this.format = shared.format;
+        this.weightBytes = shared.weightBytes;
+        this.maxLength = maxLength > 0 ? Math.min(maxLength, config.maxPositions()) : config.maxPositions();
+        this.view = true;
+        this.pool = WorkerPool.of(threads);
+    }
+
+    /**
+     * Another handle on these packed weights with its own {@code threads} workers (0: all cores) and token limit (0:
+     * the model's maximum), for callers that embed concurrently (one pool runs one job at a time): the weights are
+     * packed and held once however many handles run. Closing the handle stops its workers only; the weights live
+     * until this instance is closed.
+     */
+    public FastBert withThreads(int threads, int maxLength) {
+        if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0: all cores), got " + threads);
+        return new FastBert(this, threads, maxLength);
     }
 
     private Linear linear(Tensor w, CompressedTensorsFile codes) {
@@ -403,13 +432,13 @@ public final class FastBert implements Encoder {
     /** Stops the worker threads and leaves the wrapped model open (for a caller that owns the model). */
     public void closePool() {
         pool.close();
-        arena.close();
+        if (!view) arena.close();
     }
 
-    /** Closes the pool and the wrapped model. */
+    /** Closes the pool and the wrapped model (a handle from {@link #withThreads} closes its pool only). */
     @Override
     public void close() {
         closePool();
-        model.close();
+        if (!view) model.close();
     }
 }

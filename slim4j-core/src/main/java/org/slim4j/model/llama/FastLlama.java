@@ -47,7 +47,8 @@ public final class FastLlama implements Decoder {
     private final Attention attention;
     private final WorkerPool pool;
     private final boolean ownsModel;
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena;
+    private final boolean view; // shares another instance's weights and arena: closing it stops only its pool
     private final Layer[] layers;
     private final BoundMatrix output, embedding;
     private final boolean batchInt8, anyInterleaved;
@@ -63,6 +64,8 @@ public final class FastLlama implements Decoder {
         this.config = model.config();
         this.options = options;
         this.ownsModel = ownsModel;
+        this.arena = Arena.ofShared();
+        this.view = false;
         LlamaWeights w = model.weights();
         this.rope = new Rope(config, w.ropeFactors());
         this.attention = new Attention(config);
@@ -90,6 +93,34 @@ public final class FastLlama implements Decoder {
         // a tied embedding reads its token rows from the output matrix's copy: faulting single rows of the released file
         // mapped ~450 KB around each (large page-cache folios; 128 random prompt tokens: +57 MB resident on Qwen2.5-0.5B)
         this.embedding = w.embedding() == w.output() ? output : bind(w.embedding(), copies, options.withGemmPrefill(false));
+    }
+
+    private FastLlama(FastLlama shared, int threads) {
+        this.model = shared.model;
+        this.config = shared.config;
+        this.options = shared.options.withThreads(threads);
+        this.ownsModel = false;
+        this.arena = shared.arena;
+        this.view = true;
+        this.rope = shared.rope;
+        this.attention = shared.attention;
+        this.layers = shared.layers;
+        this.output = shared.output;
+        this.embedding = shared.embedding;
+        this.batchInt8 = shared.batchInt8;
+        this.anyInterleaved = shared.anyInterleaved;
+        this.pool = WorkerPool.of(threads);
+    }
+
+    /**
+     * Another handle on these weights with its own {@code threads} workers (0: all cores), for callers that evaluate
+     * concurrently (one pool runs one job at a time, and a session belongs to one thread): the weights are held once
+     * however many handles run. Closing the handle stops its workers only; the weights live until this instance is
+     * closed.
+     */
+    public FastLlama withThreads(int threads) {
+        if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0: all cores), got " + threads);
+        return new FastLlama(this, threads);
     }
 
     private BoundMatrix bind(Tensor t, Map<Tensor, Object> copies) {
@@ -235,6 +266,7 @@ public final class FastLlama implements Decoder {
     @Override
     public void close() {
         pool.close();
+        if (view) return;
         arena.close();
         if (ownsModel) model.close();
     }

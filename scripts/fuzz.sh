@@ -5,6 +5,7 @@
 # (KEEP_GOING findings at most, default 100); logs, the generated corpus and reproducers (crash-*, timeout-*) go to
 # slim4j-core/target/fuzz/long. Every finding becomes a regression input: copy it to
 # slim4j-core/src/test/resources/org/slim4j/fuzz/<Target>FuzzTestInputs/<method>/, where the normal test run replays it.
+# JOBS=N fuzzes N targets at a time (default 1), each JVM under `nice -n ${NICE:-10}` (the machines are shared).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/scripts/jdk.sh"
@@ -22,14 +23,21 @@ rm -rf "$WORK/classes" "$WORK/test-classes"
 cp -r "$CORE/target/classes" "$WORK/classes"
 cp -r "$CORE/target/test-classes" "$WORK/test-classes"
 CP="$WORK/test-classes:$WORK/classes:$(cat "$WORK/classpath.txt")"
-for t in "${TARGETS[@]}"; do
-  log="$WORK/$t.log"
+fuzz_one() {
+  local t="$1" log="$WORK/$1.log"
   echo "fuzzing $t for $DURATION (log: $log)" >&2
   JAZZER_FUZZ=1 JAZZER_MAX_DURATION="$DURATION" JAZZER_KEEP_GOING="${KEEP_GOING:-100}" \
-    java -Xmx2g --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$CP" \
+    nice -n "${NICE:-10}" java -Xmx2g --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$CP" \
     org.slim4j.fuzz.FuzzMain "org.slim4j.fuzz.${t}FuzzTest" "$WORK" >"$log" 2>&1 || true
+  local done_line cov_line findings
   done_line=$(grep -E '^Done [0-9]+ runs' "$log" | tail -1 || true)
   cov_line=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' || true)
   findings=$(grep -cE '^== Java Exception|ERROR: libFuzzer: (timeout|out-of-memory)|== Java Assertion' "$log" || true)
   echo "$t: ${done_line:-no Done line} | ${cov_line:-no coverage line} | findings: $findings | $(tail -1 "$log")"
+}
+JOBS="${JOBS:-1}"
+for t in "${TARGETS[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+  fuzz_one "$t" &
 done
+wait

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 16's check for memory-mapped models: truncate a copy of the model while `slim4j generate` runs on it, RUNS
 # times per model, and count the outcomes. Passing means every run ends in one line "slim4j: ..." (or finishes before
-# the cut), never a JVM crash (exit 134, an hs_err file) or a stack trace.
+# the cut), never a JVM crash (exit 134, an hs_err file) or a stack trace. The output of every run that is not a
+# clean one-line error goes to target/truncate/<model>-<run>.err, and its first lines are printed.
 #   scripts/truncate-during-generate.sh [RUNS] [MODEL...]   (default: 20 runs; the Q8_0, Q4_K_M and Q4_0 fixtures and the HF folder)
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,6 +15,9 @@ FIX="$ROOT/../shared/fixtures"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 failed=0
+KEEP="$ROOT/target/truncate"
+mkdir -p "$KEEP"
+keep() { cp "$WORK/err" "$KEEP/$(basename "$model")-$i.err"; echo "  run $i ($1, exit $code): $(grep -v '^WARNING' "$WORK/err" | head -3 | cut -c1-200 | tr '\n' '|')"; }
 for model in "${MODELS[@]}"; do
   crash=0 trace=0 clean=0 finished=0
   for ((i = 1; i <= RUNS; i++)); do
@@ -29,15 +33,15 @@ for model in "${MODELS[@]}"; do
     truncate -s "$(( $(stat -c %s "$target") / 2 ))" "$target"
     wait "$pid"; code=$?
     if [ "$code" -eq 134 ] || ls "$WORK"/hs_err_*.log >/dev/null 2>&1 || grep -q "SIGBUS\|A fatal error" "$WORK/err"; then
-      crash=$((crash + 1))
+      crash=$((crash + 1)); keep crash
     elif grep -q $'^\tat ' "$WORK/err"; then
-      trace=$((trace + 1))
+      trace=$((trace + 1)); keep "stack trace"
     elif [ "$code" -eq 0 ]; then
       finished=$((finished + 1))
     elif [ "$(grep -vc '^WARNING' "$WORK/err")" -eq 1 ] && grep -q '^slim4j: ' "$WORK/err"; then
       clean=$((clean + 1))
     else
-      trace=$((trace + 1))
+      trace=$((trace + 1)); keep "other output"
     fi
   done
   echo "$(basename "$model"): $RUNS runs: $clean one-line errors, $finished finished before the cut, $trace other output, $crash JVM crashes"

@@ -66,6 +66,15 @@ final class BenchCommand implements Callable<Integer> {
         if (Slim4j.kindOf(model.toString()) == Slim4j.Kind.ENCODER) return new EncoderBenchCommand(this).call();
         long t0 = System.nanoTime();
         LlamaModel llama = LlamaLoader.load(model);
+        // the cache holds -d + max(-p, -n) + 1 positions; past the model's context the session refused it with a bare
+        // "capacity 2081 must be in [1, 2048]" (exit 2, but naming neither the model nor the flags), and a huge -d
+        // overflowed the int sum into a negative capacity
+        long needed = (long) depth + Math.max(nPrompt, nGen) + 1;
+        if (needed > llama.contextLength()) {
+            llama.close();
+            throw new BadInputException(model, "-d/-p/-n", "-d " + depth + " + max(-p " + nPrompt + ", -n " + nGen + ") + 1 = " + needed
+                    + " cache positions, more than the model's context of " + llama.contextLength() + " tokens; lower -d");
+        }
         Decoder d = exact ? llama : new FastLlama(llama, EngineOptions.defaults().withThreads(threads).withKvCache(cache.options()), true);
         double loadS = (System.nanoTime() - t0) / 1e9;
         DecoderBench.Result r;

@@ -71,6 +71,22 @@ class CliCommandsTest {
         assertTrue(exact.err().contains("--exact"), exact.err());
     }
 
+    /**
+     * Measuring issue 15 at 2048 tokens found `bench -d 2048 -n 32` on a 2048-context model ending in a bare
+     * "capacity 2081 must be in [1, 2048]" that named neither the model nor the flags; -d 2^31-1 overflowed the sum.
+     */
+    @Test
+    void benchDepthPastTheContextIsOneLineNamingModelAndFlags() {
+        String m = Fixtures.gguf("Q8_0").toString(); // context_length 2048
+        for (String depth : List.of("2048", "2147483647")) {
+            CliErrorsTest.Run r = run("bench", "-m", m, "-p", "0", "-n", "4", "-d", depth, "-r", "1", "-t", "1");
+            assertEquals(2, r.code(), r.err());
+            assertEquals(1, r.err().strip().lines().filter(l -> !l.startsWith("WARNING")).count(), r.err());
+            assertTrue(r.err().contains(m) && r.err().contains("-d/-p/-n") && r.err().contains("context of 2048"), r.err());
+            assertTrue(r.err().contains("= " + (Long.parseLong(depth) + 5) + " cache positions"), r.err());
+        }
+    }
+
     @Test
     void embedWritesOneJsonLinePerText() throws Exception {
         CliErrorsTest.Run r = run("embed", "-m", "all-minilm-l6-v2", "A man is playing a guitar.", "A cat sleeps.");

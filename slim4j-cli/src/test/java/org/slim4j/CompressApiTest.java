@@ -50,7 +50,9 @@ class CompressApiTest {
         assertEquals(cli.get("bits_per_weight").asDouble(), a.get("bits_per_weight").asDouble(), 0);
         assertEquals(cli.get("size_bytes").asLong(), a.get("size_bytes").asLong());
         for (String q : List.of("mean_cosine", "min_cosine", "top10_overlap", "spearman_after")) {
-            assertEquals(cli.get("quality").get(q).asDouble(), a.get("quality").get(q).asDouble(), 1e-9, q);
+            // 1e-7, not 1e-9: the first embeddings of a JVM can differ in the last bit from later ones (the Vector
+            // API's float reductions add in another order before C2 compiles them), and the two runs warm up differently
+            assertEquals(cli.get("quality").get(q).asDouble(), a.get("quality").get(q).asDouble(), 1e-7, q);
         }
         assertTrue(a.get("quality").get("mean_cosine").asDouble() > 0.999, a.toString());
         double linears = a.get("compressed_bits_per_weight").asDouble();

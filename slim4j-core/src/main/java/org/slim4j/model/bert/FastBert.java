@@ -20,6 +20,7 @@ import org.slim4j.tensor.kernel.PackedGemm;
 import org.slim4j.tensor.kernel.PackedGemm.Epilogue;
 import org.slim4j.tensor.kernel.PanelWeight;
 import org.slim4j.tensor.kernel.StackedPanels;
+import org.slim4j.tensor.kernel.VectorOps;
 import org.slim4j.tokenizer.HfTokenizer;
 
 /**
@@ -384,7 +385,7 @@ public final class FastBert implements Encoder {
                 e.intoArray(p, j);
                 sum = sum.add(e);
             }
-            float inv = 1 / sum.reduceLanes(VectorOperators.ADD);
+            float inv = 1 / VectorOps.sum(sum);
             int co = (s + i) * h + head * d;
             for (int t = 0; t < d; t += 8) {
                 FloatVector acc = FloatVector.zero(F);
@@ -402,13 +403,13 @@ public final class FastBert implements Encoder {
             int o = r * h;
             FloatVector acc = FloatVector.zero(F);
             for (int j = 0; j < h; j += 8) acc = acc.add(FloatVector.fromArray(F, src, o + j));
-            float mean = acc.reduceLanes(VectorOperators.ADD) / h;
+            float mean = VectorOps.sum(acc) / h;
             acc = FloatVector.zero(F);
             for (int j = 0; j < h; j += 8) {
                 FloatVector c = FloatVector.fromArray(F, src, o + j).sub(mean);
                 acc = c.fma(c, acc);
             }
-            float inv = (float) (1 / Math.sqrt(acc.reduceLanes(VectorOperators.ADD) / h + eps));
+            float inv = (float) (1 / Math.sqrt(VectorOps.sum(acc) / h + eps));
             for (int j = 0; j < h; j += 8) {
                 FloatVector.fromArray(F, src, o + j).sub(mean).mul(inv).fma(FloatVector.fromArray(F, g, j), FloatVector.fromArray(F, b, j))
                         .intoArray(dst, o + j);

@@ -21,7 +21,7 @@ LIB="$OUT/libslim4j.so"
 newest=$(ls -t "$SRC"/*.c "$0" 2>/dev/null | head -n1)
 if [ -f "$LIB" ] && [ "$LIB" -nt "$newest" ]; then exit 0; fi
 mkdir -p "$OUT"
-if "$CC_FOUND" -O3 -std=c11 -Wall -shared -fPIC -o "$LIB.tmp" "$SRC"/*.c; then
+if "$CC_FOUND" -O3 -std=c11 -Wall -shared -fPIC -o "$LIB.tmp" "$SRC"/*.c -lm; then
   mv -f "$LIB.tmp" "$LIB"
 else
   rm -f "$LIB.tmp"

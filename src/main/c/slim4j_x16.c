@@ -61,6 +61,7 @@ static inline void k4_scale_min(const uint8_t *s, int j, uint8_t *sc, uint8_t *m
 
 // tile sizes in bytes, per block and 16 rows
 #define T_Q4_0 (32 + 256)
+#define T_Q8_0 (32 + 512)
 #define T_Q4_K (64 + 256 + 2048)
 #define T_Q5_K (T_Q4_K + 512)
 #define T_Q6_K (32 + 256 + 2048 + 1024)
@@ -69,6 +70,7 @@ int64_t s4j_x16_bytes(int32_t type, int32_t rows, int32_t cols) {
     int64_t groups = rows / G;
     switch (type) {
         case 2: return groups * (cols / 32) * T_Q4_0;
+        case 8: return groups * (cols / 32) * T_Q8_0;
         case 12: return groups * (cols / 256) * T_Q4_K;
         case 13: return groups * (cols / 256) * T_Q5_K;
         case 14: return groups * (cols / 256) * T_Q6_K;
@@ -76,11 +78,15 @@ int64_t s4j_x16_bytes(int32_t type, int32_t rows, int32_t cols) {
     }
 }
 
-// ggml type ids: Q4_0 2, Q4_K 12, Q5_K 13, Q6_K 14. rows must be whole groups of 16.
+static int64_t tile_bytes(int32_t type) {
+    return type == 2 ? T_Q4_0 : type == 8 ? T_Q8_0 : type == 12 ? T_Q4_K : type == 13 ? T_Q5_K : T_Q6_K;
+}
+
+// ggml type ids: Q4_0 2, Q8_0 8, Q4_K 12, Q5_K 13, Q6_K 14. rows must be whole groups of 16.
 void s4j_x16_pack(int32_t type, const uint8_t *src, int64_t row_bytes, int32_t rows, int32_t cols, uint8_t *dst) {
-    int qk = type == 2 ? 32 : 256, nb = cols / qk;
-    int bb = type == 2 ? 18 : type == 12 ? 144 : type == 13 ? 176 : 210;
-    int64_t tile = type == 2 ? T_Q4_0 : type == 12 ? T_Q4_K : type == 13 ? T_Q5_K : T_Q6_K;
+    int qk = type == 2 || type == 8 ? 32 : 256, nb = cols / qk;
+    int bb = type == 2 ? 18 : type == 8 ? 34 : type == 12 ? 144 : type == 13 ? 176 : 210;
+    int64_t tile = tile_bytes(type);
     for (int g = 0; g < rows / G; g++) {
         for (int b = 0; b < nb; b++) {
             uint8_t *t = dst + ((int64_t) g * nb + b) * tile;
@@ -89,6 +95,9 @@ void s4j_x16_pack(int32_t type, const uint8_t *src, int64_t row_bytes, int32_t r
                 if (type == 2) {
                     memcpy(t + 2 * r, x, 2);
                     for (int m = 0; m < 4; m++) memcpy(t + 32 + 64 * m + 4 * r, x + 2 + 4 * m, 4);
+                } else if (type == 8) {
+                    memcpy(t + 2 * r, x, 2);
+                    for (int m = 0; m < 8; m++) memcpy(t + 32 + 64 * m + 4 * r, x + 2 + 4 * m, 4);
                 } else if (type == 12 || type == 13) {
                     memcpy(t + 2 * r, x, 2);
                     memcpy(t + 32 + 2 * r, x + 2, 2);
@@ -115,8 +124,8 @@ void s4j_x16_pack(int32_t type, const uint8_t *src, int64_t row_bytes, int32_t r
 
 // One row of a packed matrix decoded to floats, with ggml's dequantization formulas (a tied embedding's lookup).
 void s4j_x16_row(int32_t type, const uint8_t *p, int32_t cols, int32_t row, float *dst) {
-    int qk = type == 2 ? 32 : 256, nb = cols / qk, g = row / G, r = row % G;
-    int64_t tile = type == 2 ? T_Q4_0 : type == 12 ? T_Q4_K : type == 13 ? T_Q5_K : T_Q6_K;
+    int qk = type == 2 || type == 8 ? 32 : 256, nb = cols / qk, g = row / G, r = row % G;
+    int64_t tile = tile_bytes(type);
     for (int b = 0; b < nb; b++) {
         const uint8_t *t = p + ((int64_t) g * nb + b) * tile;
         float *y = dst + qk * b;
@@ -127,6 +136,9 @@ void s4j_x16_row(int32_t type, const uint8_t *p, int32_t cols, int32_t row, floa
                 y[j] = ((q & 0xF) - 8) * d;
                 y[j + 16] = ((q >> 4) - 8) * d;
             }
+        } else if (type == 8) {
+            float d = h2f(u16(t + 2 * r));
+            for (int j = 0; j < 32; j++) y[j] = (int8_t) t[32 + 64 * (j / 4) + 4 * r + j % 4] * d;
         } else if (type == 12 || type == 13) {
             float d = h2f(u16(t + 2 * r)), dmin = h2f(u16(t + 32 + 2 * r));
             for (int j = 0; j < 4; j++) {
@@ -246,6 +258,73 @@ PASS_SIG(pass_q4_0) {
 
 KERNEL_SIG(s4j_x16_q4_0) {
     DISPATCH(pass_q4_0)
+}
+
+// Q8_0: signed codes, so the activations go unsigned (x + 128: the sign bit flipped) and the dot starts from -128 times
+// the weights' sums, which vpdpbusd of all-ones with the weight words gives lane by lane.
+PASS_SIG(pass_q8_0) {
+    (void) xs;
+    (void) xs16;
+    const int nb = cols / 32, ni = NI;
+    const __m512i ones = _mm512_set1_epi8(1), flip = _mm512_set1_epi8((char) 0x80);
+    const uint8_t *base = p + (int64_t) g * nb * T_Q8_0;
+    ACTS(cols)
+    __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *t = base + (int64_t) b * T_Q8_0;
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) t));
+        __m512i ws = _mm512_setzero_si512(), a[4];
+        for (int k = 0; k < NI; k++) a[k] = _mm512_setzero_si512();
+        for (int m = 0; m < 8; m++) {
+            __m512i v = _mm512_loadu_si512(t + 32 + 64 * m);
+            ws = _mm512_dpbusd_epi32(ws, ones, v);
+            for (int k = 0; k < NI; k++) a[k] = _mm512_dpbusd_epi32(a[k], _mm512_xor_si512(bcast(A.q[k] + 32 * b + 4 * m), flip), v);
+        }
+        __m512i corr = _mm512_slli_epi32(ws, 7);
+        for (int k = 0; k < NI; k++) {
+            f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(a[k], corr)), _mm512_mul_ps(dw, _mm512_set1_ps(A.d[k][b])), f[k]);
+        }
+    }
+    for (int k = 0; k < NI; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
+}
+
+KERNEL_SIG(s4j_x16_q8_0) {
+    DISPATCH(pass_q8_0)
+}
+
+// Asymmetric 4-bit with an integer zero per row and 32-block (compressed-tensors' int4 asym, groups of 32k): per 16 rows
+// and block, s[16] (f16) | z[16] (u8, the zero point plus 8) | the nibble words as Q4_0's, codes plus 8. The weight is
+// s (q - z): the dot starts from -z times the block's activation sum, lane by lane, all in integers.
+#define T_Q4Z (32 + 16 + 256)
+
+PASS_SIG(pass_q4z) {
+    (void) xs16;
+    const int nb = cols / 32, ni = NI;
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    const uint8_t *base = p + (int64_t) g * nb * T_Q4Z;
+    ACTS(cols)
+    __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *t = base + (int64_t) b * T_Q4Z;
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) t));
+        __m512i z = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (t + 32)));
+        __m512i a[4];
+        for (int k = 0; k < NI; k++) a[k] = _mm512_mullo_epi32(z, _mm512_set1_epi32(-A.s[k][b]));
+        for (int m = 0; m < 4; m++) {
+            __m512i v = _mm512_loadu_si512(t + 48 + 64 * m);
+            __m512i lo = _mm512_and_si512(v, low), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+            for (int k = 0; k < NI; k++) {
+                a[k] = _mm512_dpbusd_epi32(a[k], lo, bcast(A.q[k] + 32 * b + 4 * m));
+                a[k] = _mm512_dpbusd_epi32(a[k], hi, bcast(A.q[k] + 32 * b + 16 + 4 * m));
+            }
+        }
+        for (int k = 0; k < NI; k++) f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[k]), _mm512_mul_ps(dw, _mm512_set1_ps(A.d[k][b])), f[k]);
+    }
+    for (int k = 0; k < NI; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
+}
+
+KERNEL_SIG(s4j_x16_q4z) {
+    DISPATCH(pass_q4z)
 }
 
 // Q4_K and Q5_K: per pair j, sub-block 2j from the low nibbles (plus fifth bit 2j), 2j+1 from the high ones.

@@ -1,5 +1,6 @@
 package org.slim4j;
 
+import org.slim4j.util.AtomicFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -64,7 +65,7 @@ public final class Slim4j {
     /** The same with the engine's threads chosen; structurally pruned encoders (uneven layers) run the exact path. */
     public static Encoder loadEncoder(String spec, EngineOptions options) {
         BertModel m = Models.encoder(spec);
-        return FastBert.supports(m.config()) ? new FastBert(m, options.threads(), 0) : m;
+        return FastBert.supports(m.config()) ? new FastBert(m, options, 0) : m;
     }
 
     /** The file behind a model name: a built-in encoder's extracted .onnx, or the path itself. */
@@ -74,7 +75,8 @@ public final class Slim4j {
 
     /**
      * Compresses {@code model} by a scheme shortcut (w8, w4g64-gptq-asym-emb, ...) or a llama.cpp file type (q4_k_m,
-     * q8_0, ...: a GGUF), calibrated layer by layer; writes the result and its report to {@link CompressOptions#output}.
+     * q8_0, ...: a GGUF), calibrated layer by layer, or codes it losslessly ({@code lossless}: a folder whose weights
+     * load bit for bit); writes the result and its report to {@link CompressOptions#output}.
      */
     public static CompressionResult compress(String model, String scheme, CompressOptions options) {
         return Compression.run(model, scheme, options);
@@ -103,6 +105,8 @@ public final class Slim4j {
      */
     public static void convert(String model, Path out, String matrixType, String onnxGraph) {
         Path in = Path.of(model);
+        Compression.checkOutput(model, out);
+        AtomicFiles.checkWritable(out, "--output");
         String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".onnx")) {
             if (matrixType != null) throw new BadInputException("--type", null, "applies only to Hugging Face -> GGUF");

@@ -8,47 +8,45 @@ import org.slim4j.model.llama.Decoder;
 import org.slim4j.model.llama.DecoderSession;
 
 /**
- * llama-bench's protocol for a decoder: pp = one batch of {@code promptTokens} random tokens into a fresh cache,
- * tg = {@code genTokens} single-token decode steps from an empty cache (as llama-bench's tg does), each repeated
- * and averaged after one warm-up run. Tokens/s are tokens over wall time of the timed part only.
+ * llama-bench's protocol for a decoder: pp = one batch of {@code promptTokens} random tokens, tg = {@code genTokens}
+ * single-token decode steps, each from a cache holding {@code depth} random tokens (llama-bench's -d; 0: an empty
+ * cache, as its plain pp and tg), repeated and averaged after one warm-up run. Filling the cache to the depth is not
+ * timed. Tokens/s are tokens over wall time of the timed part only. The session's KV cache bytes come with the result.
  */
 public final class DecoderBench {
-    public record Result(double ppTps, double ppStd, double tgTps, double tgStd) {}
+    public record Result(double ppTps, double ppStd, double tgTps, double tgStd, long cacheBytes) {}
 
     private DecoderBench() {}
 
-    public static Result run(Decoder m, int promptTokens, int genTokens, int reps) {
-        return run(m, promptTokens, genTokens, reps, true);
-    }
-
-    /** As {@link #run(Decoder, int, int, int)}; {@code warmUp} false skips the untimed first run (already warm). */
-    public static Result run(Decoder m, int promptTokens, int genTokens, int reps, boolean warmUp) {
-        return run(m, m.newSession(capacity(promptTokens, genTokens)), promptTokens, genTokens, reps, warmUp);
+    public static Result run(Decoder m, int promptTokens, int genTokens, int depth, int reps) {
+        return run(m, m.newSession(capacity(promptTokens, genTokens, depth)), promptTokens, genTokens, depth, reps, true);
     }
 
     /** The cache positions {@link #run} needs. */
-    public static int capacity(int promptTokens, int genTokens) {
-        return Math.max(promptTokens, genTokens) + 1;
+    public static int capacity(int promptTokens, int genTokens, int depth) {
+        return depth + Math.max(promptTokens, genTokens) + 1;
     }
 
     /**
-     * As {@link #run(Decoder, int, int, int, boolean)} on a session the caller keeps: runs alternated with another
-     * engine reuse one session, since a new one per repetition (KV cache, batch buffers) raised peak RSS by ~10 MB each.
+     * As {@link #run(Decoder, int, int, int, int)} on a session the caller keeps; {@code warmUp} false skips the
+     * untimed first run (already warm). Runs alternated with another engine reuse one session, since a new one per
+     * repetition (KV cache, batch buffers) raised peak RSS by ~10 MB each.
      */
-    public static Result run(Decoder m, DecoderSession s, int promptTokens, int genTokens, int reps, boolean warmUp) {
+    public static Result run(Decoder m, DecoderSession s, int promptTokens, int genTokens, int depth, int reps, boolean warmUp) {
         SplittableRandom rng = new SplittableRandom(1);
-        int[] prompt = new int[promptTokens];
+        int[] context = new int[depth], prompt = new int[promptTokens];
+        for (int i = 0; i < context.length; i++) context[i] = rng.nextInt(m.vocabSize());
         for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(m.vocabSize());
         double[] pp = new double[reps], tg = new double[reps];
         for (int r = warmUp ? -1 : 0; r < reps; r++) { // r = -1: warm-up (JIT, page cache)
             if (promptTokens > 0) {
-                s.reset();
+                fill(s, context);
                 long t0 = System.nanoTime();
                 s.prefill(prompt);
                 if (r >= 0) pp[r] = promptTokens / ((System.nanoTime() - t0) / 1e9);
             }
             if (genTokens > 0) {
-                s.reset();
+                fill(s, context);
                 int tok = prompt.length > 0 ? prompt[0] : 1;
                 long t0 = System.nanoTime();
                 for (int i = 0; i < genTokens; i++) {
@@ -58,7 +56,13 @@ public final class DecoderBench {
                 if (r >= 0) tg[r] = genTokens / ((System.nanoTime() - t0) / 1e9);
             }
         }
-        return new Result(mean(pp), std(pp), mean(tg), std(tg));
+        return new Result(mean(pp), std(pp), mean(tg), std(tg), s.cacheBytes());
+    }
+
+    /** A fresh sequence holding {@code context}. */
+    private static void fill(DecoderSession s, int[] context) {
+        s.reset();
+        if (context.length > 0) s.prefill(context);
     }
 
     private static int argmax(float[] v) {

@@ -16,8 +16,12 @@ import org.slim4j.model.llama.LlamaLoader;
 import org.slim4j.model.llama.LlamaModel;
 import org.slim4j.bench.DecoderBench;
 import org.slim4j.util.Threads;
+import org.slim4j.tensor.kernel.EngineOptions;
+import org.slim4j.tensor.kernel.NativeKernels;
 import org.slim4j.util.BadInputException;
+import org.slim4j.tensor.kernel.KvCacheOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -27,7 +31,8 @@ import picocli.CommandLine.Spec;
  * {@link EncoderBenchCommand} (ONNX Runtime as the anchor).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchSparseCommand.class,
-        description = "Decoders: tg/pp tokens/s (vs llama-bench); encoders: sentences/s at batch 1 and 32 on STS-B (vs ONNX Runtime); load time and peak RSS.")
+        description = {"Decoders: tg/pp tokens/s (vs llama-bench), at a cache depth (-d) and KV cache type (-ctk/-ctv, KIVI) of choice, with the",
+            "cache's bytes; encoders: sentences/s at batch 1 and 32 on STS-B (vs ONNX Runtime); load time and peak RSS."})
 final class BenchCommand implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -35,6 +40,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, defaultValue = "2", description = "Threads (default: ${DEFAULT-VALUE}).") int threads;
     @Option(names = {"-p", "--n-prompt"}, defaultValue = "128", description = "Prompt tokens for pp (default: ${DEFAULT-VALUE}).") int nPrompt;
     @Option(names = {"-n", "--n-gen"}, defaultValue = "64", description = "Generated tokens for tg (default: ${DEFAULT-VALUE}).") int nGen;
+    @Option(names = {"-d", "--n-depth"}, defaultValue = "0", description = "Tokens already in the cache when pp and tg start (llama-bench's -d; default: ${DEFAULT-VALUE}).") int depth;
+    @Mixin CacheOptions cache;
     @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Timed repetitions after one warm-up (default: ${DEFAULT-VALUE}).") int reps;
     @Option(names = "--exact", description = "Use the float32 reference path (LlamaModel) instead of the fast one.") boolean exact;
     @Option(names = "--json", description = "Print JSON instead of a table.") boolean json;
@@ -52,34 +59,38 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (model == null) throw new BadInputException("options", null, "name a model with -m (or run 'bench sparse')");
-        if (reps < 1 || nPrompt < 0 || nGen < 0 || threads < 1) throw new BadInputException("options", null, "need -r >= 1, -p/-n >= 0, -t >= 1");
+        if (reps < 1 || nPrompt < 0 || nGen < 0 || depth < 0 || threads < 1) throw new BadInputException("options", null, "need -r >= 1, -p/-n/-d >= 0, -t >= 1");
+        Threads.check(threads);
+        if (sentences < 0 || maxLength < 1) throw new BadInputException("--sentences/--max-length", null, "need --sentences >= 0 (0: all) and --max-length >= 1");
+        if (exact && !cache.isDefault()) throw new BadInputException("--exact", null, "the reference path keeps a float32 KV cache; drop -ctk/-ctv or --exact");
         if (Slim4j.kindOf(model.toString()) == Slim4j.Kind.ENCODER) return new EncoderBenchCommand(this).call();
         long t0 = System.nanoTime();
         LlamaModel llama = LlamaLoader.load(model);
-        Decoder d = exact ? llama : new FastLlama(llama, threads, true);
+        Decoder d = exact ? llama : new FastLlama(llama, EngineOptions.defaults().withThreads(threads).withKvCache(cache.options()), true);
         double loadS = (System.nanoTime() - t0) / 1e9;
         DecoderBench.Result r;
         ObjectMapper om = new ObjectMapper();
         JsonNode cpp = null;
         try (d) {
             if (llamaBench == null) {
-                r = exact ? Threads.run(threads, () -> DecoderBench.run(d, nPrompt, nGen, reps)) : DecoderBench.run(d, nPrompt, nGen, reps);
+                r = exact ? Threads.run(threads, () -> DecoderBench.run(d, nPrompt, nGen, depth, reps)) : DecoderBench.run(d, nPrompt, nGen, depth, reps);
             } else {
                 // alternate one repetition each, so a shared machine's load changes hit both engines alike
-                var session = d.newSession(DecoderBench.capacity(nPrompt, nGen));
-                if (exact) Threads.run(threads, () -> DecoderBench.run(d, session, nPrompt, nGen, 0, true));
-                else DecoderBench.run(d, session, nPrompt, nGen, 0, true); // warm-up only
+                var session = d.newSession(DecoderBench.capacity(nPrompt, nGen, depth));
+                if (exact) Threads.run(threads, () -> DecoderBench.run(d, session, nPrompt, nGen, depth, 0, true));
+                else DecoderBench.run(d, session, nPrompt, nGen, depth, 0, true); // warm-up only
                 double[][] mine = new double[2][reps], theirs = new double[2][reps];
                 for (int i = 0; i < reps; i++) {
-                    DecoderBench.Result one = exact ? Threads.run(threads, () -> DecoderBench.run(d, session, nPrompt, nGen, 1, false))
-                            : DecoderBench.run(d, session, nPrompt, nGen, 1, false);
+                    DecoderBench.Result one = exact ? Threads.run(threads, () -> DecoderBench.run(d, session, nPrompt, nGen, depth, 1, false))
+                            : DecoderBench.run(d, session, nPrompt, nGen, depth, 1, false);
                     JsonNode c = runLlamaBench(om, 1);
                     mine[0][i] = one.ppTps();
                     mine[1][i] = one.tgTps();
                     theirs[0][i] = c.path("pp_tps").asDouble();
                     theirs[1][i] = c.path("tg_tps").asDouble();
                 }
-                r = new DecoderBench.Result(DecoderBench.mean(mine[0]), DecoderBench.std(mine[0]), DecoderBench.mean(mine[1]), DecoderBench.std(mine[1]));
+                r = new DecoderBench.Result(DecoderBench.mean(mine[0]), DecoderBench.std(mine[0]), DecoderBench.mean(mine[1]), DecoderBench.std(mine[1]),
+                        session.cacheBytes());
                 ObjectNode cn = om.createObjectNode();
                 if (nPrompt > 0) cn.put("pp_tps", DecoderBench.mean(theirs[0])).put("pp_std", DecoderBench.std(theirs[0]));
                 if (nGen > 0) cn.put("tg_tps", DecoderBench.mean(theirs[1])).put("tg_std", DecoderBench.std(theirs[1]));
@@ -89,13 +100,18 @@ final class BenchCommand implements Callable<Integer> {
         long rss = DecoderBench.peakRss();
         long fileBytes = org.slim4j.io.ModelFiles.bytesOnDisk(model);
         var c = llama.config();
-        long kvBytes = 2L * c.layers() * (Math.max(nPrompt, nGen) + 1) * c.kvDim() * 4;
+        int positions = DecoderBench.capacity(nPrompt, nGen, depth);
+        long f32Bytes = 2L * c.layers() * positions * c.kvDim() * 4;
+        KvCacheOptions kv = cache.options();
 
         ObjectNode o = om.createObjectNode();
+        o.put("kernels", exact ? "exact" : kernels());
         o.put("model", model.toString()).put("path", exact ? "exact" : d instanceof FastLlama f && f.act8() ? "fast-act8" : "fast").put("threads", threads)
                 .put("load_s", loadS).put("pp_n", nPrompt).put("pp_tps", r.ppTps()).put("pp_std", r.ppStd())
                 .put("tg_n", nGen).put("tg_tps", r.tgTps()).put("tg_std", r.tgStd())
-                .put("peak_rss_bytes", rss).put("file_bytes", fileBytes).put("kv_cache_bytes", kvBytes);
+                .put("depth", depth).put("peak_rss_bytes", rss).put("file_bytes", fileBytes)
+                .put("cache_type_k", kv.k().cliName()).put("cache_type_v", kv.v().cliName()).put("cache", kv.describe()).put("cache_positions", positions)
+                .put("kv_cache_bytes", r.cacheBytes()).put("kv_cache_f32_bytes", f32Bytes).put("kv_cache_ratio", (double) r.cacheBytes() / f32Bytes);
         if (cpp != null) {
             o.set("llama_bench", cpp);
             if (cpp.has("pp_tps") && r.ppTps() > 0) o.put("pp_ratio", r.ppTps() / cpp.get("pp_tps").asDouble());
@@ -106,21 +122,30 @@ final class BenchCommand implements Callable<Integer> {
             out.println(om.writerWithDefaultPrettyPrinter().writeValueAsString(o));
             return 0;
         }
-        out.printf(Locale.ROOT, "%-8s %7s %8s %16s %16s %10s %10s%n", "engine", "threads", "load s", "pp" + nPrompt + " t/s", "tg" + nGen + " t/s", "RSS MB", "file MB");
-        out.printf(Locale.ROOT, "%-8s %7d %8.2f %9.1f ± %4.1f %9.1f ± %4.1f %10.1f %10.1f%n", exact ? "exact" : "slim4j", threads, loadS,
-                r.ppTps(), r.ppStd(), r.tgTps(), r.tgStd(), rss / 1e6, fileBytes / 1e6);
+        String at = depth > 0 ? " @ d" + depth : "";
+        out.printf(Locale.ROOT, "%-8s %7s %8s %16s %16s %10s %10s %12s%n", "engine", "threads", "load s", "pp" + nPrompt + at + " t/s", "tg" + nGen + at + " t/s",
+                "RSS MB", "file MB", "KV cache MB");
+        out.printf(Locale.ROOT, "%-8s %7d %8.2f %9.1f ± %4.1f %9.1f ± %4.1f %10.1f %10.1f %12.2f%n", exact ? "exact" : "slim4j", threads, loadS,
+                r.ppTps(), r.ppStd(), r.tgTps(), r.tgStd(), rss / 1e6, fileBytes / 1e6, r.cacheBytes() / 1e6);
+        out.printf(Locale.ROOT, "KV cache: %s, %d positions, %.2f MB = %.1f%% of float32's %.2f MB%n", kv.describe(), positions, r.cacheBytes() / 1e6,
+                100.0 * r.cacheBytes() / f32Bytes, f32Bytes / 1e6);
         if (cpp != null) {
             out.printf(Locale.ROOT, "%-8s %7d %8s %9.1f ± %4.1f %9.1f ± %4.1f%n", "llama.cpp", threads, "",
                     cpp.path("pp_tps").asDouble(), cpp.path("pp_std").asDouble(), cpp.path("tg_tps").asDouble(), cpp.path("tg_std").asDouble());
             out.printf(Locale.ROOT, "%-8s %7s %8s %16.2f %16.2f%n", "ratio", "", "", o.path("pp_ratio").asDouble(), o.path("tg_ratio").asDouble());
         }
+        if (!exact) out.println("kernels: " + kernels());
         return 0;
     }
 
     /** llama-bench -m MODEL -p P -n N -t T -r R -o json: its pp and tg rows' mean and stddev tokens/s. */
     private JsonNode runLlamaBench(ObjectMapper om, int r) throws Exception {
-        List<String> cmd = List.of(llamaBench.toString(), "-m", model.toString(), "-p", String.valueOf(nPrompt), "-n", String.valueOf(nGen),
-                "-t", String.valueOf(threads), "-r", String.valueOf(r), "-o", "json");
+        List<String> cmd = new java.util.ArrayList<>(List.of(llamaBench.toString(), "-m", model.toString(), "-p", String.valueOf(nPrompt), "-n", String.valueOf(nGen),
+                "-t", String.valueOf(threads), "-r", String.valueOf(r), "-o", "json"));
+        if (depth > 0) cmd.addAll(List.of("-d", String.valueOf(depth)));
+        KvCacheOptions kv = cache.options();
+        if (kv.k().kivi() || kv.v().kivi() || kv.hadamard()) throw new BadInputException("--vs-llama-bench", null, "llama.cpp has no KIVI cache or Hadamard switch; compare f32/f16/q8_0/q4_0");
+        if (!cache.isDefault()) cmd.addAll(List.of("-ctk", kv.k().cliName(), "-ctv", kv.v().cliName(), "-fa", "1")); // a quantized V cache needs flash attention
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
@@ -133,5 +158,11 @@ final class BenchCommand implements Callable<Integer> {
             res.put(k + "_tps", row.path("avg_ts").asDouble()).put(k + "_std", row.path("stddev_ts").asDouble());
         }
         return res;
+    }
+
+    /** Which kernels the fast path runs: the C ones (and for what), or the Java ones and why. */
+    static String kernels() {
+        return EngineOptions.defaults().cKernels() && NativeKernels.available() ? "C, " + NativeKernels.status()
+                : "Java (" + (EngineOptions.defaults().cKernels() ? "C kernels " + NativeKernels.status() : "-Dslim4j.ckernels=false") + ")";
     }
 }

@@ -6,7 +6,6 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +14,7 @@ import org.slim4j.Slim4j;
 import org.slim4j.model.Encoder;
 import org.slim4j.util.Threads;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.TextFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,8 +36,7 @@ final class EmbedCommand implements Callable<Integer> {
         List<String> in = new ArrayList<>();
         if (texts != null) in.addAll(texts);
         if (file != null) {
-            if (!Files.isRegularFile(file)) throw new BadInputException(file, "--file", "no such file");
-            Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(s -> !s.isBlank()).forEach(in::add);
+            in.addAll(TextFiles.lines(file, "--file"));
         }
         if (in.isEmpty()) {
             BufferedReader r = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

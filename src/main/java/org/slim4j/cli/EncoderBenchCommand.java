@@ -157,6 +157,7 @@ final class EncoderBenchCommand {
                     r.f("top10_overlap", "%.4f"), r.f("stsb_spearman100", "%.2f")));
             out.println(l);
         }
+        out.println("kernels: " + BenchCommand.kernels());
         out.printf(Locale.ROOT, "peak RSS %.1f MB (whole process, every engine); after loading and warming %s: %.1f MB%n",
                 DecoderBench.peakRss() / 1e6, mine.engine().name(), rss.getFirst() / 1e6);
     }

@@ -1,8 +1,6 @@
 package org.slim4j.cli;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -12,6 +10,7 @@ import org.slim4j.eval.Fidelity;
 import org.slim4j.model.Encoder;
 import org.slim4j.util.Threads;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.TextFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -50,8 +49,7 @@ final class FidelityCommand implements Callable<Integer> {
     }
 
     private static List<String> lines(Path p) throws IOException {
-        if (!Files.isRegularFile(p)) throw new BadInputException(p, "--file", "no such file");
-        List<String> l = Files.readAllLines(p, StandardCharsets.UTF_8).stream().filter(s -> !s.isBlank()).toList();
+        List<String> l = TextFiles.lines(p, "--file");
         if (l.size() < 11) throw new BadInputException(p, "--file", "needs at least 11 sentences for top-10 overlap, has " + l.size());
         return l;
     }

@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
         description = "Continue a prompt with a decoder model (greedy, or temperature/top-k/top-p sampling with a seed).")
 final class GenerateCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
+    @Mixin CacheOptions cache;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = {"-p", "--prompt"}, required = true, description = "The prompt.") String prompt;
@@ -33,11 +34,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (n < 0) throw new BadInputException("--n-predict", null, "must be >= 0, got " + n);
-        if (temp < 0) throw new BadInputException("--temp", null, "must be >= 0, got " + temp);
-        if (topP <= 0 || topP > 1) throw new BadInputException("--top-p", null, "must be in (0, 1], got " + topP);
+        if (!(temp >= 0) || Double.isInfinite(temp)) throw new BadInputException("--temp", null, "must be a number >= 0, got " + temp);
+        if (topK < 0) throw new BadInputException("--top-k", null, "must be >= 0 (0 keeps all tokens), got " + topK);
+        if (!(topP > 0 && topP <= 1)) throw new BadInputException("--top-p", null, "must be in (0, 1], got " + topP);
+        if (exact && !cache.isDefault()) throw new BadInputException("--exact", null, "the reference path keeps a float32 KV cache; drop -ctk/-ctv or --exact");
         return Threads.run(model.threads, () -> {
-            try (Decoder lm = exact ? Models.decoder(model.model) : (Decoder) Slim4j.loadCausalLM(model.model, model.engine())) {
+            try (Decoder lm = exact ? Models.decoder(model.model) : (Decoder) Slim4j.loadCausalLM(model.model, model.engine().withKvCache(cache.options()))) {
                 int[] promptIds = lm.promptIds(prompt);
+                if (promptIds.length > lm.contextLength()) {
+                    throw new BadInputException("--prompt", null, promptIds.length + " tokens are more than the model's context of " + lm.contextLength());
+                }
                 PrintWriter out = spec.commandLine().getOut();
                 if (!ids) out.print(prompt);
                 out.flush();

@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.slim4j.io.TensorFile;
 import org.slim4j.io.gguf.GgufFile;
+import org.slim4j.io.lossless.LosslessFile;
 import org.slim4j.Slim4j;
 import org.slim4j.io.ModelFiles;
 import org.slim4j.tensor.DType;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "Architecture, tensor table (dtype, shape, bytes), parameter count, file size and bits per weight.")
+        description = "Architecture, tensor table (dtype, shape, bytes), parameter count, file size and bits per weight; for losslessly coded files, stored and decoded sizes.")
 final class InspectCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "Model file or folder, or a built-in name.")
     String positional;
@@ -65,14 +66,28 @@ final class InspectCommand implements Callable<Integer> {
                     8.0 * bytes / Math.max(1, params), 8.0 * weightBytes / Math.max(1, weightParams), weightParams);
             out.println("by type:");
             byType.forEach((t, a) -> out.printf(Locale.ROOT, "  %-6s %5d tensors %,15d params %12s%n", t, a[0], a[1], human(a[2])));
+            Map<String, Long> stored = new java.util.HashMap<>();
+            if (tf instanceof LosslessFile lf) {
+                long coded = 0, decoded = 0;
+                for (LosslessFile.Coded c : lf.coded()) {
+                    stored.put(c.name(), c.codedBytes());
+                    coded += c.codedBytes();
+                    decoded += c.decodedBytes();
+                }
+                out.printf(Locale.ROOT, "lossless      %d tensors coded: %s stored, %s decoded (%.2f%%); all tensors: %s stored of %s%n", lf.coded().size(),
+                        human(coded), human(decoded), 100.0 * coded / Math.max(1, decoded), human(bytes - decoded + coded), human(bytes));
+            }
             if (Files.isDirectory(path)) {
                 var qc = org.slim4j.io.compressed.CompressedTensorsFile.quantizationConfig(path);
                 if (qc.isPresent()) layers(out, org.slim4j.io.compressed.LayerStorage.of(path, qc.get()), bytes);
             }
             if (!noTensors) {
-                out.printf(Locale.ROOT, "%-48s %-6s %-22s %12s%n", "tensor", "type", "shape", "bytes");
+                boolean coded = !stored.isEmpty();
+                out.printf(Locale.ROOT, "%-48s %-6s %-22s %12s%s%n", "tensor", "type", "shape", "bytes", coded ? String.format(Locale.ROOT, " %12s", "stored") : "");
                 for (Tensor t : tf.tensors()) {
-                    out.printf(Locale.ROOT, "%-48s %-6s %-22s %,12d%n", t.name(), t.dtype(), t.shapeString(), t.dtype().bytesFor(t.elements()));
+                    long b = t.dtype().bytesFor(t.elements());
+                    out.printf(Locale.ROOT, "%-48s %-6s %-22s %,12d%s%n", t.name(), t.dtype(), t.shapeString(), b,
+                            coded ? String.format(Locale.ROOT, " %,12d", stored.getOrDefault(t.name(), b)) : "");
                 }
             }
         }

@@ -18,10 +18,13 @@ import picocli.CommandLine.Spec;
 @Command(name = "kld", mixinStandardHelpOptions = true,
         description = {"KL divergence of a model's next-token distributions to a base model's over the same chunks,",
             "with the statistics llama.cpp prints (percentiles, delta-p, same top p).",
-            "The base comes from --base MODEL, or from a cache written earlier with --save-base-logits."})
+            "The base comes from --base MODEL, or from a cache written earlier with --save-base-logits.",
+            "The cache types (-ctk/-ctv, KIVI) apply to the model; the base always runs with a float32 KV cache,",
+            "so '-m M --base M -ctk q8_0 -ctv q8_0' measures what the quantized cache costs."})
 final class KldCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Mixin TextChunkOptions text;
+    @Mixin CacheOptions cache;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -39,7 +42,7 @@ final class KldCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (save != null && base.model == null) throw new BadInputException("--save-base-logits", null, "needs --base MODEL");
         return Threads.run(model.threads, () -> {
-            try (CausalLM lm = Slim4j.loadCausalLM(model.model, model.engine())) {
+            try (CausalLM lm = Slim4j.loadCausalLM(model.model, model.engine().withKvCache(cache.options()))) {
                 Chunks chunks = text.chunks(lm);
                 KlDivergence.Result r;
                 if (base.logits != null) {

@@ -2,6 +2,7 @@ package org.slim4j.cli;
 
 import java.io.PrintWriter;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.Threads;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,6 +28,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
+        Threads.check(threads);
         int code = new DefaultJob(cl.getOut(), threads).call();
         if (code != 0) return code;
         cl.getOut().printf("%n== slim4j compress (no arguments): all-MiniLM-L6-v2 with %s, calibrated layer by layer on STS-B train%n%n", org.slim4j.compress.pipeline.Compression.BEST);
@@ -59,12 +61,19 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             boolean verbose = parseResult.hasMatchedOption("--verbose") || main.verbose || hasVerbose(args);
             int code = ex instanceof BadInputException || ex instanceof IllegalArgumentException ? 2 : 1;
-            err.println("slim4j: " + (ex instanceof BadInputException ? "" : code == 2 ? "" : "error: ") + firstLine(describe(ex)));
+            err.println("slim4j: " + (code == 2 ? "" : "error: ") + firstLine(describe(ex)));
             if (verbose) ex.printStackTrace(err);
             err.flush();
             return code;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (Error e) { // picocli's handler sees only exceptions: out of memory and JVM faults end here
+            err.println("slim4j: error: " + firstLine(describe(e)));
+            if (main.verbose || hasVerbose(args)) e.printStackTrace(err);
+            err.flush();
+            return 1;
+        }
     }
 
     private static boolean hasVerbose(String[] args) {
@@ -72,15 +81,31 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         return false;
     }
 
+    /** What went wrong, with what to do where the Java name would not say: errors are not the user's input. */
     private static String describe(Throwable ex) {
-        if (ex instanceof OutOfMemoryError) return "out of memory (raise -Xmx through SLIM4J_JAVA_OPTS)";
+        if (ex instanceof OutOfMemoryError) {
+            return "out of memory (" + ex.getMessage() + "): give the JVM more, e.g. SLIM4J_JAVA_OPTS=-Xmx16g, or use a smaller model, context or batch";
+        }
+        if (ex instanceof StackOverflowError) return "stack overflow: the input nests too deeply (run with --verbose to see where)";
+        // HotSpot turns a fault in a memory-mapped file (SIGBUS: the file shrank underneath) into an InternalError
+        if (ex instanceof InternalError && String.valueOf(ex.getMessage()).contains("unsafe memory access")) {
+            return "a memory-mapped model file was truncated or replaced while in use; restore it and run again";
+        }
         String m = ex.getMessage();
+        // "writing PATH" alone hid why: a full disk, a read-only folder
+        if (ex instanceof java.io.UncheckedIOException u && u.getCause() != null) {
+            Throwable c = u.getCause();
+            String why = c instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : c instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getFile() + ": " + f.getReason() : c.getMessage();
+            return m + " (" + why + ")";
+        }
         return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
     }
 
+    /** The first line, control characters escaped (a message may quote bytes of a corrupted file). */
     static String firstLine(String s) {
         if (s == null) return "";
         int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        return BadInputException.printable(nl < 0 ? s : s.substring(0, nl));
     }
 }

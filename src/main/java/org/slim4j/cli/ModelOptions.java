@@ -14,7 +14,6 @@ final class ModelOptions {
 
     /** The fast engines' options with these threads (0: all cores). */
     EngineOptions engine() {
-        if (threads < 0) throw new org.slim4j.util.BadInputException("--threads", null, "must be >= 1 (or left out for all cores), got " + threads);
-        return EngineOptions.defaults().withThreads(threads);
+        return EngineOptions.defaults().withThreads(org.slim4j.util.Threads.check(threads));
     }
 }

@@ -15,12 +15,13 @@ import picocli.CommandLine.Spec;
 final class PerplexityCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Mixin TextChunkOptions text;
+    @Mixin CacheOptions cache;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         return Threads.run(model.threads, () -> {
-            try (CausalLM lm = Slim4j.loadCausalLM(model.model, model.engine())) {
+            try (CausalLM lm = Slim4j.loadCausalLM(model.model, model.engine().withKvCache(cache.options()))) {
                 Chunks chunks = text.chunks(lm);
                 Perplexity.Result r = Perplexity.run(lm, chunks);
                 spec.commandLine().getOut().println("Final estimate: " + r);

@@ -1,12 +1,11 @@
 package org.slim4j.cli;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slim4j.eval.Chunks;
 import org.slim4j.model.CausalLM;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.TextFiles;
 import picocli.CommandLine.Option;
 
 /** The text, context and chunk count of llama.cpp's perplexity protocol. */
@@ -21,8 +20,8 @@ final class TextChunkOptions {
     int chunks;
 
     Chunks chunks(CausalLM model) throws IOException {
-        if (!Files.isRegularFile(file)) throw new BadInputException(file, "--file", "no such file");
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+        if (chunks == 0 || chunks < -1) throw new BadInputException("--chunks", null, "must be >= 1 (or left out for all chunks), got " + chunks);
+        String text = TextFiles.read(file, "--file");
         int[] tokens = model.tokenizer().encode(text, false);
         if (ctx < 4 || ctx > model.contextLength()) {
             throw new BadInputException("--ctx-size", null, ctx + " is outside 4.." + model.contextLength() + " (the model's context)");

@@ -1,5 +1,6 @@
 package org.slim4j.convert;
 
+import org.slim4j.util.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -57,12 +58,13 @@ public final class GgufToHf {
             add(w, g.tensor(from.outputNorm()), to.outputNorm());
             if (!c.tiedEmbeddings()) add(w, g.tensor(from.output()), to.output());
 
-            Files.createDirectories(outDir);
-            w.write(outDir.resolve("model.safetensors"));
-            Files.writeString(outDir.resolve("config.json"), configJson(c), StandardCharsets.UTF_8);
-            if (g.has("tokenizer.ggml.model")) {
-                Files.writeString(outDir.resolve("tokenizer.json"), GgufTokenizer.toTokenizerJson(g), StandardCharsets.UTF_8);
-            }
+            AtomicFiles.writeFolder(outDir, dir -> {
+                w.write(dir.resolve("model.safetensors"));
+                Files.writeString(dir.resolve("config.json"), configJson(c), StandardCharsets.UTF_8);
+                if (g.has("tokenizer.ggml.model")) {
+                    Files.writeString(dir.resolve("tokenizer.json"), GgufTokenizer.toTokenizerJson(g), StandardCharsets.UTF_8);
+                }
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + outDir, e);
         }

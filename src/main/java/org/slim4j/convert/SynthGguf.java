@@ -1,6 +1,6 @@
 package org.slim4j.convert;
 
-import java.nio.file.Files;
+import org.slim4j.util.TempFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,7 +67,7 @@ public final class SynthGguf {
     /** Writes {@code shape} with matrices of {@code fileType} to {@code out}; {@code tokenizerGguf} supplies tokenizer.ggml.*. */
     public static void write(Shape shape, LlamaFileType fileType, long seed, Path tokenizerGguf, Path out) {
         boolean f16 = fileType == LlamaFileType.MOSTLY_F16;
-        Path f16Path = f16 ? out : out.resolveSibling("." + out.getFileName() + ".f16.tmp");
+        Path f16Path = f16 ? out : TempFiles.track(out.resolveSibling("." + out.getFileName() + ".f16.tmp"));
         try {
             writeF16(shape, seed, tokenizerGguf, f16Path);
             if (!f16) {
@@ -75,13 +75,7 @@ public final class SynthGguf {
                 GgufQuantizer.quantize(f16Path, out, fileType, DType.Q8_0, !mix);
             }
         } finally {
-            if (!f16) {
-                try {
-                    Files.deleteIfExists(f16Path);
-                } catch (java.io.IOException ignored) {
-                    // a leftover temp file is harmless
-                }
-            }
+            if (!f16) TempFiles.delete(f16Path);
         }
     }
 

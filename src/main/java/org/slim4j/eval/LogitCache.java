@@ -1,5 +1,6 @@
 package org.slim4j.eval;
 
+import org.slim4j.util.TempFiles;
 import java.io.BufferedOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -77,14 +78,14 @@ public final class LogitCache implements KlDivergence.BaseLogits, AutoCloseable 
      */
     public static LogitCache temporary(CausalLM base, Chunks chunks, Path dir) throws IOException {
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, ".slim4j-base", ".logits");
+        Path tmp = TempFiles.track(Files.createTempFile(dir, ".slim4j-base", ".logits"));
         try {
             write(tmp, base, chunks);
             LogitCache c = open(tmp);
             c.deleteOnClose = true;
             return c;
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
+            TempFiles.delete(tmp);
             throw e;
         }
     }
@@ -152,12 +153,6 @@ public final class LogitCache implements KlDivergence.BaseLogits, AutoCloseable 
     @Override
     public void close() {
         arena.close();
-        if (deleteOnClose) {
-            try {
-                Files.deleteIfExists(path);
-            } catch (IOException ignored) {
-                // a leftover temporary cache in the output's folder is harmless (hidden, and overwritten by name)
-            }
-        }
+        if (deleteOnClose) TempFiles.delete(path);
     }
 }

@@ -1,13 +1,10 @@
 package org.slim4j.eval;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import org.slim4j.util.BadInputException;
+import org.slim4j.util.TextFiles;
 
 /**
  * The STS Benchmark TSV (genre, file, year, id, score 0-5, sentence1, sentence2). Some lines carry extra columns
@@ -19,12 +16,7 @@ public record StsB(List<Pair> pairs, int malformed) {
     public record Pair(String sentence1, String sentence2, double score) {}
 
     public static StsB read(Path tsv) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(tsv, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new BadInputException(tsv, "file", "cannot read: " + e.getMessage());
-        }
+        List<String> lines = TextFiles.read(tsv, "file").lines().toList();
         List<Pair> pairs = new ArrayList<>();
         int bad = 0;
         for (String line : lines) {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slim4j.io.TensorFile;
 import org.slim4j.io.gguf.GgufFile;
+import org.slim4j.io.lossless.LosslessFile;
 import org.slim4j.io.onnx.OnnxModelFile;
 import org.slim4j.io.safetensors.SafetensorsFile;
 import org.slim4j.util.BadInputException;
@@ -49,7 +50,7 @@ public final class ModelFiles {
     public static TensorFile open(Path p) {
         return switch (detect(p)) {
             case GGUF -> GgufFile.open(p);
-            case SAFETENSORS, HF_FOLDER -> SafetensorsFile.open(p);
+            case SAFETENSORS, HF_FOLDER -> LosslessFile.decodeIfCoded(SafetensorsFile.open(p));
             case ONNX -> OnnxModelFile.open(p);
         };
     }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.TextFiles;
 
 /**
  * A Hugging Face {@code tokenizer.json} (byte-level BPE, WordPiece, SentencePiece-style BPE), run by the
@@ -33,11 +34,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         if (!Files.isRegularFile(tokenizerJson)) {
             throw new BadInputException(tokenizerJson, "tokenizer.json", "file not found");
         }
-        try {
-            return fromJson(Files.readString(tokenizerJson, StandardCharsets.UTF_8), tokenizerJson.toString());
-        } catch (IOException e) {
-            throw new BadInputException(tokenizerJson, "tokenizer.json", "cannot read: " + e.getMessage());
-        }
+        return fromJson(TextFiles.read(tokenizerJson, "tokenizer.json"), tokenizerJson.toString());
     }
 
     /** A tokenizer from the text of a tokenizer.json; {@code source} names it in error messages. */

@@ -14,6 +14,7 @@ record VocabSize(int size, String modelType) {
         } catch (Exception e) {
             throw new BadInputException(source, "tokenizer.json", "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }
+        if (root == null || !root.isObject()) throw new BadInputException(source, "tokenizer.json", "not a JSON object");
         JsonNode vocab = root.path("model").path("vocab");
         if (root.path("model").isMissingNode()) throw new BadInputException(source, "model", "missing");
         int max = -1;

@@ -28,7 +28,7 @@ public final class AtomicFiles {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        Path tmp = TempFiles.track(Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp"));
         try {
             // createTempFile makes it owner-only; an output file should get the usual permissions
             if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
@@ -42,6 +42,59 @@ public final class AtomicFiles {
             }
         } finally {
             Files.deleteIfExists(tmp);
+            TempFiles.release(tmp);
+        }
+    }
+
+    /**
+     * Fails fast, before hours of work, when {@code target} cannot be written: its folder is made if missing and a
+     * probe file created and removed there. A read-only or missing-permission folder is bad input naming the path.
+     */
+    public static void checkWritable(Path target, String flag) {
+        Path parent = target.toAbsolutePath().normalize().getParent();
+        try {
+            Files.createDirectories(parent);
+            Files.delete(Files.createTempFile(parent, ".slim4j-probe", ".tmp"));
+        } catch (IOException e) {
+            String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() : e.getMessage();
+            throw new BadInputException(target, flag, "cannot write in " + parent + " (" + why + ")");
+        }
+    }
+
+    public interface FolderWriter {
+        void write(Path folder) throws IOException;
+    }
+
+    /**
+     * A whole output folder: written into a temporary sibling, then renamed into place, so a reader or a re-run
+     * never sees new weights beside an old config. An existing folder is first renamed aside and deleted once the new
+     * one is in; an interruption between the two renames leaves both complete folders, never a mixed one.
+     */
+    public static void writeFolder(Path target, FolderWriter writer) throws IOException {
+        Path abs = target.toAbsolutePath().normalize();
+        Path parent = abs.getParent();
+        Files.createDirectories(parent);
+        if (Files.exists(abs) && !Files.isDirectory(abs)) throw new BadInputException(target, "-o", "exists and is not a folder");
+        Path tmp = TempFiles.track(Files.createTempDirectory(parent, "." + abs.getFileName() + ".tmp"));
+        try {
+            writer.write(tmp);
+            if (!Files.exists(abs)) {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+                return;
+            }
+            Path old = Files.createTempDirectory(parent, "." + abs.getFileName() + ".old");
+            Files.delete(old);
+            Files.move(abs, old, StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                Files.move(old, abs, StandardCopyOption.ATOMIC_MOVE); // the earlier output back in place
+                throw e;
+            }
+            deleteTree(old);
+        } finally {
+            TempFiles.delete(tmp); // gone already when it was renamed into place
         }
     }
 

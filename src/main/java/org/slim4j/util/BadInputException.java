@@ -36,6 +36,26 @@ public class BadInputException extends RuntimeException {
         StringBuilder sb = new StringBuilder();
         if (source != null) sb.append(source).append(": ");
         if (field != null) sb.append(field).append(": ");
-        return sb.append(problem).toString();
+        return printable(sb.append(problem).toString());
+    }
+
+    /**
+     * The text with control characters (C0, DEL, C1, line and paragraph separators) written as {@code \xNN} (or a
+     * backslash, u and four hex digits): names and values quoted from a corrupted file must not break the one-line message or drive
+     * the terminal.
+     */
+    public static String printable(String s) {
+        if (s == null) return null;
+        StringBuilder sb = null;
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            boolean control = ch < 0x20 || (ch >= 0x7f && ch < 0xa0) || ch == '\u2028' || ch == '\u2029';
+            if (control && sb == null) sb = new StringBuilder(s.length() + 16).append(s, 0, i);
+            if (sb == null) continue;
+            if (!control) sb.append(ch);
+            else if (ch < 0x100) sb.append(String.format("\\x%02x", (int) ch));
+            else sb.append(String.format("\\u%04x", (int) ch));
+        }
+        return sb == null ? s : sb.toString();
     }
 }

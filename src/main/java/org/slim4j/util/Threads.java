@@ -11,10 +11,20 @@ import java.util.concurrent.ForkJoinPool;
  * task that starts them, so running the whole job inside a ForkJoinPool of n threads caps every kernel at n.
  */
 public final class Threads {
+    /** The most threads a job may ask for: more only adds overhead, and ForkJoinPool refuses 32768 and up. */
+    public static final int MAX = 1024;
+
     private Threads() {}
 
+    /** {@code n} once it is a thread count: 1..{@link #MAX}, or 0 for all cores. */
+    public static int check(int n) {
+        if (n < 0 || n > MAX) throw new BadInputException("--threads", null, n + " is not a thread count: give 1.." + MAX + ", or leave it out for all cores");
+        return n;
+    }
+
+    /** Runs {@code work} on {@code threads} threads ({@link #check checked}; 0: the common pool, all cores). */
     public static <T> T run(int threads, Callable<T> work) throws Exception {
-        if (threads <= 0) return work.call();
+        if (check(threads) == 0) return work.call();
         ForkJoinPool pool = new ForkJoinPool(threads);
         try {
             return pool.submit(work).get();

@@ -48,6 +48,29 @@ class CliCommandsTest {
         assertTrue(bad.err().contains("--type"), bad.err());
     }
 
+    /** The KV cache types on generate and bench (its JSON: the cache's bytes against float32's at the same positions). */
+    @Test
+    @org.junit.jupiter.api.Tag("slow")
+    void cacheTypesRunOnGenerateAndBenchAndBadOnesAreOneLine() throws Exception {
+        String m = Fixtures.gguf("Q8_0").toString();
+        CliErrorsTest.Run g = run("generate", "-m", m, "-p", "The quick", "-n", "4", "--ids", "-ctk", "q4_0", "-ctv", "kivi2", "-t", "2");
+        assertEquals(0, g.code(), g.err());
+        assertEquals(4, g.out().trim().split("\\s+").length, g.out());
+        CliErrorsTest.Run b = run("bench", "-m", m, "-p", "8", "-n", "4", "-d", "40", "-r", "1", "-t", "2", "-ctk", "q8_0", "-ctv", "q8_0", "--json");
+        assertEquals(0, b.code(), b.err());
+        JsonNode j = new ObjectMapper().readTree(b.out());
+        assertEquals(40 + 8 + 1, j.get("cache_positions").asInt());
+        assertEquals(34.0 / 128, j.get("kv_cache_ratio").asDouble(), 1e-9);
+        assertTrue(j.get("tg_tps").asDouble() > 0 && j.get("pp_tps").asDouble() > 0, b.out());
+        CliErrorsTest.Run bad = run("generate", "-m", m, "-p", "x", "-ctk", "q9_0");
+        assertEquals(2, bad.code());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
+        assertTrue(bad.err().contains("--cache-type-k") && bad.err().contains("q9_0"), bad.err());
+        CliErrorsTest.Run exact = run("generate", "-m", m, "-p", "x", "-ctv", "q8_0", "--exact");
+        assertEquals(2, exact.code());
+        assertTrue(exact.err().contains("--exact"), exact.err());
+    }
+
     @Test
     void embedWritesOneJsonLinePerText() throws Exception {
         CliErrorsTest.Run r = run("embed", "-m", "all-minilm-l6-v2", "A man is playing a guitar.", "A cat sleeps.");

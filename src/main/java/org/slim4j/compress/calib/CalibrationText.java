@@ -1,8 +1,5 @@
 package org.slim4j.compress.calib;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -11,6 +8,7 @@ import java.util.Random;
 import org.slim4j.eval.StsB;
 import org.slim4j.tokenizer.Tokenizer;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.TextFiles;
 
 /**
  * Calibration batches from text files, reproducible by seed: for encoders, lines (sentences) drawn at random;
@@ -56,10 +54,6 @@ public final class CalibrationText {
     }
 
     private static String read(Path f) {
-        try {
-            return Files.readString(f, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new BadInputException(f, "--calib", "cannot read: " + e.getMessage());
-        }
+        return TextFiles.read(f, "--calib");
     }
 }

@@ -8,7 +8,7 @@ import java.util.Map;
 import org.slim4j.compress.CompressedLinear;
 import org.slim4j.compress.output.CompressedTensorsWriter;
 import org.slim4j.tensor.DType;
-import org.slim4j.util.AtomicFiles;
+import org.slim4j.util.TempFiles;
 
 /**
  * The compressed model as compressed-tensors: the model's own folder layout (config, tokenizer, tensors it did not
@@ -23,13 +23,13 @@ public final class CompressedTensorsModelWriter implements CompressedModelWriter
         Path staging = null;
         try {
             Files.createDirectories(parent);
-            staging = Files.createTempDirectory(parent, "." + out.getFileName() + ".dense");
+            staging = TempFiles.track(Files.createTempDirectory(parent, "." + out.getFileName() + ".dense"));
             new EffectiveWeightsWriter().write(staging, model, layers, source);
             new CompressedTensorsWriter(DType.F16).write(staging, layers, out);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + out, e);
         } finally {
-            if (staging != null) AtomicFiles.deleteTree(staging);
+            if (staging != null) TempFiles.delete(staging);
         }
     }
 }

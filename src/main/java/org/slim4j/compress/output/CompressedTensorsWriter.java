@@ -186,7 +186,7 @@ public final class CompressedTensorsWriter {
     }
 
     /** Tokenizer, pooling and other small files, so the folder loads on its own; old weights and config are not copied. */
-    private static void copyOthers(Path srcDir, Path outDir) throws IOException {
+    public static void copyOthers(Path srcDir, Path outDir) throws IOException {
         List<Path> files;
         try (Stream<Path> s = Files.walk(srcDir, 2)) {
             files = s.filter(Files::isRegularFile).toList();

@@ -1,5 +1,6 @@
 package org.slim4j.compress.output;
 
+import org.slim4j.util.TempFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -47,7 +48,7 @@ public final class GgufExport {
             Files.createDirectories(parent);
             Path src = model;
             if (Files.isDirectory(model)) {
-                f32 = Files.createTempFile(parent, "." + out.getFileName(), ".f32.gguf");
+                f32 = TempFiles.track(Files.createTempFile(parent, "." + out.getFileName(), ".f32.gguf"));
                 HfToGguf.convert(model, f32, DType.F32);
                 src = f32;
             }
@@ -71,7 +72,7 @@ public final class GgufExport {
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + out, e);
         } finally {
-            if (f32 != null) f32.toFile().delete();
+            if (f32 != null) TempFiles.delete(f32);
         }
     }
 

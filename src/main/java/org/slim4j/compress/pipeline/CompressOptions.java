@@ -2,6 +2,8 @@ package org.slim4j.compress.pipeline;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.slim4j.util.BadInputException;
+import org.slim4j.util.Threads;
 
 /**
  * How {@link Compression} runs: where it writes, what it calibrates and evaluates on, how many threads it uses.
@@ -11,6 +13,25 @@ import java.util.List;
 public final class CompressOptions {
     private final Path output;
     private List<Path> calibration;
+    /** Ceilings on calibration sizes, checked before arrays are made from them: far past any use, short of an int's wrap. */
+    static final int MAX_SAMPLES = 1 << 20, MAX_SEQ_LEN = 1 << 20;
+
+    /** The calibration and evaluation sizes of compress and shrink, checked when set. */
+    static Integer checkedSamples(Integer n) {
+        if (n != null && (n < 1 || n > MAX_SAMPLES)) throw new BadInputException("--samples", null, n + " is outside 1.." + MAX_SAMPLES);
+        return n;
+    }
+
+    static int checkedSeqLen(int n) {
+        if (n < 1 || n > MAX_SEQ_LEN) throw new BadInputException("--seq-len", null, n + " is outside 1.." + MAX_SEQ_LEN);
+        return n;
+    }
+
+    static int checkedEvalChunks(int n) {
+        if (n < 1) throw new BadInputException("--eval-chunks", null, "must be >= 1, got " + n);
+        return n;
+    }
+
     private Integer samples;
     private int seqLen = 256;
     private long seed = 42;
@@ -41,13 +62,13 @@ public final class CompressOptions {
 
     /** Calibration sentences (encoders, default 512) or sequences (decoders, default 64). */
     public CompressOptions samples(Integer n) {
-        this.samples = n;
+        this.samples = checkedSamples(n);
         return this;
     }
 
     /** Tokens per decoder calibration sequence (default 256). */
     public CompressOptions seqLen(int n) {
-        this.seqLen = n;
+        this.seqLen = checkedSeqLen(n);
         return this;
     }
 
@@ -64,14 +85,14 @@ public final class CompressOptions {
 
     /** Decoders: chunks of the evaluation text (default 4) of {@code ctx} tokens (default 128). */
     public CompressOptions evaluation(int chunks, int ctx) {
-        this.evalChunks = chunks;
+        this.evalChunks = checkedEvalChunks(chunks);
         this.ctx = ctx;
         return this;
     }
 
     /** Threads (0: all cores). */
     public CompressOptions threads(int n) {
-        this.threads = n;
+        this.threads = Threads.check(n);
         return this;
     }
 

@@ -1,11 +1,12 @@
 package org.slim4j.compress.pipeline;
 
+import org.slim4j.compress.output.CompressedModelWriter;
+import java.util.LinkedHashSet;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -44,6 +45,7 @@ import org.slim4j.model.llama.LlamaModel;
 import org.slim4j.tensor.DType;
 import org.slim4j.util.AtomicFiles;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.TextFiles;
 import org.slim4j.util.DataFiles;
 import org.slim4j.util.PeakMemory;
 import org.slim4j.util.Threads;
@@ -62,14 +64,16 @@ public final class Compression {
     private Compression() {}
 
     /**
-     * {@code scheme}: a slim4j shortcut (w8, w4g64-gptq-asym-emb, ...; see {@link Schemes}) or a llama.cpp file
-     * type (q4_k_m, q8_0, ...), which writes a GGUF.
+     * {@code scheme}: a slim4j shortcut (w8, w4g64-gptq-asym-emb, ...; see {@link Schemes}), a llama.cpp file
+     * type (q4_k_m, q8_0, ...), which writes a GGUF, or {@code lossless} ({@link Lossless}: the same bits, entropy-coded).
      */
     public static CompressionResult run(String model, String scheme, CompressOptions o) {
+        if (Lossless.SCHEME.equalsIgnoreCase(scheme)) return Lossless.run(model, o);
         LlamaFileType gguf = ggufType(scheme);
         if (gguf != null) {
             checkOutput(model, o.output());
             if (!o.output().getFileName().toString().endsWith(".gguf")) throw new BadInputException(o.output(), "-o", "GGUF schemes write a .gguf file");
+            AtomicFiles.checkWritable(o.output(), "-o");
             DType fallback = fallbackType(o.fallback());
             return Threads.call(o.threads(), () -> gguf(model, scheme, gguf, fallback, o));
         }
@@ -86,6 +90,7 @@ public final class Compression {
             throw new BadInputException("--imatrix/--fallback/--pure", null, "only for GGUF schemes (q8_0, q4_0, q4_k_m, q6_k, ...)");
         }
         checkOutput(model, o.output());
+        AtomicFiles.checkWritable(o.output(), "-o");
         return Threads.call(o.threads(), () -> {
             long t0 = System.nanoTime();
             ObjectNode report = new ObjectMapper().createObjectNode();
@@ -100,14 +105,15 @@ public final class Compression {
     private static CompressionResult encoder(String model, Recipe recipe, CompressOptions o, String scheme, ObjectNode report, long t0) {
         try (BertModel b = Models.encoder(model)) {
             Map<String, Inventory.Entry> inventory = Inventory.of(b.weights(), 32);
-            StsB dev = StsB.read(DataFiles.find("stsb-dev.tsv"));
-            List<String> sentences = dev.sentences();
-            float[][] ref = FastBert.embed(b, o.threads(), sentences);
-            EmbeddingQuality before = EmbeddingQuality.of(dev, sentences, ref, ref);
             List<Path> files = o.calibration() != null ? o.calibration() : List.of(DataFiles.find("stsb-train.tsv"));
             int n = o.samples() != null ? o.samples() : 512;
             report.put("calibration", files + ", " + n + " sentences, seed " + o.seed());
             BlockModel blocks = new BertBlocks(b, CalibrationText.sentences(files, n, o.seed()));
+            check(recipe, blocks);
+            StsB dev = StsB.read(DataFiles.find("stsb-dev.tsv"));
+            List<String> sentences = dev.sentences();
+            float[][] ref = FastBert.embed(b, o.threads(), sentences);
+            EmbeddingQuality before = EmbeddingQuality.of(dev, sentences, ref, ref);
             Map<String, CompressedLinear> compressed = new LinkedHashMap<>();
             List<LayerResult> layers = compress(recipe, blocks, compressed);
             double secs = (System.nanoTime() - t0) / 1e9;
@@ -133,12 +139,13 @@ public final class Compression {
     private static CompressionResult decoder(String model, Recipe recipe, CompressOptions o, String scheme, ObjectNode report, long t0) throws IOException {
         try (LlamaModel l = Models.decoder(model)) {
             Map<String, Inventory.Entry> inventory = Inventory.of(l.weights(), 16);
+            List<Path> files = o.calibration() != null ? o.calibration() : List.of(DataFiles.find("kjv-bible.txt"));
+            int n = o.samples() != null ? o.samples() : 64;
+            report.put("calibration", files + ", " + n + " x " + o.seqLen() + " tokens, seed " + o.seed());
+            BlockModel blocks = new LlamaBlocks(l, CalibrationText.tokens(files, l.tokenizer(), n, o.seqLen(), o.seed()));
+            check(recipe, blocks);
             Chunks chunks = evalChunks(l, o);
             try (LogitCache base = baseLogits(l, chunks, o)) {
-                List<Path> files = o.calibration() != null ? o.calibration() : List.of(DataFiles.find("kjv-bible.txt"));
-                int n = o.samples() != null ? o.samples() : 64;
-                report.put("calibration", files + ", " + n + " x " + o.seqLen() + " tokens, seed " + o.seed());
-                BlockModel blocks = new LlamaBlocks(l, CalibrationText.tokens(files, l.tokenizer(), n, o.seqLen(), o.seed()));
                 Map<String, CompressedLinear> compressed = new LinkedHashMap<>();
                 List<LayerResult> layers = compress(recipe, blocks, compressed);
                 double secs = (System.nanoTime() - t0) / 1e9;
@@ -162,8 +169,7 @@ public final class Compression {
 
     private static Chunks evalChunks(LlamaModel l, CompressOptions o) throws IOException {
         Path text = o.evalText() != null ? o.evalText() : DataFiles.find("wikitext-2-raw-test.txt");
-        if (!Files.isRegularFile(text)) throw new BadInputException(text, "--eval-text", "no such file");
-        int[] tokens = l.tokenizer().encode(Files.readString(text, StandardCharsets.UTF_8), false);
+        int[] tokens = l.tokenizer().encode(TextFiles.read(text, "--eval-text"), false);
         if (o.ctx() < 4 || o.ctx() > l.contextLength()) throw new BadInputException("--ctx", null, o.ctx() + " is outside 4.." + l.contextLength());
         if (tokens.length < o.ctx()) throw new BadInputException(text, "--ctx", "text has " + tokens.length + " tokens, fewer than one chunk of " + o.ctx());
         return Chunks.of(tokens, o.ctx(), o.evalChunks(), l.autoBos());
@@ -177,9 +183,19 @@ public final class Compression {
                 .put("same_top", kld.sameTop()).put("ppl", kld.pplQ()).put("ppl_base", kld.pplBase());
     }
 
-    private static List<LayerResult> compress(Recipe r, BlockModel blocks, Map<String, CompressedLinear> sink) {
-        Set<String> linears = new HashSet<>();
+    /** The recipe against the model, before the evaluation and calibration passes spend their time. */
+    private static void check(Recipe recipe, BlockModel blocks) {
+        recipe.check(linears(blocks), new HashSet<>(blocks.extraTensors()), name -> blocks.weight(name).cols());
+    }
+
+    private static Set<String> linears(BlockModel blocks) {
+        Set<String> linears = new LinkedHashSet<>();
         for (int b = 0; b < blocks.blocks(); b++) linears.addAll(blocks.linears(b));
+        return linears;
+    }
+
+    private static List<LayerResult> compress(Recipe r, BlockModel blocks, Map<String, CompressedLinear> sink) {
+        Set<String> linears = linears(blocks);
         return new LayerwiseCompressor(r.plan(linears)).onCompressed(sink::put).run(blocks);
     }
 
@@ -198,7 +214,12 @@ public final class Compression {
     private static Written write(CompressOptions o, ObjectNode report, String model, AutoCloseable m, Map<String, CompressedLinear> compressed,
                                  List<LayerResult> layers, Map<String, Inventory.Entry> inventory, double secs) {
         Path out = o.output();
-        (o.dense() ? new EffectiveWeightsWriter() : new CompressedTensorsModelWriter()).write(out, m, compressed, model);
+        CompressedModelWriter writer = o.dense() ? new EffectiveWeightsWriter() : new CompressedTensorsModelWriter();
+        try {
+            AtomicFiles.writeFolder(out, dir -> writer.write(dir, m, compressed, model));
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + out, e);
+        }
         long params = 0, bits = 0, origBits = 0, linParams = 0, linBits = 0;
         Map<String, LayerResult> byName = new LinkedHashMap<>();
         for (LayerResult lr : layers) byName.put(lr.name(), lr);
@@ -294,7 +315,7 @@ public final class Compression {
     }
 
     /** Outputs never overwrite or sit inside their input (nor the input inside the output, which replacing it would delete). */
-    static void checkOutput(String model, Path output) {
+    public static void checkOutput(String model, Path output) {
         if (output == null) throw new BadInputException("-o", null, "missing output");
         if (Models.isBuiltIn(model)) return;
         Path in = Path.of(model).toAbsolutePath().normalize(), out = output.toAbsolutePath().normalize();

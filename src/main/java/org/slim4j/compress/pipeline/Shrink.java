@@ -1,5 +1,6 @@
 package org.slim4j.compress.pipeline;
 
+import org.slim4j.util.TempFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -29,6 +30,7 @@ import org.slim4j.model.llama.LlamaModel;
 import org.slim4j.util.AtomicFiles;
 import org.slim4j.util.BadInputException;
 import org.slim4j.util.DataFiles;
+import org.slim4j.util.TextFiles;
 import org.slim4j.util.Threads;
 
 /**
@@ -43,6 +45,7 @@ public final class Shrink {
         if (!(o.ffn >= 0 && o.ffn < 1)) throw new BadInputException("--drop-ffn", null, o.ffn + " must be in [0, 1)");
         if (!(o.heads >= 0 && o.heads < 1)) throw new BadInputException("--drop-heads", null, o.heads + " must be in [0, 1)");
         Compression.checkOutput(model, o.output());
+        AtomicFiles.checkWritable(o.output(), "-o");
         if (Models.kindOf(model) == Models.Kind.ENCODER) {
             if (o.kvGroups > 0 || o.headsPerGroup > 0 || o.gguf != null) throw new BadInputException("--drop-kv-groups/--drop-heads-per-group/--gguf", null, "are for decoders; encoders take --drop-heads");
             if (o.heads == 0 && o.ffn == 0 && o.blocks == 0 && o.skipFfn == 0) throw new BadInputException("--drop-*", null, "nothing to remove: give --drop-heads, --drop-ffn, --skip-ffn or --drop-blocks");
@@ -56,7 +59,7 @@ public final class Shrink {
 
     private static CompressionResult decoder(Path model, ShrinkOptions o) throws IOException {
         Path out = o.output();
-        Path shrunk = o.blocks > 0 ? Files.createTempDirectory(out.toAbsolutePath().getParent(), "." + out.getFileName() + ".shrink") : out;
+        Path shrunk = o.blocks > 0 ? TempFiles.track(Files.createTempDirectory(out.toAbsolutePath().getParent(), "." + out.getFileName() + ".shrink")) : out;
         Chunks chunks;
         ObjectNode report = new ObjectMapper().createObjectNode();
         report.put("model", model.toString());
@@ -71,14 +74,14 @@ public final class Shrink {
                 if (o.blocks < 0 || o.blocks >= c.layers()) throw new BadInputException(cfg, "num_hidden_layers", "--drop-blocks " + o.blocks + " must be in [0, " + c.layers() + ")");
                 int[][] cal = CalibrationText.tokens(o.calibration != null ? o.calibration : List.of(DataFiles.find("kjv-bible.txt")), m.tokenizer(),
                         o.samples != null ? o.samples : 32, o.seqLen, o.seed);
-                String text = Files.readString(DataFiles.find("wikitext-2-raw-test.txt"));
+                String text = TextFiles.read(DataFiles.find("wikitext-2-raw-test.txt"), "evaluation text");
                 chunks = Chunks.of(m.tokenizer().encode(text, false), o.ctx, o.evalChunks, m.autoBos());
                 try (FastLlama fast = new FastLlama(m, o.threads, false)) {
                     base = LogitCache.temporary(fast, chunks, out.toAbsolutePath().getParent());
                 }
+                List<List<Integer>> heads = null, channels = null;
                 if (o.kvGroups > 0 || o.headsPerGroup > 0 || o.ffn > 0) {
                     LlamaImportance imp = LlamaImportance.measure(m, cal);
-                    List<List<Integer>> heads = null;
                     if (o.kvGroups > 0) heads = imp.keepGroups(o.kvGroups);
                     if (o.headsPerGroup > 0) {
                         List<List<Integer>> within = imp.keepHeadsPerGroup(o.headsPerGroup);
@@ -86,13 +89,16 @@ public final class Shrink {
                         heads = within;
                     }
                     int keepCh = Math.max(8, (int) Math.round(c.ffn() * (1 - o.ffn) / 8) * 8);
-                    LlamaShrink.write(model, shrunk, heads, o.ffn > 0 ? imp.keepChannels(keepCh) : null);
-                } else {
-                    LlamaShrink.write(model, shrunk, null, null);
+                    if (o.ffn > 0) channels = imp.keepChannels(keepCh);
                 }
-                if (o.blocks > 0) LlamaBlockRemoval.write(shrunk, out, LlamaBlockRemoval.keep(LlamaBlockRemoval.blockInfluence(m, cal), o.blocks));
+                List<List<Integer>> keepHeads = heads, keepChannels = channels;
+                // the whole folder appears at once (an earlier output is replaced whole, never mixed)
+                AtomicFiles.writeFolder(out, dir -> {
+                    LlamaShrink.write(model, o.blocks > 0 ? shrunk : dir, keepHeads, keepChannels);
+                    if (o.blocks > 0) LlamaBlockRemoval.write(shrunk, dir, LlamaBlockRemoval.keep(LlamaBlockRemoval.blockInfluence(m, cal), o.blocks));
+                });
             } finally {
-                if (shrunk != out) AtomicFiles.deleteTree(shrunk);
+                if (shrunk != out) TempFiles.delete(shrunk);
             }
             if (o.gguf != null) HfToGguf.convert(out, o.gguf, null);
             try (LlamaModel small = LlamaLoader.loadHf(out); FastLlama fast = new FastLlama(small, o.threads, false)) {
@@ -137,7 +143,7 @@ public final class Shrink {
             }
             List<Integer> keepLayers = o.blocks > 0 ? imp.keepLayers(o.blocks) : BertShrink.range(layers);
             BertShrink shrunk = BertShrink.of(m, keepLayers, keepHeads, keepChannels);
-            BertFolder.write(shrunk, m.conventions(), Path.of(m.tokenizer().source()), out);
+            AtomicFiles.writeFolder(out, dir -> BertFolder.write(shrunk, m.conventions(), Path.of(m.tokenizer().source()), dir));
             // structurally pruned layers take the exact path, so both sides are timed on it; warm-up first
             m.embed(sentences.subList(0, 256));
             long t0 = System.nanoTime();

@@ -65,15 +65,15 @@ public final class ShrinkOptions {
 
     public ShrinkOptions calibration(List<Path> files, Integer samples, int seqLen, long seed) {
         this.calibration = files == null ? null : List.copyOf(files);
-        this.samples = samples;
-        this.seqLen = seqLen;
+        this.samples = CompressOptions.checkedSamples(samples);
+        this.seqLen = CompressOptions.checkedSeqLen(seqLen);
         this.seed = seed;
         return this;
     }
 
     /** Decoders: chunks of WikiText-2 and their length for the KL divergence. */
     public ShrinkOptions evaluation(int chunks, int ctx) {
-        this.evalChunks = chunks;
+        this.evalChunks = CompressOptions.checkedEvalChunks(chunks);
         this.ctx = ctx;
         return this;
     }
@@ -85,7 +85,7 @@ public final class ShrinkOptions {
     }
 
     public ShrinkOptions threads(int n) {
-        this.threads = n;
+        this.threads = org.slim4j.util.Threads.check(n);
         return this;
     }
 }

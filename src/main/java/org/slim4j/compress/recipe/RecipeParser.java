@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +11,7 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.TextFiles;
 
 /**
  * Reads a recipe:
@@ -31,12 +31,7 @@ public final class RecipeParser {
     private RecipeParser() {}
 
     public static Recipe read(Path file) {
-        if (!Files.isRegularFile(file)) throw new BadInputException(file, "recipe", "no such file");
-        try {
-            return parse(Files.readString(file), file.toString());
-        } catch (IOException e) {
-            throw new BadInputException(file, "recipe", "cannot read: " + e.getMessage());
-        }
+        return parse(TextFiles.read(file, "recipe"), file.toString());
     }
 
     public static Recipe parse(String yaml, String source) {

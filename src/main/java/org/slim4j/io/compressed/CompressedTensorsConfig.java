@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import org.slim4j.tensor.quant.QuantScheme;
 
 /**
@@ -119,17 +120,29 @@ public final class CompressedTensorsConfig {
                 default -> throw new IllegalArgumentException(source + ": weight strategy '" + strategy + "' is not supported");
             };
             List<String> targets = new ArrayList<>();
-            e.getValue().path("targets").forEach(t -> targets.add(t.asText()));
+            e.getValue().path("targets").forEach(t -> targets.add(checkedTarget(t.asText(), source, "config_groups." + e.getKey() + ".targets")));
             groups.add(new Group(targets, new QuantScheme(w.path("num_bits").asInt(), group, w.path("symmetric").asBoolean(true))));
         }
         List<String> ignore = new ArrayList<>();
-        qc.path("ignore").forEach(t -> ignore.add(t.asText()));
+        qc.path("ignore").forEach(t -> ignore.add(checkedTarget(t.asText(), source, "ignore")));
         JsonNode sc = qc.path(SPARSITY_CONFIG);
         String sparsity = sc.isObject() && sc.has("format") ? sc.get("format").asText() : null;
         if (sparsity != null && !sparsity.equals("dense") && !sparsity.equals("sparse-bitmask") && !sparsity.equals("sparse-24-bitmask")) {
             throw new IllegalArgumentException(source + ": sparsity format '" + sparsity + "' is not supported (sparse-bitmask, sparse-24-bitmask, dense)");
         }
         return new CompressedTensorsConfig(groups, ignore, qc.get("slim4j"), sparsity);
+    }
+
+    /** A target as given, once its "re:" regular expression, if it is one, is known to compile. */
+    private static String checkedTarget(String target, String source, String field) {
+        if (target.startsWith("re:")) {
+            try {
+                Pattern.compile(target.substring(3));
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException(source + ": " + field + ": bad regex '" + target + "': " + e.getDescription());
+            }
+        }
+        return target;
     }
 
     /** The scheme of a packed Linear module, empty when ignored or matched by no group. */

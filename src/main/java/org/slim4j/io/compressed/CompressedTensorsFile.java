@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.io.TensorFile;
+import org.slim4j.io.lossless.LosslessFile;
 import org.slim4j.io.safetensors.SafetensorsFile;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
@@ -34,6 +35,9 @@ import org.slim4j.util.BadInputException;
  * Costs 4 bytes per weight of memory at run time, as an F32 checkpoint would.
  */
 public final class CompressedTensorsFile implements TensorFile {
+    /** The most elements one decoded array holds (a Java array's limit). */
+    static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
     private final SafetensorsFile packed;
     private final Arena arena;
     private final List<Tensor> tensors;
@@ -83,9 +87,12 @@ public final class CompressedTensorsFile implements TensorFile {
         }
     }
 
-    /** The folder's tensors: decoded when config.json says compressed-tensors, else plain safetensors. */
+    /**
+     * The folder's tensors: decoded when config.json says compressed-tensors, else its safetensors (losslessly coded
+     * ones decoded: {@link LosslessFile}).
+     */
     public static TensorFile openFolder(Path dir) {
-        return quantizationConfig(dir).<TensorFile>map(qc -> open(dir, qc)).orElseGet(() -> SafetensorsFile.open(dir));
+        return quantizationConfig(dir).<TensorFile>map(qc -> open(dir, qc)).orElseGet(() -> LosslessFile.decodeIfCoded(SafetensorsFile.open(dir)));
     }
 
     public static CompressedTensorsFile open(Path dir, JsonNode qc) {
@@ -170,32 +177,81 @@ public final class CompressedTensorsFile implements TensorFile {
     }
 
     private static Codes codes(SafetensorsFile f, String module, QuantScheme s, Set<String> consumed) {
-        int[] shape = ints(f, module + ".weight_shape");
+        int[] shape = matrixShape(f, module + ".weight_shape");
         int rows = shape[0], cols = shape[1], bits = s.bits();
-        Tensor packedT = f.tensor(module + ".weight_packed");
-        if (packedT.dtype() != DType.I32 || packedT.shape().length != 2 || packedT.shape()[0] != rows
-                || packedT.shape()[1] != PackInt32.ceil(cols, PackInt32.perInt(bits))) {
-            throw new BadInputException(f.path(), module + ".weight_packed", "expected I32 [" + rows + ", "
-                    + PackInt32.ceil(cols, PackInt32.perInt(bits)) + "] for " + bits + "-bit weights of " + rows + " x " + cols + ", got " + packedT);
+        int[] q = packedCodes(f, module + ".weight_packed", rows, cols, bits);
+        int groups;
+        try {
+            groups = s.groupSize() == QuantScheme.PER_TENSOR ? 1 : s.groupsPerRow(cols);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(f.path(), module + ".weight_shape", e.getMessage() + " (quantization_config's group_size)");
         }
-        int[] q = PackInt32.unpackRows(ints(f, module + ".weight_packed"), rows, cols, bits);
-        float[] scales = Dequant.toFloats(f.tensor(module + ".weight_scale"));
-        int groups = s.groupSize() == QuantScheme.PER_TENSOR ? 1 : s.groupsPerRow(cols);
-        int expected = s.groupSize() == QuantScheme.PER_TENSOR ? 1 : rows * groups;
+        int expected = s.groupSize() == QuantScheme.PER_TENSOR ? 1 : Math.multiplyExact(rows, groups);
+        float[] scales = Dequant.toFloats(floatTensor(f, module + ".weight_scale"));
         if (scales.length != expected) {
             throw new BadInputException(f.path(), module + ".weight_scale", scales.length + " scales, expected " + expected + " for " + s);
+        }
+        for (int i = 0; i < scales.length; i++) {
+            if (!Float.isFinite(scales[i])) throw new BadInputException(f.path(), module + ".weight_scale", "scale [" + i + "] is " + scales[i]);
         }
         int[] zeros = new int[expected];
         if (!s.symmetric()) {
             Tensor zt = f.tensor(module + ".weight_zero_point");
-            if (s.groupSize() == QuantScheme.PER_TENSOR) zeros[0] = (int) Dequant.toFloats(asFloat(zt))[0];
-            else zeros = PackInt32.unpackColumns(ints(f, module + ".weight_zero_point"), rows, groups, bits);
+            if (s.groupSize() == QuantScheme.PER_TENSOR) {
+                float[] z = Dequant.toFloats(asFloat(zt));
+                if (z.length != 1) throw new BadInputException(f.path(), zt.name(), z.length + " zero points, expected 1 for " + s);
+                zeros[0] = (int) z[0];
+            } else {
+                int[] packed = ints(f, zt.name());
+                if (packed.length != PackInt32.ceil(rows, PackInt32.perInt(bits)) * (long) groups) {
+                    throw new BadInputException(f.path(), zt.name(), packed.length + " packed zero points, expected "
+                            + PackInt32.ceil(rows, PackInt32.perInt(bits)) + " x " + groups + " for " + rows + " rows of " + groups + " groups");
+                }
+                zeros = PackInt32.unpackColumns(packed, rows, groups, bits);
+            }
             consumed.add(zt.name());
         }
         // actorder checkpoints map each input column to its group explicitly
         int[] gIdx = f.find(module + ".weight_g_idx").map(t -> ints(f, t.name())).orElse(null);
+        if (gIdx != null) {
+            if (gIdx.length != cols) throw new BadInputException(f.path(), module + ".weight_g_idx", gIdx.length + " entries for " + cols + " columns");
+            for (int c = 0; c < cols; c++) {
+                if (gIdx[c] < 0 || gIdx[c] >= groups) throw new BadInputException(f.path(), module + ".weight_g_idx", "column " + c + " names group " + gIdx[c] + " of " + groups);
+            }
+        }
         for (String p : new String[] {".weight_packed", ".weight_scale", ".weight_shape", ".weight_g_idx"}) consumed.add(module + p);
         return new Codes(rows, cols, bits, q, scales, zeros, s.groupSize() == QuantScheme.PER_TENSOR ? 0 : groups, s.groupWidth(cols), gIdx);
+    }
+
+    /** A [rows, cols] shape tensor: two positive values whose product fits the int-indexed arrays the codes go in. */
+    static int[] matrixShape(SafetensorsFile f, String name) {
+        int[] shape = ints(f, name);
+        if (shape.length != 2 || shape[0] <= 0 || shape[1] <= 0) {
+            throw new BadInputException(f.path(), name, "expected [rows, cols] of positive values, got " + java.util.Arrays.toString(shape));
+        }
+        if ((long) shape[0] * shape[1] > MAX_ELEMENTS) {
+            throw new BadInputException(f.path(), name, shape[0] + " x " + shape[1] + " is more than " + MAX_ELEMENTS + " weights in one matrix");
+        }
+        return shape;
+    }
+
+    /** The signed b-bit codes [rows, cols] of an I32 tensor packed along its rows, its shape checked first. */
+    static int[] packedCodes(SafetensorsFile f, String name, int rows, int cols, int bits) {
+        if (bits < 1 || bits > 8) throw new BadInputException(f.path(), name, bits + " bits: packed codes have 1 to 8");
+        Tensor t = f.tensor(name);
+        int packedCols = PackInt32.ceil(cols, PackInt32.perInt(bits));
+        if (t.dtype() != DType.I32 || t.shape().length != 2 || t.shape()[0] != rows || t.shape()[1] != packedCols) {
+            throw new BadInputException(f.path(), name, "expected I32 [" + rows + ", " + packedCols + "] for " + bits + "-bit weights of "
+                    + rows + " x " + cols + ", got " + t);
+        }
+        return PackInt32.unpackRows(ints(f, name), rows, cols, bits);
+    }
+
+    /** A tensor of scales or table values: a float type. */
+    static Tensor floatTensor(SafetensorsFile f, String name) {
+        Tensor t = f.tensor(name);
+        if (!t.dtype().isFloatLike()) throw new BadInputException(f.path(), name, "expected a float type, got " + t.dtype());
+        return t;
     }
 
     private static Tensor unpack(SafetensorsFile f, String module, QuantScheme s, Arena arena, Set<String> consumed) {
@@ -227,14 +283,13 @@ public final class CompressedTensorsFile implements TensorFile {
     /** An I32 (or I64, as torch.tensor(shape) gives) tensor's values. */
     static int[] ints(SafetensorsFile f, String name) {
         Tensor t = f.tensor(name);
-        int n = Math.toIntExact(t.elements());
-        int[] v = new int[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = switch (t.dtype()) {
-                case I32 -> t.data().getAtIndex(Dequant.I32, i);
-                case I64 -> Math.toIntExact(t.data().getAtIndex(Dequant.I64, i));
-                default -> throw new BadInputException(f.path(), name, "expected I32 or I64, got " + t.dtype());
-            };
+        if (t.dtype() != DType.I32 && t.dtype() != DType.I64) throw new BadInputException(f.path(), name, "expected I32 or I64, got " + t.dtype());
+        if (t.elements() > MAX_ELEMENTS) throw new BadInputException(f.path(), name, t.elements() + " values are more than an int array holds");
+        int[] v = new int[(int) t.elements()];
+        for (int i = 0; i < v.length; i++) {
+            long x = t.dtype() == DType.I32 ? t.data().getAtIndex(Dequant.I32, i) : t.data().getAtIndex(Dequant.I64, i);
+            if (x != (int) x) throw new BadInputException(f.path(), name, "value [" + i + "] = " + x + " does not fit an int");
+            v[i] = (int) x;
         }
         return v;
     }

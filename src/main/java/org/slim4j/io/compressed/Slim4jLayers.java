@@ -62,13 +62,17 @@ public final class Slim4jLayers {
         if (bits < 2 || bits > 8 || group == Integer.MIN_VALUE || !entry.path("symmetric").isBoolean()) {
             throw new BadInputException(f.path(), "quantization_config.slim4j.layers." + module, "an input-scaled layer needs bits (2-8), group_size and symmetric");
         }
-        return new QuantScheme(bits, group, entry.path("symmetric").booleanValue());
+        try {
+            return new QuantScheme(bits, group, entry.path("symmetric").booleanValue());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(f.path(), "quantization_config.slim4j.layers." + module, e.getMessage());
+        }
     }
 
     /** Divides the unpacked Q(W diag(s)) by s per input column, in place: the layer's weight. */
     static Tensor inputScaled(SafetensorsFile f, String module, Tensor w, Set<String> consumed) {
         int rows = (int) w.rows(), cols = (int) w.cols();
-        float[] s = Dequant.toFloats(f.tensor(module + ".weight_input_scale"));
+        float[] s = Dequant.toFloats(CompressedTensorsFile.floatTensor(f, module + ".weight_input_scale"));
         if (s.length != cols) throw new BadInputException(f.path(), module + ".weight_input_scale", s.length + " values for " + cols + " input columns");
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
@@ -90,6 +94,10 @@ public final class Slim4jLayers {
         if (tb.shape().length != 2 || tb.shape()[0] != rank || !tb.dtype().isFloatLike()) {
             throw new BadInputException(f.path(), module + ".weight_b", "expected a float [" + rank + ", cols], got " + tb);
         }
+        if (ta.shape()[0] * tb.shape()[1] > CompressedTensorsFile.MAX_ELEMENTS) {
+            throw new BadInputException(f.path(), module + ".weight_a", ta.shape()[0] + " x " + tb.shape()[1] + " is more than "
+                    + CompressedTensorsFile.MAX_ELEMENTS + " weights in one matrix");
+        }
         int rows = (int) ta.shape()[0], cols = (int) tb.shape()[1];
         float[] a = Dequant.toFloats(ta), b = Dequant.toFloats(tb);
         float[] w = FactorPair.product(rows, cols, rank, a, b);
@@ -101,20 +109,21 @@ public final class Slim4jLayers {
 
     private static Tensor lut(SafetensorsFile f, JsonNode ext, String module, String tensor, Arena arena, Set<String> consumed) {
         int bits = ext.path("layers").path(module).path("bits").asInt();
-        int[] shape = CompressedTensorsFile.ints(f, module + ".weight_shape");
+        int[] shape = CompressedTensorsFile.matrixShape(f, module + ".weight_shape");
+        int[] codes = CompressedTensorsFile.packedCodes(f, tensor, shape[0], shape[1], bits);
         int rows = shape[0], cols = shape[1], k = 1 << bits, half = k / 2;
-        int[] codes = PackInt32.unpackRows(CompressedTensorsFile.ints(f, tensor), rows, cols, bits);
-        float[] lut = Dequant.toFloats(f.tensor(module + ".weight_lut"));
-        if (lut.length != rows * k) throw new BadInputException(f.path(), module + ".weight_lut", lut.length + " values, expected " + rows + " x " + k);
+        float[] lut = Dequant.toFloats(CompressedTensorsFile.floatTensor(f, module + ".weight_lut"));
+        if (lut.length != (long) rows * k) throw new BadInputException(f.path(), module + ".weight_lut", lut.length + " values, expected " + rows + " x " + k);
         MemorySegment dst = arena.allocate(4L * rows * cols, 64);
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) dst.setAtIndex(Dequant.F32, (long) r * cols + c, lut[r * k + codes[r * cols + c] + half]);
         }
         if (f.find(module + ".weight_outlier_index").isPresent()) {
             int[] idx = CompressedTensorsFile.ints(f, module + ".weight_outlier_index");
-            float[] val = Dequant.toFloats(f.tensor(module + ".weight_outlier_value"));
+            float[] val = Dequant.toFloats(CompressedTensorsFile.floatTensor(f, module + ".weight_outlier_value"));
+            if (val.length != idx.length) throw new BadInputException(f.path(), module + ".weight_outlier_value", val.length + " values for " + idx.length + " indices");
             for (int i = 0; i < idx.length; i++) {
-                if (idx[i] < 0 || idx[i] >= rows * cols) throw new BadInputException(f.path(), module + ".weight_outlier_index", "index " + idx[i] + " outside " + rows + " x " + cols);
+                if (idx[i] < 0 || idx[i] >= (long) rows * cols) throw new BadInputException(f.path(), module + ".weight_outlier_index", "index " + idx[i] + " outside " + rows + " x " + cols);
                 dst.setAtIndex(Dequant.F32, idx[i], val[i]);
             }
         }

@@ -83,8 +83,7 @@ public final class SparseBitmask {
 
     /** The layer whose bitmask tensor is {@code module}.bitmask; {@code format} is the sparsity_config's. */
     static Decoded decode(SafetensorsFile f, String module, String format, Arena arena) {
-        int[] shape = CompressedTensorsFile.ints(f, module + ".shape");
-        if (shape.length != 2 || shape[0] < 0 || shape[1] < 0) throw new BadInputException(f.path(), module + ".shape", "expected [rows, cols], got " + shape.length + " values");
+        int[] shape = CompressedTensorsFile.matrixShape(f, module + ".shape");
         int rows = shape[0], cols = shape[1];
         Tensor bt = f.tensor(module + ".bitmask");
         int stride = (cols + 7) / 8;

@@ -4,13 +4,17 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.function.IntFunction;
 import org.slim4j.util.BadInputException;
 
 /** Bounds-checked little-endian reads over a mapped file; every read names the field it was reading. */
 final class Cursor {
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     final MemorySegment seg;
     final String source;
@@ -73,6 +77,16 @@ final class Cursor {
                     + " bytes left in the file (truncated or corrupt)");
         }
         return n;
+    }
+
+    /** n values of {@code layout}, copied in bulk into a new array made by {@code make} (byte[], short[], int[], ...). */
+    <A> A array(int n, ValueLayout layout, IntFunction<A> make, String field) {
+        long bytes = layout.byteSize() * n;
+        need(bytes, field);
+        A a = make.apply(n);
+        MemorySegment.copy(seg, layout, pos, a, 0, n);
+        pos += bytes;
+        return a;
     }
 
     String string(String field) {

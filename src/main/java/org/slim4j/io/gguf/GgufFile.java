@@ -35,6 +35,8 @@ public final class GgufFile implements TensorFile {
     static final int MAX_DIMS = 4;
     // Deeper nesting has no use and would let a small file overflow the stack.
     private static final int MAX_ARRAY_DEPTH = 16;
+    // The longest Java array (a few below Integer.MAX_VALUE on HotSpot); a longer count would wrap an int cast.
+    static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
 
     private final Path path;
     private final Arena arena;
@@ -70,7 +72,7 @@ public final class GgufFile implements TensorFile {
         Map<String, GgufValueType> ty = new LinkedHashMap<>();
         for (long i = 0; i < nKv; i++) {
             String key = c.string("metadata key #" + i);
-            String field = "metadata '" + key + "'";
+            String field = "metadata '" + shown(key) + "'";
             if (md.containsKey(key)) throw c.bad(field, "duplicate key");
             GgufValueType t = valueType(c, field);
             md.put(key, readValue(c, t, field, 0));
@@ -88,7 +90,7 @@ public final class GgufFile implements TensorFile {
         Set<String> seen = new HashSet<>();
         for (long i = 0; i < nTensors; i++) {
             String name = c.string("tensor #" + i + " name");
-            String field = "tensor '" + name + "'";
+            String field = "tensor '" + shown(name) + "'";
             if (!seen.add(name)) throw c.bad(field, "duplicate tensor name");
             int nDims = c.i32(field + " n_dims");
             if (nDims < 0 || nDims > MAX_DIMS) throw c.bad(field, "n_dims " + Integer.toUnsignedString(nDims) + " is more than " + MAX_DIMS);
@@ -118,9 +120,17 @@ public final class GgufFile implements TensorFile {
             dtypes.add(dt);
             shapes.add(shape);
             offs.add(off);
-            sizes.add(elements / dt.blockSize * dt.blockBytes);
+            try {
+                sizes.add(Math.multiplyExact(elements / dt.blockSize, (long) dt.blockBytes));
+            } catch (ArithmeticException e) { // wrapped negative, it passed the layout check and failed at slicing
+                throw c.bad(field, elements + " elements of " + dt + " overflow 64 bits of bytes");
+            }
         }
         this.dataOffset = alignUp(c.pos, alignment);
+        if (!names.isEmpty() && dataOffset > c.size) {
+            throw c.bad("tensor data", "starts at offset " + dataOffset + " (after the header, aligned to " + alignment
+                    + "), past the end of the " + c.size + "-byte file (truncated)");
+        }
         long dataBytes = Math.max(0, c.size - dataOffset);
         checkLayout(c, names, offs, sizes, dataBytes);
 
@@ -186,11 +196,36 @@ public final class GgufFile implements TensorFile {
                 if (depth >= MAX_ARRAY_DEPTH) throw c.bad(field, "arrays nested deeper than " + MAX_ARRAY_DEPTH);
                 GgufValueType et = valueType(c, field + " element");
                 long n = c.count(field + " array length", et.minBytes);
-                Object[] items = new Object[(int) n];
-                for (int i = 0; i < n; i++) items[i] = readValue(c, et, field + "[" + i + "]", depth + 1);
-                yield new GgufArray(et, items);
+                if (n > MAX_ARRAY_LENGTH) throw c.bad(field, "array of " + n + " elements is longer than the " + MAX_ARRAY_LENGTH + " a Java array holds");
+                yield readArray(c, et, (int) n, field, depth);
             }
         };
+    }
+
+    /** An array's elements: numbers and bools copied in bulk into one primitive array, strings and arrays one by one. */
+    private static GgufArray readArray(Cursor c, GgufValueType et, int n, String field, int depth) {
+        Object values = switch (et) {
+            case UINT8, INT8, BOOL -> {
+                byte[] a = c.array(n, Cursor.I8, byte[]::new, field);
+                if (et == GgufValueType.BOOL) {
+                    for (int i = 0; i < n; i++) {
+                        if (a[i] != 0 && a[i] != 1) throw c.bad(field + "[" + i + "]", "bool value " + a[i] + " is not 0 or 1");
+                    }
+                }
+                yield a;
+            }
+            case UINT16, INT16 -> c.array(n, Cursor.I16, short[]::new, field);
+            case UINT32, INT32 -> c.array(n, Cursor.I32, int[]::new, field);
+            case UINT64, INT64 -> c.array(n, Cursor.I64, long[]::new, field);
+            case FLOAT32 -> c.array(n, Cursor.F32, float[]::new, field);
+            case FLOAT64 -> c.array(n, Cursor.F64, double[]::new, field);
+            case STRING, ARRAY -> {
+                Object[] items = new Object[n];
+                for (int i = 0; i < n; i++) items[i] = readValue(c, et, field + "[" + i + "]", depth + 1);
+                yield items;
+            }
+        };
+        return new GgufArray(et, values, n);
     }
 
     private int readAlignment(Cursor c) {
@@ -211,7 +246,7 @@ public final class GgufFile implements TensorFile {
         long prevEnd = 0;
         String prev = null;
         for (int i : order) {
-            String field = "tensor '" + names.get(i) + "'";
+            String field = "tensor '" + shown(names.get(i)) + "'";
             long off = offs.get(i), size = sizes.get(i);
             if (size > dataBytes || off > dataBytes - size) {
                 throw c.bad(field, "data [" + off + ", +" + size + ") runs past the end of the file (" + dataBytes
@@ -221,6 +256,11 @@ public final class GgufFile implements TensorFile {
             prevEnd = off + size;
             prev = names.get(i);
         }
+    }
+
+    /** A name from the file as messages quote it: a corrupted one can be kilobytes of bytes that were never a name. */
+    private static String shown(String name) {
+        return name.length() <= 120 ? name : name.substring(0, 100) + "...(" + name.length() + " chars)";
     }
 
     static long alignUp(long x, long alignment) {
@@ -346,7 +386,7 @@ public final class GgufFile implements TensorFile {
             throw wrongType(key, "array of float32");
         }
         float[] out = new float[a.size()];
-        for (int i = 0; i < out.length; i++) out[i] = ((Number) a.get(i)).floatValue();
+        for (int i = 0; i < out.length; i++) out[i] = a.floatAt(i);
         return out;
     }
 
@@ -356,7 +396,7 @@ public final class GgufFile implements TensorFile {
         if (!a.elementType().isInteger()) throw wrongType(key, "array of integers");
         int[] out = new int[a.size()];
         for (int i = 0; i < out.length; i++) {
-            long v = ((Number) a.get(i)).longValue();
+            long v = a.longAt(i);
             if (v != (int) v) throw new BadInputException(path, "metadata '" + key + "'[" + i + "]", "value " + v + " does not fit an int");
             out[i] = (int) v;
         }

@@ -77,15 +77,11 @@ public final class GgufWriter {
     }
 
     public GgufWriter putFloats(String key, float[] items) {
-        Object[] boxed = new Object[items.length];
-        for (int i = 0; i < items.length; i++) boxed[i] = items[i];
-        return put(key, GgufValueType.ARRAY, new GgufArray(GgufValueType.FLOAT32, boxed));
+        return put(key, GgufValueType.ARRAY, new GgufArray(GgufValueType.FLOAT32, items.clone(), items.length));
     }
 
     public GgufWriter putInts(String key, int[] items) {
-        Object[] boxed = new Object[items.length];
-        for (int i = 0; i < items.length; i++) boxed[i] = items[i];
-        return put(key, GgufValueType.ARRAY, new GgufArray(GgufValueType.INT32, boxed));
+        return put(key, GgufValueType.ARRAY, new GgufArray(GgufValueType.INT32, items.clone(), items.length));
     }
 
     /** Copies every key of {@code f} with its exact on-disk type, in file order. */

@@ -21,21 +21,27 @@ final class OnnxTensors {
         }
         DType type = dtype(tp.getDataType(), file, field);
         long[] shape = new long[tp.getDimsCount()];
-        long n = 1;
-        for (int i = 0; i < shape.length; i++) {
-            shape[i] = tp.getDims(i);
-            if (shape[i] < 0) throw new BadInputException(file, field + ".dims", "negative dimension " + shape[i]);
-            n = Math.multiplyExact(n, shape[i]);
+        long n = 1, bytes;
+        try {
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = tp.getDims(i);
+                if (shape[i] < 0) throw new BadInputException(file, field + ".dims", "negative dimension " + shape[i]);
+                n = Math.multiplyExact(n, shape[i]);
+            }
+            bytes = Math.multiplyExact(n / type.blockSize, (long) type.blockBytes);
+        } catch (ArithmeticException e) {
+            throw new BadInputException(file, field + ".dims", java.util.Arrays.toString(shape) + " x " + type + " overflows 64 bits");
         }
-        long bytes = type.bytesFor(n);
+        // the data present must match the dims before anything is allocated from them
+        if (tp.hasRawData() && tp.getRawData().size() != bytes) {
+            throw new BadInputException(file, field + ".raw_data", tp.getRawData().size() + " bytes, but dims " + java.util.Arrays.toString(shape) + " x " + type + " need " + bytes);
+        }
+        if (!tp.hasRawData()) checkTypedCount(tp, type, n, file, field);
         MemorySegment seg = arena.allocate(Math.max(bytes, 1), 64);
         if (tp.hasRawData()) {
-            if (tp.getRawData().size() != bytes) {
-                throw new BadInputException(file, field + ".raw_data", tp.getRawData().size() + " bytes, but dims " + java.util.Arrays.toString(shape) + " x " + type + " need " + bytes);
-            }
             MemorySegment.copy(MemorySegment.ofBuffer(tp.getRawData().asReadOnlyByteBuffer()), 0, seg, 0, bytes);
         } else {
-            copyTyped(tp, type, n, seg, file, field);
+            copyTyped(tp, type, n, seg);
         }
         return new Tensor(tp.getName(), type, shape, seg.asSlice(0, bytes));
     }
@@ -58,7 +64,7 @@ final class OnnxTensors {
         };
     }
 
-    private static void copyTyped(TensorProto tp, DType type, long n, MemorySegment seg, String file, String field) {
+    private static void checkTypedCount(TensorProto tp, DType type, long n, String file, String field) {
         int count = switch (type) {
             case F32 -> tp.getFloatDataCount();
             case F64 -> tp.getDoubleDataCount();
@@ -72,7 +78,10 @@ final class OnnxTensors {
             default -> "int32_data";
         };
         if (count != n) throw new BadInputException(file, field + "." + name, count + " values, but dims need " + n);
-        for (int i = 0; i < count; i++) {
+    }
+
+    private static void copyTyped(TensorProto tp, DType type, long n, MemorySegment seg) {
+        for (int i = 0; i < n; i++) {
             switch (type) {
                 case F32 -> seg.setAtIndex(Dequant.F32, i, tp.getFloatData(i));
                 case F64 -> seg.setAtIndex(Dequant.F64, i, tp.getDoubleData(i));

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.TextFiles;
 
 /**
  * The shape of a BERT-family encoder (post-LN, absolute positions, GELU), as in HF's BertConfig.
@@ -58,13 +59,17 @@ public record BertConfig(int vocabSize, int hidden, int layers, int heads, int i
     }
 
     /** From a Hugging Face config.json whose model_type is bert. */
+    /** More layers than any BERT-family model has: a guard before per-layer lists are made from a lying count. */
+    static final int MAX_LAYERS = 4096;
+
     public static BertConfig fromJson(Path configJson) {
         JsonNode c;
         try {
-            c = new ObjectMapper().readTree(configJson.toFile());
+            c = new ObjectMapper().readTree(TextFiles.read(configJson, "config.json"));
         } catch (IOException e) {
             throw new BadInputException(configJson, "config.json", "cannot read: " + e.getMessage().lines().findFirst().orElse(""));
         }
+        if (c == null || !c.isObject()) throw new BadInputException(configJson, "config.json", "not a JSON object");
         String type = c.path("model_type").asText("");
         if (!type.equals("bert")) throw new BadInputException(configJson, "model_type", "'" + type + "' is not bert");
         String act = c.path("hidden_act").asText("gelu");
@@ -72,14 +77,22 @@ public record BertConfig(int vocabSize, int hidden, int layers, int heads, int i
         try {
             int layers = req(c, "num_hidden_layers", configJson), heads = req(c, "num_attention_heads", configJson);
             int inter = req(c, "intermediate_size", configJson);
+            if (layers > MAX_LAYERS) throw new BadInputException(configJson, "num_hidden_layers", layers + " is more than " + MAX_LAYERS);
             List<Integer> layerHeads = new java.util.ArrayList<>(java.util.Collections.nCopies(layers, heads));
             JsonNode pruned = c.path("pruned_heads");
             for (var it = pruned.fields(); it.hasNext(); ) {
                 var e = it.next();
-                int l = Integer.parseInt(e.getKey());
-                if (l < 0 || l >= layers) throw new BadInputException(configJson, "pruned_heads", "layer " + l + " does not exist");
+                String field = "pruned_heads['" + e.getKey() + "']";
+                int l = e.getKey().matches("\\d{1,9}") ? Integer.parseInt(e.getKey()) : -1;
+                if (l < 0 || l >= layers) throw new BadInputException(configJson, field, "layer '" + e.getKey() + "' does not exist");
+                if (!e.getValue().isArray()) throw new BadInputException(configJson, field, "not a list of heads");
                 java.util.Set<Integer> gone = new java.util.HashSet<>();
-                for (JsonNode h : e.getValue()) gone.add(h.asInt());
+                for (JsonNode h : e.getValue()) {
+                    if (!h.canConvertToInt() || !h.isIntegralNumber() || h.asInt() < 0 || h.asInt() >= heads) {
+                        throw new BadInputException(configJson, field, "head " + h + " is not in [0, " + heads + ")");
+                    }
+                    gone.add(h.asInt());
+                }
                 layerHeads.set(l, heads - gone.size());
             }
             List<Integer> layerInter = null;
@@ -87,18 +100,29 @@ public record BertConfig(int vocabSize, int hidden, int layers, int heads, int i
             if (sizes.isArray()) {
                 if (sizes.size() != layers) throw new BadInputException(configJson, "slim4j_intermediate_sizes", "lists " + sizes.size() + " layers, not " + layers);
                 layerInter = new java.util.ArrayList<>();
-                for (JsonNode v : sizes) layerInter.add(v.asInt());
+                for (JsonNode v : sizes) {
+                    if (!v.canConvertToInt() || !v.isIntegralNumber()) throw new BadInputException(configJson, "slim4j_intermediate_sizes", "not an integer: " + v);
+                    layerInter.add(v.asInt());
+                }
             }
             return new BertConfig(req(c, "vocab_size", configJson), req(c, "hidden_size", configJson), layers, heads, inter,
-                    req(c, "max_position_embeddings", configJson), c.path("type_vocab_size").asInt(2),
-                    c.path("layer_norm_eps").asDouble(1e-12), layerHeads, layerInter);
+                    req(c, "max_position_embeddings", configJson), c.has("type_vocab_size") ? req(c, "type_vocab_size", configJson) : 2,
+                    layerNormEps(c, configJson), layerHeads, layerInter);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(configJson, "config.json", e.getMessage());
         }
     }
 
     private static int req(JsonNode c, String key, Path file) {
-        if (!c.path(key).canConvertToInt()) throw new BadInputException(file, key, "missing or not an integer");
-        return c.path(key).asInt();
+        JsonNode v = c.path(key);
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() <= 0) throw new BadInputException(file, key, "missing or not a positive integer: " + v);
+        return v.asInt();
+    }
+
+    private static double layerNormEps(JsonNode c, Path file) {
+        JsonNode v = c.get("layer_norm_eps");
+        if (v == null || v.isNull()) return 1e-12;
+        if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) throw new BadInputException(file, "layer_norm_eps", "not a positive number: " + v);
+        return v.asDouble();
     }
 }

@@ -1,5 +1,6 @@
 package org.slim4j.model.bert;
 
+import org.slim4j.util.TempFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -45,12 +46,12 @@ public final class DefaultModels {
             long size = resourceSize(resource);
             if (Files.isRegularFile(target) && (size < 0 || Files.size(target) == size)) return target;
             Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempFile(target.getParent(), resource, ".part");
+            Path tmp = TempFiles.track(Files.createTempFile(target.getParent(), resource, ".part"));
             try {
                 Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } finally {
-                Files.deleteIfExists(tmp);
+                TempFiles.delete(tmp);
             }
             return target;
         } catch (IOException e) {

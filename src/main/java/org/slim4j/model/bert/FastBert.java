@@ -10,7 +10,11 @@ import org.slim4j.model.Encoder;
 import org.slim4j.tensor.kernel.WorkerPool;
 import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.kernel.EngineOptions;
 import org.slim4j.tensor.kernel.F32Panels;
+import org.slim4j.tensor.kernel.IntLinear;
+import org.slim4j.tensor.kernel.NativeKernels;
+import org.slim4j.tensor.kernel.Q8Act;
 import org.slim4j.tensor.kernel.IntPanels;
 import org.slim4j.tensor.kernel.PackedGemm;
 import org.slim4j.tensor.kernel.PackedGemm.Epilogue;
@@ -32,8 +36,18 @@ public final class FastBert implements Encoder {
     /** Below this many tokens per worker a batch is not split by texts (too little work to balance). */
     private static final int MIN_TOKENS_PER_WORKER = 24;
 
-    private record Layer(PanelWeight qkv, float[] qkvB, PanelWeight attnOut, float[] attnOutB, float[] ln1g, float[] ln1b,
-                         PanelWeight inter, float[] interB, PanelWeight out, float[] outB, float[] ln2g, float[] ln2b) {}
+    private record Layer(Linear qkv, float[] qkvB, Linear attnOut, float[] attnOutB, float[] ln1g, float[] ln1b,
+                         Linear inter, float[] interB, Linear out, float[] outB, float[] ln2g, float[] ln2b) {}
+
+    /**
+     * One linear layer as it runs: integer codes through the C kernels on int8 activations ({@link IntLinear}), else
+     * packed panels through the float GEMM (float weights, or codes the C kernels cannot take exactly).
+     */
+    private record Linear(PanelWeight panels, IntLinear ints) {
+        long bytes() {
+            return ints != null ? ints.bytes() : panels.bytes();
+        }
+    }
 
     /** Share w of n of one parallel step. */
     private interface Share {
@@ -53,6 +67,9 @@ public final class FastBert implements Encoder {
     private final BertConfig config;
     private final List<Layer> layers = new ArrayList<>();
     private final WorkerPool pool;
+    private final boolean cKernels;
+    private final boolean anyInts; // some linear runs on int8 activations: forward quantizes its inputs
+    private final java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
     private final int maxLength;
     private final String format;
     private final long weightBytes;
@@ -68,6 +85,16 @@ public final class FastBert implements Encoder {
 
     /** {@code maxLength}: tokens per text at most (texts are cut, as tokenizers truncate); 0 for the model's maximum. */
     public FastBert(BertModel model, int threads, int maxLength) {
+        this(model, EngineOptions.defaults().withThreads(Math.max(0, threads)), maxLength);
+    }
+
+    /**
+     * With the engine's options: threads, and whether integer codes (compressed-tensors folders) run through the C
+     * kernels on int8 activations ({@link EngineOptions#cKernels}) or as float panels.
+     */
+    public FastBert(BertModel model, EngineOptions options, int maxLength) {
+        this.cKernels = options.cKernels() && options.act8() && NativeKernels.available();
+        int threads = options.threads();
         this.model = model;
         this.config = model.config();
         this.maxLength = maxLength > 0 ? Math.min(maxLength, config.maxPositions()) : config.maxPositions();
@@ -77,20 +104,71 @@ public final class FastBert implements Encoder {
         CompressedTensorsFile codes = model.owner() instanceof CompressedTensorsFile c ? c : null;
         String fmt = null;
         long bytes = 0;
+        boolean ints = false;
         for (int l = 0; l < config.layers(); l++) {
             BertWeights.Layer L = model.weights().layers().get(l);
-            PanelWeight q = panels(L.q(), codes), k = panels(L.k(), codes), v = panels(L.v(), codes);
-            PanelWeight o = panels(L.attnOut(), codes), i = panels(L.inter(), codes), d = panels(L.out(), codes);
-            Layer layer = new Layer(new StackedPanels(q, k, v), concat(L.qb(), L.kb(), L.vb()), o, floats(L.attnOutB()),
+            Linear qkv = ints(codes, L.q(), L.k(), L.v());
+            if (qkv == null) qkv = new Linear(new StackedPanels(panels(L.q(), codes), panels(L.k(), codes), panels(L.v(), codes)), null);
+            Linear o = linear(L.attnOut(), codes), i = linear(L.inter(), codes), d = linear(L.out(), codes);
+            Layer layer = new Layer(qkv, concat(L.qb(), L.kb(), L.vb()), o, floats(L.attnOutB()),
                     floats(L.attnNormW()), floats(L.attnNormB()), i, floats(L.interB()), d, floats(L.outB()),
                     floats(L.outNormW()), floats(L.outNormB()));
             layers.add(layer);
-            for (PanelWeight w : new PanelWeight[] {q, k, v, o, i, d}) bytes += w.bytes();
-            if (fmt == null) fmt = q instanceof IntPanels ip ? "int" + ip.bits() : "fp32";
+            for (Linear w : new Linear[] {qkv, o, i, d}) {
+                bytes += w.bytes();
+                ints |= w.ints() != null;
+            }
+            if (fmt == null) {
+                fmt = qkv.ints() != null ? "int" + qkv.ints().bits() + " (C)"
+                        : ((StackedPanels) qkv.panels()).first() instanceof IntPanels ip ? "int" + ip.bits() : "fp32";
+            }
         }
         this.format = fmt == null ? "fp32" : fmt;
         this.weightBytes = bytes;
+        this.anyInts = ints;
         this.pool = WorkerPool.of(threads);
+    }
+
+    private Linear linear(Tensor w, CompressedTensorsFile codes) {
+        Linear ints = ints(codes, w);
+        return ints != null ? ints : new Linear(panels(w, codes), null);
+    }
+
+    /**
+     * The weights' codes as one {@link IntLinear} (their rows stacked: Q, K and V read the same input), or null when
+     * they are not codes, not all alike, or not what the C kernels can take exactly.
+     */
+    private Linear ints(CompressedTensorsFile codes, Tensor... ws) {
+        if (codes == null || !cKernels) return null;
+        List<CompressedTensorsFile.Codes> cs = new ArrayList<>();
+        for (Tensor w : ws) {
+            String name = w.name();
+            var c = name.endsWith(".weight") ? codes.codes(name.substring(0, name.length() - ".weight".length())) : java.util.Optional.<CompressedTensorsFile.Codes>empty();
+            if (c.isEmpty() || c.get().gIdx() != null) return null;
+            cs.add(c.get());
+        }
+        var first = cs.getFirst();
+        int rows = 0;
+        for (var c : cs) {
+            if (c.cols() != first.cols() || c.bits() != first.bits() || c.groupsPerRow() != first.groupsPerRow() || c.width() != first.width()) return null;
+            rows += c.rows();
+        }
+        int cols = first.cols(), gpr = Math.max(1, first.groupsPerRow()), at = 0, gat = 0;
+        int[] q = new int[rows * cols], zeros = new int[rows * gpr];
+        float[] scales = new float[rows * gpr];
+        for (var c : cs) {
+            System.arraycopy(c.q(), 0, q, at, c.q().length);
+            for (int r = 0; r < c.rows(); r++) {
+                for (int g = 0; g < gpr; g++) {
+                    int src = c.groupsPerRow() == 0 ? 0 : r * c.groupsPerRow() + g; // per tensor: one scale
+                    scales[gat] = c.scales()[src];
+                    zeros[gat++] = c.zeros()[src];
+                }
+            }
+            at += c.q().length;
+        }
+        IntLinear il = IntLinear.of(rows, cols, first.bits(), q, scales, zeros, gpr, first.groupsPerRow() == 0 ? cols : first.width(), arena);
+        return il == null ? null : new Linear(null, il);
     }
 
     private static PanelWeight panels(Tensor w, CompressedTensorsFile codes) {
@@ -203,23 +281,45 @@ public final class FastBert implements Encoder {
         int[] starts = new int[seqs.length + 1];
         for (int i = 0; i < seqs.length; i++) starts[i + 1] = starts[i] + seqs[i].ids().length;
         float[] qkv = new float[n * 3 * h], ctx = new float[n * h], tmp = new float[n * h], inter = new float[n * f];
+        Q8Act qa = anyInts ? new Q8Act(n, Math.max(h, f)) : null;
         int heads = config.heads();
         for (Layer L : layers) {
-            exec.run((w, k) -> PackedGemm.run(x, n, L.qkv, new Epilogue(L.qkvB, false, null), qkv, w, k));
+            product(L.qkv, x, n, h, new Epilogue(L.qkvB, false, null), qkv, exec, qa);
             exec.run((w, k) -> {
                 int items = seqs.length * heads;
+                float[] scores = cKernels ? new float[maxLength] : null;
                 for (int it = WorkerPool.from(items, w, k, 1), end = WorkerPool.from(items, w + 1, k, 1); it < end; it++) {
-                    int s = it / heads;
-                    attention(qkv, starts[s], starts[s + 1] - starts[s], it % heads, ctx);
+                    int s = it / heads, len = starts[s + 1] - starts[s], head = it % heads, d = config.headSize();
+                    if (cKernels) NativeKernels.attention(qkv, starts[s], 3 * h, len, head * d, h + head * d, 2 * h + head * d, d, ctx, h, head * d, scores);
+                    else attention(qkv, starts[s], len, head, ctx);
                 }
             });
-            exec.run((w, k) -> PackedGemm.run(ctx, n, L.attnOut, new Epilogue(L.attnOutB, false, x), tmp, w, k));
+            product(L.attnOut, ctx, n, h, new Epilogue(L.attnOutB, false, x), tmp, exec, qa);
             exec.run((w, k) -> layerNorm(tmp, x, WorkerPool.from(n, w, k, 1), WorkerPool.from(n, w + 1, k, 1), L.ln1g, L.ln1b));
-            exec.run((w, k) -> PackedGemm.run(x, n, L.inter, new Epilogue(L.interB, true, null), inter, w, k));
-            exec.run((w, k) -> PackedGemm.run(inter, n, L.out, new Epilogue(L.outB, false, x), tmp, w, k));
+            product(L.inter, x, n, h, new Epilogue(L.interB, true, null), inter, exec, qa);
+            product(L.out, inter, n, f, new Epilogue(L.outB, false, x), tmp, exec, qa);
             exec.run((w, k) -> layerNorm(tmp, x, WorkerPool.from(n, w, k, 1), WorkerPool.from(n, w + 1, k, 1), L.ln2g, L.ln2b));
         }
         return x;
+    }
+
+    /**
+     * out = in W^T then the epilogue, over the steps of {@code exec}: the float GEMM on packed panels, or the input
+     * quantized to int8 once (per 32-block, as llama.cpp does) and each step's rows through the C kernels.
+     */
+    private static void product(Linear w, float[] in, int n, int inCols, Epilogue e, float[] out, Exec exec, Q8Act qa) {
+        if (w.ints() == null) {
+            exec.run((s, k) -> PackedGemm.run(in, n, w.panels(), e, out, s, k));
+            return;
+        }
+        qa.quantizeRows(in, 0, n, inCols);
+        int rows = w.ints().rows();
+        exec.run((s, k) -> {
+            int a = WorkerPool.from(rows, s, k, PanelWeight.WIDTH), b = WorkerPool.from(rows, s + 1, k, PanelWeight.WIDTH);
+            if (a >= b) return;
+            w.ints().rows(a, b, qa, n, out, rows);
+            NativeKernels.epilogue(out, rows, n, a, b, e.bias(), e.residual(), e.gelu());
+        });
     }
 
     /**
@@ -298,12 +398,13 @@ public final class FastBert implements Encoder {
     /** Stops the worker threads and leaves the wrapped model open (for a caller that owns the model). */
     public void closePool() {
         pool.close();
+        arena.close();
     }
 
     /** Closes the pool and the wrapped model. */
     @Override
     public void close() {
-        pool.close();
+        closePool();
         model.close();
     }
 }

@@ -1,7 +1,6 @@
 package org.slim4j.model.llama;
 
 import java.util.Arrays;
-import org.slim4j.tensor.kernel.VectorOps;
 
 /**
  * Causal grouped-query attention of one query row and one head against the cached positions it may see, the same
@@ -26,20 +25,17 @@ final class Attention {
 
     /**
      * Query row i (at position pos0 + i) of {@code q} [n][heads * headDim], head {@code head}, against layer l's cache:
-     * writes att[i][head * headDim ..]; {@code s} holds at least pos0 + i + 1 scores.
+     * writes att[i][head * headDim ..]; {@code s} holds at least {@link KvCache#scoresLength} floats. The cache's key
+     * side scores the positions and its value side adds them up, each reading its own storage in place.
      */
     void row(KvCache cache, int l, float[] q, int i, int pos0, int head, float[] s, float[] att) {
         int pos = pos0 + i;
         int from = window > 0 ? Math.max(0, pos - window + 1) : 0;
         int qOff = i * heads * headDim + head * headDim;
-        int kvBase = cache.base(head / group);
-        float[] keys = cache.k[l], values = cache.v[l];
+        int g = head / group;
+        cache.k.scores(l, g, q, qOff, from, pos, scale, s);
         float max = Float.NEGATIVE_INFINITY;
-        for (int t = from; t <= pos; t++) {
-            float sc = VectorOps.dot(q, qOff, keys, kvBase + t * headDim, headDim) * scale;
-            s[t] = sc;
-            if (sc > max) max = sc;
-        }
+        for (int t = from; t <= pos; t++) if (s[t] > max) max = s[t];
         double sum = 0;
         for (int t = from; t <= pos; t++) {
             float e = (float) Math.exp(s[t] - max);
@@ -48,6 +44,6 @@ final class Attention {
         }
         float inv = (float) (1.0 / sum);
         Arrays.fill(att, qOff, qOff + headDim, 0f);
-        for (int t = from; t <= pos; t++) VectorOps.axpy(s[t] * inv, values, kvBase + t * headDim, att, qOff, headDim);
+        cache.v.accumulate(l, g, s, inv, from, pos, att, qOff);
     }
 }

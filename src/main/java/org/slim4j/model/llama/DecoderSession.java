@@ -13,4 +13,7 @@ public interface DecoderSession {
     int capacity();
 
     void reset();
+
+    /** Bytes the session's KV cache holds (for its whole capacity). */
+    long cacheBytes();
 }

@@ -65,6 +65,7 @@ public final class FastLlama implements Decoder {
         LlamaWeights w = model.weights();
         this.rope = new Rope(config, w.ropeFactors());
         this.attention = new Attention(config);
+        KvCache.check(config, options.kvCache()); // a cache type the model's heads cannot take fails at load, not at the first session
         this.pool = WorkerPool.of(options.threads());
         List<Tensor> all = new ArrayList<>();
         for (LlamaWeights.Layer l : w.layers()) all.addAll(List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()));

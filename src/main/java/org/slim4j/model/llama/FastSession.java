@@ -52,7 +52,7 @@ public final class FastSession implements DecoderSession {
         this.pool = m.pool();
         this.capacity = capacity;
         this.rows = Math.min(capacity, batch);
-        this.cache = new KvCache(c, capacity);
+        this.cache = new KvCache(c, capacity, rows, m.options().kvCache());
         x = new float[rows * c.hidden()];
         xb = new float[rows * Math.max(c.hidden(), c.qDim())];
         q = new float[rows * c.qDim()];
@@ -66,7 +66,7 @@ public final class FastSession implements DecoderSession {
         logits = new float[c.vocab()];
         int workers = pool.size();
         scratch = new float[workers][MatVec.scratchSize(Math.max(Math.max(c.hidden(), c.ffn()), c.qDim()))];
-        scores = new float[workers][capacity];
+        scores = new float[workers][cache.scoresLength()];
         int batchInt = m.batchInt8() ? rows : 1; // prompt batches quantized too where C kernels serve them
         qIn = new Q8Act(batchInt, c.hidden());
         qAtt = new Q8Act(batchInt, c.qDim());
@@ -110,6 +110,11 @@ public final class FastSession implements DecoderSession {
     @Override
     public void reset() {
         position = 0;
+    }
+
+    @Override
+    public long cacheBytes() {
+        return cache.bytes();
     }
 
     /**

@@ -14,7 +14,7 @@ public final class Generator {
     /** Up to {@code maxNew} new tokens (the EOS that stops generation is included), each also passed to {@code onToken}. */
     public int[] generate(int[] prompt, int maxNew, Sampler sampler, IntConsumer onToken) {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt needs at least one token");
-        int capacity = Math.min(model.contextLength(), prompt.length + maxNew);
+        int capacity = (int) Math.min(model.contextLength(), (long) prompt.length + maxNew); // -n near 2^31 must not wrap
         int limit = Math.min(maxNew, capacity - prompt.length + 1);
         DecoderSession s = model.newSession(capacity);
         int[] out = new int[Math.max(0, limit)];

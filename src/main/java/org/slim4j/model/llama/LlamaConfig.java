@@ -3,11 +3,11 @@ package org.slim4j.model.llama;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import org.slim4j.io.gguf.GgufFile;
 import org.slim4j.util.BadInputException;
+import org.slim4j.util.TextFiles;
 
 /**
  * The shape and hyper-parameters of a Llama-family decoder (Llama 1-3, Mistral, Qwen2).
@@ -85,7 +85,7 @@ public record LlamaConfig(
     public static LlamaConfig fromHfConfig(Path configJson) {
         JsonNode c;
         try {
-            c = new ObjectMapper().readTree(Files.readString(configJson));
+            c = new ObjectMapper().readTree(TextFiles.read(configJson, "config.json"));
         } catch (IOException e) {
             throw new BadInputException(configJson, "config.json", "cannot read as JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }
@@ -106,7 +106,7 @@ public record LlamaConfig(
         }
         String act = c.path("hidden_act").asText("silu");
         if (!act.equals("silu")) throw new BadInputException(configJson, "hidden_act", "'" + act + "' is not supported (silu)");
-        if (c.path("mlp_bias").asBoolean(false)) throw new BadInputException(configJson, "mlp_bias", "MLP biases are not supported");
+        if (j.bool("mlp_bias", false)) throw new BadInputException(configJson, "mlp_bias", "MLP biases are not supported");
 
         int hidden = j.posInt("hidden_size");
         int heads = j.posInt("num_attention_heads");
@@ -116,17 +116,21 @@ public record LlamaConfig(
         }
         int headDim = c.hasNonNull("head_dim") ? j.posInt("head_dim") : hidden / heads;
         if (headDim % 2 != 0) throw new BadInputException(configJson, "head_dim", headDim + " is odd");
-        boolean qkvBias = arch.equals("qwen2") || c.path("attention_bias").asBoolean(false);
+        boolean qkvBias = arch.equals("qwen2") || j.bool("attention_bias", false);
         int window = 0;
-        if (c.hasNonNull("sliding_window") && (!arch.equals("qwen2") || c.path("use_sliding_window").asBoolean(false))) {
+        if (c.hasNonNull("sliding_window") && (!arch.equals("qwen2") || j.bool("use_sliding_window", false))) {
             window = j.posInt("sliding_window");
         }
+        int vocab = j.posInt("vocab_size");
+        double eps = j.posNumber("rms_norm_eps", 1e-6);
+        if ((float) eps == 0) throw new BadInputException(configJson, "rms_norm_eps", eps + " is zero in float32");
+        int[] bos = j.tokenIds("bos_token_id");
         return new LlamaConfig(arch, hidden, j.posInt("num_hidden_layers"), heads, kvHeads, headDim,
-                j.posInt("intermediate_size"), j.posInt("vocab_size"),
-                (float) c.path("rms_norm_eps").asDouble(1e-6), c.path("rope_theta").asDouble(10000.0),
+                j.posInt("intermediate_size"), vocab, (float) eps, j.posNumber("rope_theta", 10000.0),
                 ropeScaling(configJson, c.get("rope_scaling")), RopeLayout.ROTATE_HALF,
-                c.path("tie_word_embeddings").asBoolean(false), qkvBias,
-                c.path("max_position_embeddings").asInt(2048), c.path("bos_token_id").asInt(-1), ids(c.get("eos_token_id")), window);
+                j.bool("tie_word_embeddings", false), qkvBias,
+                c.hasNonNull("max_position_embeddings") ? j.posInt("max_position_embeddings") : 2048,
+                bos.length == 0 ? -1 : bos[0], j.tokenIds("eos_token_id"), window);
     }
 
     /**
@@ -156,29 +160,31 @@ public record LlamaConfig(
         if (g.has(p + "vocab_size")) {
             vocab = ggufPosInt(g, p + "vocab_size");
         } else {
-            vocab = Math.toIntExact(g.find("token_embd.weight")
-                    .orElseThrow(() -> new BadInputException(g.path(), "tensor 'token_embd.weight'", "tensor not found")).shape()[0]);
+            long rows = g.find("token_embd.weight")
+                    .orElseThrow(() -> new BadInputException(g.path(), "tensor 'token_embd.weight'", "tensor not found")).shape()[0];
+            if (rows <= 0 || rows > Integer.MAX_VALUE) throw new BadInputException(g.path(), "tensor 'token_embd.weight'", rows + " rows is not a vocabulary size");
+            vocab = (int) rows;
         }
         RopeScaling scaling = null;
         String scalingType = g.optString(p + "rope.scaling.type").orElse("none");
         if (scalingType.equals("linear")) {
-            scaling = new RopeScaling(g.float32(p + "rope.scaling.factor"), 0, 0, 0);
+            scaling = new RopeScaling(ggufPosFloat(g, p + "rope.scaling.factor", Float.NaN), 0, 0, 0);
         } else if (!scalingType.equals("none")) {
             throw new BadInputException(g.path(), p + "rope.scaling.type", "'" + scalingType + "' is not supported (none, linear)");
         }
-        int eos = (int) g.optInteger("tokenizer.ggml.eos_token_id").orElse(-1);
-        int eot = (int) g.optInteger("tokenizer.ggml.eot_token_id").orElse(-1);
+        int eos = ggufTokenId(g, "tokenizer.ggml.eos_token_id");
+        int eot = ggufTokenId(g, "tokenizer.ggml.eot_token_id");
         int[] eosIds = eot >= 0 && eot != eos ? new int[] {eos, eot} : eos >= 0 ? new int[] {eos} : new int[0];
         return new LlamaConfig(arch, hidden, ggufPosInt(g, p + "block_count"), heads, kvHeads, headDim,
                 ggufPosInt(g, p + "feed_forward_length"), vocab,
-                g.optFloat32(p + "attention.layer_norm_rms_epsilon").orElse(1e-5f),
-                g.optFloat32(p + "rope.freq_base").orElse(10000f),
+                ggufPosFloat(g, p + "attention.layer_norm_rms_epsilon", 1e-5f),
+                ggufPosFloat(g, p + "rope.freq_base", 10000f),
                 scaling,
                 // llama.cpp runs arch llama with ggml's normal RoPE on permuted Q/K rows, qwen2 with NEOX (rotate-half).
                 arch.equals("llama") ? RopeLayout.ADJACENT_PAIRS : RopeLayout.ROTATE_HALF,
                 g.find("output.weight").isEmpty(), arch.equals("qwen2"),
                 g.has(p + "context_length") ? ggufPosInt(g, p + "context_length") : 2048,
-                (int) g.optInteger("tokenizer.ggml.bos_token_id").orElse(-1), eosIds,
+                ggufTokenId(g, "tokenizer.ggml.bos_token_id"), eosIds,
                 g.has(p + "attention.sliding_window") ? ggufPosInt(g, p + "attention.sliding_window") : 0);
     }
 
@@ -198,17 +204,30 @@ public record LlamaConfig(
         return (int) v;
     }
 
+    /** A token id (a non-negative int), or -1 when the key is absent. */
+    private static int ggufTokenId(GgufFile g, String key) {
+        if (!g.has(key)) return -1;
+        long v = g.integer(key);
+        if (v < 0 || v > Integer.MAX_VALUE) throw new BadInputException(g.path(), key, v + " is not a token id");
+        return (int) v;
+    }
+
+    private static float ggufPosFloat(GgufFile g, String key, float dflt) {
+        float v = g.optFloat32(key).orElse(dflt);
+        if (!(v > 0) || Float.isInfinite(v)) throw new BadInputException(g.path(), key, v + " is not a positive number");
+        return v;
+    }
+
     private static RopeScaling ropeScaling(Path file, JsonNode s) {
         if (s == null || s.isNull()) return null;
         String type = s.hasNonNull("rope_type") ? s.get("rope_type").asText() : s.path("type").asText("");
-        double factor = s.path("factor").asDouble(1.0);
-        if (!(factor > 0)) throw new BadInputException(file, "rope_scaling.factor", factor + " must be positive");
+        Json j = new Json(file, s, "rope_scaling.");
+        double factor = j.posNumber("factor", 1.0);
         return switch (type) {
             case "default" -> null;
             case "linear" -> new RopeScaling(factor, 0, 0, 0);
             case "llama3" -> {
-                Json j = new Json(file, s);
-                double lo = s.path("low_freq_factor").asDouble(1.0), hi = s.path("high_freq_factor").asDouble(4.0);
+                double lo = j.posNumber("low_freq_factor", 1.0), hi = j.posNumber("high_freq_factor", 4.0);
                 if (!(hi > lo)) throw new BadInputException(file, "rope_scaling.high_freq_factor", hi + " must exceed low_freq_factor " + lo);
                 yield new RopeScaling(factor, lo, hi, j.posInt("original_max_position_embeddings"));
             }
@@ -216,29 +235,58 @@ public record LlamaConfig(
         };
     }
 
-    private static int[] ids(JsonNode n) {
-        if (n == null || n.isNull()) return new int[0];
-        if (n.isArray()) {
-            int[] a = new int[n.size()];
-            for (int i = 0; i < a.length; i++) a[i] = n.get(i).asInt();
-            return a;
+    /** A JSON object of config.json ({@code at}: the path of keys to it, for messages, e.g. "rope_scaling."). */
+    private record Json(Path file, JsonNode node, String at) {
+        Json(Path file, JsonNode node) {
+            this(file, node, "");
         }
-        return new int[] {n.asInt()};
-    }
 
-    private record Json(Path file, JsonNode node) {
         String str(String key) {
             JsonNode v = node.get(key);
-            if (v == null || !v.isTextual()) throw new BadInputException(file, key, "missing or not a string");
+            if (v == null || !v.isTextual()) throw new BadInputException(file, at + key, "missing or not a string");
             return v.asText();
         }
 
         int posInt(String key) {
             JsonNode v = node.get(key);
             if (v == null || !v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() <= 0) {
-                throw new BadInputException(file, key, "missing or not a positive integer: " + v);
+                throw new BadInputException(file, at + key, "missing or not a positive integer: " + v);
             }
             return v.asInt();
+        }
+
+        /** A finite positive number, or {@code dflt} when absent or null ("abc" or -1 is an error, not the default). */
+        double posNumber(String key, double dflt) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) return dflt;
+            if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
+                throw new BadInputException(file, at + key, "not a positive number: " + v);
+            }
+            return v.asDouble();
+        }
+
+        boolean bool(String key, boolean dflt) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) return dflt;
+            if (!v.isBoolean()) throw new BadInputException(file, at + key, "not true or false: " + v);
+            return v.asBoolean();
+        }
+
+        /** A token id or a list of them, each a non-negative int; none when absent or null. */
+        int[] tokenIds(String key) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) return new int[0];
+            JsonNode[] items = v.isArray() ? new JsonNode[v.size()] : new JsonNode[] {v};
+            if (v.isArray()) for (int i = 0; i < items.length; i++) items[i] = v.get(i);
+            int[] ids = new int[items.length];
+            for (int i = 0; i < ids.length; i++) {
+                JsonNode id = items[i];
+                if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0) {
+                    throw new BadInputException(file, at + key, "not a token id (a non-negative integer): " + id);
+                }
+                ids[i] = id.asInt();
+            }
+            return ids;
         }
     }
 }

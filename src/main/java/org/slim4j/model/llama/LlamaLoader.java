@@ -8,6 +8,7 @@ import org.slim4j.io.compressed.CompressedTensorsFile;
 import org.slim4j.tokenizer.GgufTokenizer;
 import org.slim4j.tokenizer.HfTokenizer;
 import org.slim4j.tokenizer.LazyTokenizer;
+import org.slim4j.tokenizer.Tokenizer;
 import org.slim4j.util.BadInputException;
 
 /** File to model: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) or a GGUF file. */
@@ -38,14 +39,15 @@ public final class LlamaLoader {
             boolean addBos = file.has("tokenizer.ggml.add_bos_token") ? file.bool("tokenizer.ggml.add_bos_token")
                     : tok != null && file.string("tokenizer.ggml.model").equals("llama");
             int bos = addBos && file.has("tokenizer.ggml.bos_token_id") ? (int) file.integer("tokenizer.ggml.bos_token_id") : -1;
-            return new LlamaModel(config, weights, tok, closing(tok, file), bos);
+            return new LlamaModel(config, weights, tok != null ? tok : Tokenizer.missing(path.toString(), "tokenizer.ggml.model"),
+                    closing(tok, file), bos);
         } catch (RuntimeException e) {
             file.close();
             throw e;
         }
     }
 
-    /** A Hugging Face folder; tokenizer.json is optional (without it, {@link LlamaModel#tokenizer()} throws). */
+    /** A Hugging Face folder; tokenizer.json is optional (without it, using {@link LlamaModel#tokenizer()} is bad input naming it). */
     public static LlamaModel loadHf(Path dir) {
         Path configJson = dir.resolve("config.json");
         if (!Files.isRegularFile(configJson)) throw new BadInputException(dir, "config.json", "file not found");
@@ -60,7 +62,8 @@ public final class LlamaLoader {
             Path tokJson = dir.resolve("tokenizer.json");
             HfTokenizer tok = Files.isRegularFile(tokJson) ? HfTokenizer.load(tokJson) : null;
             checkTokenizer(tok, config, tokJson.toString());
-            return new LlamaModel(config, weights, tok, closing(tok, file), hfAutoBos(tok, config));
+            return new LlamaModel(config, weights, tok != null ? tok : Tokenizer.missing(tokJson.toString(), "tokenizer.json"),
+                    closing(tok, file), hfAutoBos(tok, config));
         } catch (RuntimeException e) {
             file.close();
             throw e;

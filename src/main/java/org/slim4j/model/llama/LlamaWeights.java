@@ -46,6 +46,12 @@ public record LlamaWeights(Tensor embedding, Layer[] layers, float[] outputNorm,
     public static LlamaWeights load(TensorFile f, LlamaConfig c, Names n) {
         int h = c.hidden();
         Tensor emb = matrix(f, n.embedding, c.vocab(), h);
+        // the layer count comes from the config; the file must hold that many layers before their array is made
+        String last = n.attnNorm.formatted(c.layers() - 1);
+        if (c.layers() > f.tensors().size() || f.find(last).isEmpty()) {
+            throw new BadInputException(f.path(), "tensor '" + last + "'", "not found: the config's layer count "
+                    + c.layers() + " (num_hidden_layers / block_count) is more than the file holds");
+        }
         Layer[] layers = new Layer[c.layers()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = new Layer(

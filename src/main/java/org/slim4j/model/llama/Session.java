@@ -45,6 +45,11 @@ public final class Session implements DecoderSession {
         return cache.capacity;
     }
 
+    @Override
+    public long cacheBytes() {
+        return cache.bytes();
+    }
+
     /** Forgets the sequence; the cache is overwritten from position 0. */
     public void reset() {
         position = 0;

@@ -17,14 +17,16 @@ package org.slim4j.tensor.kernel;
  *                      (slim4j.native)
  * @param cKernels      the C microkernels ({@link NativeKernels}, AVX-512 VNNI) where the CPU has them; false keeps every
  *                      product on the Java kernels (slim4j.ckernels)
+ * @param kvCache       how the decoder's KV cache stores keys and values (float32 unless a run asks otherwise)
  */
 public record EngineOptions(int threads, boolean act8, boolean interleave, boolean gemmPrefill, boolean twoRows,
-                            boolean fusedDots, boolean nativeLinears, boolean cKernels) {
+                            boolean fusedDots, boolean nativeLinears, boolean cKernels, KvCacheOptions kvCache) {
     private static final EngineOptions DEFAULTS = new EngineOptions(0, on("slim4j.act8"), on("slim4j.interleave"), on("slim4j.gemm"),
-            on("slim4j.rows2"), on("slim4j.fused"), on("slim4j.native"), on("slim4j.ckernels"));
+            on("slim4j.rows2"), on("slim4j.fused"), on("slim4j.native"), on("slim4j.ckernels"), KvCacheOptions.F32);
 
     public EngineOptions {
         if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0: all cores), got " + threads);
+        if (kvCache == null) throw new IllegalArgumentException("kvCache must not be null (KvCacheOptions.F32 for float32)");
     }
 
     private static boolean on(String property) {
@@ -37,23 +39,27 @@ public record EngineOptions(int threads, boolean act8, boolean interleave, boole
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(n, act8, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, cKernels);
+        return new EngineOptions(n, act8, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, cKernels, kvCache);
     }
 
     public EngineOptions withAct8(boolean on) {
-        return new EngineOptions(threads, on, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, cKernels);
+        return new EngineOptions(threads, on, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, cKernels, kvCache);
     }
 
     public EngineOptions withInterleave(boolean on) {
-        return new EngineOptions(threads, act8, on, gemmPrefill, twoRows, fusedDots, nativeLinears, cKernels);
+        return new EngineOptions(threads, act8, on, gemmPrefill, twoRows, fusedDots, nativeLinears, cKernels, kvCache);
     }
 
     public EngineOptions withGemmPrefill(boolean on) {
-        return new EngineOptions(threads, act8, interleave, on, twoRows, fusedDots, nativeLinears, cKernels);
+        return new EngineOptions(threads, act8, interleave, on, twoRows, fusedDots, nativeLinears, cKernels, kvCache);
     }
 
     public EngineOptions withCKernels(boolean on) {
-        return new EngineOptions(threads, act8, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, on);
+        return new EngineOptions(threads, act8, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, on, kvCache);
+    }
+
+    public EngineOptions withKvCache(KvCacheOptions o) {
+        return new EngineOptions(threads, act8, interleave, gemmPrefill, twoRows, fusedDots, nativeLinears, cKernels, o);
     }
 
     /** Threads this many workers use: {@link #threads}, or every core when 0. */

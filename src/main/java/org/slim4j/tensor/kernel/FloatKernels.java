@@ -67,6 +67,16 @@ final class FloatKernels {
         return s;
     }
 
+    /** y += a * an F16 row. */
+    static void f16Axpy(float a, MemorySegment w, long off, float[] y, int yo, int n) {
+        FloatVector va = FloatVector.broadcast(W, a);
+        int i = 0;
+        for (; i + N <= n; i += N) {
+            halfToFloat(ShortVector.fromMemorySegment(WS, w, off + 2L * i, LE)).fma(va, FloatVector.fromArray(W, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] += a * Float.float16ToFloat(w.get(Dequant.I16, off + 2L * i));
+    }
+
     static FloatVector bf16ToFloat(ShortVector h) {
         return ((IntVector) h.convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }

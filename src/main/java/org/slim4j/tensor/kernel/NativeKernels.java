@@ -41,7 +41,7 @@ public final class NativeKernels {
     private static final Map<DType, MethodHandle> INT_KERNELS = new EnumMap<>(DType.class);
     private static final Map<DType, MethodHandle> FLOAT_KERNELS = new EnumMap<>(DType.class);
     private static final Map<DType, MethodHandle> X16_KERNELS = new EnumMap<>(DType.class);
-    private static MethodHandle x16Pack, x16Row, x16Bytes;
+    private static MethodHandle x16Pack, x16Row, x16Bytes, x16Q4z, epilogue, quantize, attention;
     private static final String STATUS;
 
     static {
@@ -65,9 +65,19 @@ public final class NativeKernels {
                     for (DType t : new DType[] {DType.F16, DType.F32}) {
                         FLOAT_KERNELS.put(t, linker.downcallHandle(syms.find("s4j_" + t.name().toLowerCase()).orElseThrow(), FLOAT, critical));
                     }
-                    for (DType t : new DType[] {DType.Q4_0, DType.Q4_K, DType.Q5_K, DType.Q6_K}) {
+                    for (DType t : new DType[] {DType.Q4_0, DType.Q8_0, DType.Q4_K, DType.Q5_K, DType.Q6_K}) {
                         X16_KERNELS.put(t, linker.downcallHandle(syms.find("s4j_x16_" + t.name().toLowerCase()).orElseThrow(), X16_KERNEL, critical));
                     }
+                    epilogue = linker.downcallHandle(syms.find("s4j_epilogue").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                            ValueLayout.ADDRESS, ValueLayout.JAVA_INT), critical);
+                    quantize = linker.downcallHandle(syms.find("s4j_quantize_q8").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                            ValueLayout.ADDRESS, ValueLayout.ADDRESS), critical);
+                    attention = linker.downcallHandle(syms.find("s4j_attention").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS), critical);
+                    x16Q4z = linker.downcallHandle(syms.find("s4j_x16_q4z").orElseThrow(), X16_KERNEL, critical);
                     x16Pack = linker.downcallHandle(syms.find("s4j_x16_pack").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT,
                             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
                     x16Row = linker.downcallHandle(syms.find("s4j_x16_row").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT,
@@ -139,6 +149,63 @@ public final class NativeKernels {
     static void x16Rows(DType t, MemorySegment packed, int g0, int g1, Q8Act a, int n, float[] y, int yStride, boolean acc) {
         try {
             X16_KERNELS.get(t).invokeExact(packed, g0, g1, a.q8Seg, a.dSeg, a.sumSeg, a.sum16Seg, a.cols(), n, MemorySegment.ofArray(y), yStride, acc ? 1 : 0);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /**
+     * Rows [16 g0, 16 g1) of an asymmetric 4-bit matrix in the 16-row layout with integer zeros ({@link IntLinear})
+     * times n int8 activation rows into y.
+     */
+    static void x16Q4zRows(MemorySegment packed, int g0, int g1, Q8Act a, int n, float[] y, int yStride) {
+        try {
+            x16Q4z.invokeExact(packed, g0, g1, a.q8Seg, a.dSeg, a.sumSeg, a.sum16Seg, a.cols(), n, MemorySegment.ofArray(y), yStride, 0);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /**
+     * y[i, c0 .. c1) += bias[c] (and residual[i, c]), then GELU when asked, for rows i < n (row stride ld); c0 and c1
+     * whole 16-column strips; bias or residual may be null.
+     */
+    public static void epilogue(float[] y, int ld, int n, int c0, int c1, float[] bias, float[] residual, boolean gelu) {
+        epilogue(y, ld, 0, n, c0, c1 - c0, bias, residual, gelu);
+    }
+
+    /** The same over rows [r0, r1) and {@code width} columns from {@code col} (PackedGemm's epilogue: one strip). */
+    static void epilogue(float[] y, int ld, int r0, int r1, int col, int width, float[] bias, float[] residual, boolean gelu) {
+        try {
+            // locals, not conditionals, as arguments: invokeExact takes each argument's static type, and a conditional
+            // in that position is typed Object
+            MemorySegment b = bias == null ? MemorySegment.NULL : MemorySegment.ofArray(bias);
+            MemorySegment r = residual == null ? MemorySegment.NULL : MemorySegment.ofArray(residual);
+            MemorySegment rows = MemorySegment.ofArray(y).asSlice(4L * r0 * ld);
+            MemorySegment rr = residual == null ? r : r.asSlice(4L * r0 * ld);
+            epilogue.invokeExact(rows, ld, r1 - r0, col, col + width, b, rr, gelu ? 1 : 0);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** {@link Q8Act#quantizeRows}' work on values x[xo, xo + count), count whole 32-blocks, into a. */
+    static void quantize(float[] x, int xo, int count, Q8Act a) {
+        try {
+            quantize.invokeExact(MemorySegment.ofArray(x).asSlice(4L * xo), count, a.q8Seg, a.qSeg, a.dSeg, a.sSeg, a.sumSeg, a.sum16Seg);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /**
+     * One head of one text's self-attention: rows [row, row + n) of qkv (stride ld; Q, K, V at columns q0, k0, v0, head
+     * width dh) into ctx (stride ldc, at column c0); scores holds n floats of scratch.
+     */
+    public static void attention(float[] qkv, int row, int ld, int n, int q0, int k0, int v0, int dh, float[] ctx, int ldc, int c0, float[] scores) {
+        try {
+            attention.invokeExact(MemorySegment.ofArray(qkv).asSlice(4L * row * ld), ld, n, q0, k0, v0, dh,
+                    MemorySegment.ofArray(ctx).asSlice(4L * row * ldc), ldc, c0, MemorySegment.ofArray(scores));
         } catch (Throwable e) {
             throw rethrow(e);
         }

@@ -27,7 +27,7 @@ public final class Q8Act {
     /** The same codes as bytes, and each block's code sum: what the C kernels ({@link NativeKernels}) read. */
     final byte[] q8;
     final int[] sum;
-    final MemorySegment q8Seg, dSeg, sumSeg, sum16Seg;
+    final MemorySegment q8Seg, qSeg, dSeg, sSeg, sumSeg, sum16Seg;
     private int cols = -1, rows;
 
     /** Room for one row of up to {@code maxCols} values. */
@@ -45,7 +45,9 @@ public final class Q8Act {
         sum = new int[blocks];
         sum16 = new short[blocks];
         q8Seg = MemorySegment.ofArray(q8);
+        qSeg = MemorySegment.ofArray(q);
         dSeg = MemorySegment.ofArray(d);
+        sSeg = MemorySegment.ofArray(s);
         sumSeg = MemorySegment.ofArray(sum);
         sum16Seg = MemorySegment.ofArray(sum16);
     }
@@ -65,12 +67,26 @@ public final class Q8Act {
         quantizeRows(x, xo, 1, n);
     }
 
-    /** Quantizes {@code count} rows of {@code n} values, x[xo, xo + count * n), block after block. */
+    /**
+     * Quantizes {@code count} rows of {@code n} values, x[xo, xo + count * n), block after block: by the C kernels'
+     * routine where they run (the same arithmetic: it is tested equal), else here.
+     */
     public void quantizeRows(float[] x, int xo, int count, int n) {
         if (n % BLOCK != 0 || (long) count * n > q.length) {
             cols = -1;
             return;
         }
+        if (NativeKernels.available()) {
+            NativeKernels.quantize(x, xo, count * n, this);
+            cols = n;
+            rows = count;
+            return;
+        }
+        quantizeJava(x, xo, count, n);
+    }
+
+    /** The Java routine, also the oracle of the C one. */
+    void quantizeJava(float[] x, int xo, int count, int n) {
         for (int b = 0, nb = count * n / BLOCK; b < nb; b++) {
             int o = xo + b * BLOCK;
             FloatVector v0 = FloatVector.fromArray(F, x, o), v1 = FloatVector.fromArray(F, x, o + 8);

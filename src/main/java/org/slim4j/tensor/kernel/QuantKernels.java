@@ -70,4 +70,29 @@ final class QuantKernels {
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
+
+    /** y += a * a Q8_0 row: each block's codes widened 8 at a time and scaled by a * d. */
+    static void q8_0Axpy(float a, MemorySegment w, long off, float[] y, int yo, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long p = off + 34L * b;
+            FloatVector s = FloatVector.broadcast(F, a * Float.float16ToFloat(w.get(Dequant.I16, p)));
+            for (int j = 0, yb = yo + 32 * b; j < 32; j += 8) {
+                f(ByteVector.fromMemorySegment(B8, w, p + 2 + j, LE)).fma(s, x(y, yb + j)).intoArray(y, yb + j);
+            }
+        }
+    }
+
+    /** y += a * a Q4_0 row. */
+    static void q4_0Axpy(float a, MemorySegment w, long off, float[] y, int yo, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long p = off + 18L * b;
+            FloatVector s = FloatVector.broadcast(F, a * Float.float16ToFloat(w.get(Dequant.I16, p)));
+            int yb = yo + 32 * b;
+            IntVector v0 = ints(w, p + 2), v1 = ints(w, p + 10);
+            fl(v0.and(0xF).sub(8)).fma(s, x(y, yb)).intoArray(y, yb);
+            fl(v1.and(0xF).sub(8)).fma(s, x(y, yb + 8)).intoArray(y, yb + 8);
+            fl(v0.lanewise(VectorOperators.ASHR, 4).and(0xF).sub(8)).fma(s, x(y, yb + 16)).intoArray(y, yb + 16);
+            fl(v1.lanewise(VectorOperators.ASHR, 4).and(0xF).sub(8)).fma(s, x(y, yb + 24)).intoArray(y, yb + 24);
+        }
+    }
 }

@@ -6,6 +6,11 @@ public final class StackedPanels implements PanelWeight {
     private final int[] firstPanel;
     private final int out, in;
 
+    /** The first stacked weight (they are alike: how it is held is how they all are). */
+    public PanelWeight first() {
+        return parts[0];
+    }
+
     public StackedPanels(PanelWeight... parts) {
         this.parts = parts.clone();
         firstPanel = new int[parts.length + 1];

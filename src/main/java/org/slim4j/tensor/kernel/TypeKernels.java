@@ -11,7 +11,8 @@ import org.slim4j.tensor.Tensor;
 /**
  * What the CPU kernels know of each weight type, in one table (ggml-cpu's type_traits_cpu): the fused
  * dequantize-and-dot on float activations, the dot on int8 activations ({@link Q8Act}) with its two-row variant,
- * the vector decoder, and the re-layout at load ({@link InterleavedRows}). A type missing an entry falls back:
+ * the vector decoder, the re-layout at load ({@link InterleavedRows}), and the scaled row added to floats (a
+ * quantized KV cache's values meeting their attention weights). A type missing an entry falls back:
  * no fused float dot, decode a row into scratch then dot; no int8 dot, float activations; no vector decoder,
  * {@link Dequant}'s exact one; no re-layout, the file's layout. Matrices take their kernels from here once, when
  * they are bound ({@link BoundMatrix}); nothing else asks a weight for its type to pick a kernel.
@@ -41,6 +42,12 @@ public final class TypeKernels {
         void decode(MemorySegment src, long off, float[] dst, int o, int n);
     }
 
+    /** y[yo, yo + n) += a * the row at {@code off}. */
+    @FunctionalInterface
+    interface Axpy {
+        void axpy(float a, MemorySegment w, long off, float[] y, int yo, int n);
+    }
+
     /** The re-laid copy of a matrix, in memory from {@code arena}. */
     @FunctionalInterface
     interface Relayout {
@@ -52,17 +59,19 @@ public final class TypeKernels {
     static {
         DType[] plain = {DType.Q2_K, DType.Q3_K, DType.Q5_K, DType.Q8_K, DType.Q8_1, DType.IQ4_NL, DType.IQ4_XS, DType.IQ3_XXS,
             DType.IQ3_S, DType.IQ2_XXS, DType.IQ2_XS, DType.IQ2_S, DType.IQ1_S};
-        add(new TypeKernels(DType.F32, FloatKernels::f32, null, null, null, null));
-        add(new TypeKernels(DType.F16, FloatKernels::f16, null, null, (s, off, d, o, n) -> FastDequant.halves(DType.F16, s, off, d, o, n), null));
-        add(new TypeKernels(DType.BF16, FloatKernels::bf16, null, null, (s, off, d, o, n) -> FastDequant.halves(DType.BF16, s, off, d, o, n), null));
-        add(new TypeKernels(DType.Q8_0, QuantKernels::q8_0, IntKernels::q8_0, null, FastDequant::q8_0, null));
-        add(new TypeKernels(DType.Q4_0, QuantKernels::q4_0, IntKernels::q4_0, IntKernels::q4_0x2, FastDequant::q4_0, InterleavedQ4_0::new));
-        add(new TypeKernels(DType.Q4_1, null, IntKernels::q4_1, null, null, null));
-        add(new TypeKernels(DType.Q5_0, null, IntKernels::q5_0, null, null, null));
-        add(new TypeKernels(DType.Q5_1, null, IntKernels::q5_1, null, null, null));
-        add(new TypeKernels(DType.Q4_K, KQuantKernels::q4_k, IntKernels::q4_k, null, null, null));
-        add(new TypeKernels(DType.Q6_K, KQuantKernels::q6_k, IntKernels::q6_k, null, null, null));
-        for (DType t : plain) add(new TypeKernels(t, null, null, null, null, null));
+        add(new TypeKernels(DType.F32, FloatKernels::f32, null, null, null, null, null));
+        add(new TypeKernels(DType.F16, FloatKernels::f16, null, null, (s, off, d, o, n) -> FastDequant.halves(DType.F16, s, off, d, o, n), null,
+                FloatKernels::f16Axpy));
+        add(new TypeKernels(DType.BF16, FloatKernels::bf16, null, null, (s, off, d, o, n) -> FastDequant.halves(DType.BF16, s, off, d, o, n), null, null));
+        add(new TypeKernels(DType.Q8_0, QuantKernels::q8_0, IntKernels::q8_0, null, FastDequant::q8_0, null, QuantKernels::q8_0Axpy));
+        add(new TypeKernels(DType.Q4_0, QuantKernels::q4_0, IntKernels::q4_0, IntKernels::q4_0x2, FastDequant::q4_0, InterleavedQ4_0::new,
+                QuantKernels::q4_0Axpy));
+        add(new TypeKernels(DType.Q4_1, null, IntKernels::q4_1, null, null, null, null));
+        add(new TypeKernels(DType.Q5_0, null, IntKernels::q5_0, null, null, null, null));
+        add(new TypeKernels(DType.Q5_1, null, IntKernels::q5_1, null, null, null, null));
+        add(new TypeKernels(DType.Q4_K, KQuantKernels::q4_k, IntKernels::q4_k, null, null, null, null));
+        add(new TypeKernels(DType.Q6_K, KQuantKernels::q6_k, IntKernels::q6_k, null, null, null, null));
+        for (DType t : plain) add(new TypeKernels(t, null, null, null, null, null, null));
     }
 
     private static void add(TypeKernels k) {
@@ -75,14 +84,16 @@ public final class TypeKernels {
     final IntDot2 intDot2;
     private final Decoder decoder;
     private final Relayout relayout;
+    private final Axpy axpy;
 
-    private TypeKernels(DType type, FloatDot floatDot, IntDot intDot, IntDot2 intDot2, Decoder decoder, Relayout relayout) {
+    private TypeKernels(DType type, FloatDot floatDot, IntDot intDot, IntDot2 intDot2, Decoder decoder, Relayout relayout, Axpy axpy) {
         this.type = type;
         this.floatDot = floatDot;
         this.intDot = intDot;
         this.intDot2 = intDot2;
         this.decoder = decoder;
         this.relayout = relayout;
+        this.axpy = axpy;
     }
 
     /** The kernels of a weight type; a type that holds no real numbers (integers, F64) has none. */
@@ -116,6 +127,21 @@ public final class TypeKernels {
         if (fused && floatDot != null) return floatDot.dot(w, off, x, xo, n);
         decode(w, off, scratch, 0, n);
         return VectorOps.dot(scratch, 0, x, xo, n);
+    }
+
+    /** True when the type has both a fused float dot and a fused axpy: what a KV cache of the type reads with. */
+    public boolean rowKernels() {
+        return floatDot != null && axpy != null;
+    }
+
+    /** A row at {@code off} times x[xo, xo + n) by the fused kernel; only for {@link #rowKernels} types. */
+    public float dot(MemorySegment w, long off, float[] x, int xo, int n) {
+        return floatDot.dot(w, off, x, xo, n);
+    }
+
+    /** y[yo, yo + n) += a * the row at {@code off}, fused; only for {@link #rowKernels} types. */
+    public void axpy(float a, MemorySegment w, long off, float[] y, int yo, int n) {
+        axpy.axpy(a, w, off, y, yo, n);
     }
 
     /** A row at {@code off} times int8 activations; only for {@link #int8} types. */

@@ -13,4 +13,12 @@ public interface BlockEncoder {
     DType type();
 
     void encode(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n);
+
+    /**
+     * The same with {@code scratch} (at least one block's bytes) kept by the caller, for encoders called once per small
+     * row in a loop that allocates nothing (a quantized KV cache's rows); the default allocates as {@link #encode} does.
+     */
+    default void encode(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n, byte[] scratch) {
+        encode(src, srcOffset, dst, dstOffset, n);
+    }
 }

@@ -26,14 +26,18 @@ abstract class BlockQuantizer implements BlockEncoder {
 
     @Override
     public final void encode(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n) {
+        encode(src, srcOffset, dst, dstOffset, n, new byte[type.blockBytes]);
+    }
+
+    @Override
+    public final void encode(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n, byte[] b) {
         if (n % type.blockSize != 0) {
             throw new IllegalArgumentException(type + " encodes whole blocks of " + type.blockSize + ", got " + n + " values");
         }
-        byte[] b = new byte[type.blockBytes];
         for (int k = 0; k < n / type.blockSize; k++) {
-            java.util.Arrays.fill(b, (byte) 0);
+            java.util.Arrays.fill(b, 0, type.blockBytes, (byte) 0);
             encodeBlock(src, srcOffset + k * type.blockSize, b);
-            MemorySegment.copy(b, 0, dst, ValueLayout.JAVA_BYTE, dstOffset + (long) k * type.blockBytes, b.length);
+            MemorySegment.copy(b, 0, dst, ValueLayout.JAVA_BYTE, dstOffset + (long) k * type.blockBytes, type.blockBytes);
         }
     }
 

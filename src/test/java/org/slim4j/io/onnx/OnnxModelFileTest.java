@@ -126,4 +126,19 @@ class OnnxModelFileTest {
         BadInputException e = assertThrows(BadInputException.class, () -> BertLoader.load(p, tok, Conventions.ALL_MINILM));
         assertEquals(p + ": embeddings.word_embeddings.weight: tensor not found", e.getMessage());
     }
+
+    /** Issue 16: dims whose product overflows once gave "long overflow" (exit 1); dims larger than the data, a huge allocation. */
+    @Test
+    void lyingDimsAreRefusedBeforeAllocating(@TempDir Path dir) throws Exception {
+        TensorProto overflow = TensorProto.newBuilder().setName("w").setDataType(TensorProto.DataType.FLOAT_VALUE)
+                .addDims(1L << 40).addDims(1L << 40).build();
+        TensorProto huge = TensorProto.newBuilder().setName("w").setDataType(TensorProto.DataType.FLOAT_VALUE)
+                .addDims(1L << 31).addDims(4).setRawData(ByteString.copyFrom(new byte[8])).build();
+        for (TensorProto t : new TensorProto[] {overflow, huge}) {
+            Path f = dir.resolve("m.onnx");
+            Files.write(f, ModelProto.newBuilder().setGraph(GraphProto.newBuilder().addInitializer(t)).build().toByteArray());
+            BadInputException e = assertThrows(BadInputException.class, () -> OnnxModelFile.open(f).close());
+            assertTrue(e.getMessage().contains("initializer[w]"), e.getMessage());
+        }
+    }
 }

@@ -60,12 +60,45 @@ class FastBertTest {
         Path out = dir.resolve("ct");
         new CompressedTensorsWriter(DType.F32).write(src, layers, out);
         List<String> texts = List.of("A man is playing a guitar.", "The cat sat on the mat.", "Stocks fell sharply on Monday.");
-        try (BertModel exact = BertLoader.loadHf(out, Conventions.ALL_MINILM); FastBert fast = new FastBert(BertLoader.loadHf(out, Conventions.ALL_MINILM), 2, 0)) {
+        var floatActivations = org.slim4j.tensor.kernel.EngineOptions.defaults().withThreads(2).withCKernels(false);
+        try (BertModel exact = BertLoader.loadHf(out, Conventions.ALL_MINILM); FastBert fast = new FastBert(BertLoader.loadHf(out, Conventions.ALL_MINILM), floatActivations, 0)) {
             assertEquals("int8", fast.format()); // named by the first linear (query: int8); the rest is int4
             float[][] want = exact.embed(texts), got = fast.embed(texts);
             for (int i = 0; i < texts.size(); i++) assertTrue(OrtReference.cosine(want[i], got[i]) > 1 - 1e-6, texts.get(i));
             long f32Bytes = 6L * 4 * (4 * 384 * 384 + 2 * 384 * 1536);
             assertTrue(fast.weightBytes() < f32Bytes / 5, fast.weightBytes() + " bytes held for " + f32Bytes + " of F32");
+        }
+    }
+
+    /**
+     * Codes the C kernels take exactly (f16 scales: int8 symmetric, int4 symmetric and asymmetric in whole 32-blocks)
+     * run on int8 activations: embeddings within 1e-3 cosine of the same codes on float activations (the Java path),
+     * the activation rounding being the only difference.
+     */
+    @Test
+    void integerCodesOnTheCKernelsStayCloseToFloatActivations() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.slim4j.tensor.kernel.NativeKernels.available(), org.slim4j.tensor.kernel.NativeKernels.status());
+        Path src = HfFolders.miniLm(dir.resolve("src2"));
+        Map<String, CompressedLinear> layers = HfFolders.compressAll(src, n -> n.startsWith("encoder."), w -> {
+            QuantScheme s = w.name().contains("intermediate") ? new QuantScheme(4, 64, false)
+                    : w.name().contains("attention.output") ? new QuantScheme(4, 32, true) : new QuantScheme(8, QuantScheme.PER_CHANNEL, true);
+            return Rtn.quantize(w, s, false, "rtn");
+        });
+        Path out = dir.resolve("ct16");
+        new CompressedTensorsWriter(DType.F16).write(src, layers, out);
+        List<String> texts = StsB.read(Fixtures.DATA.resolve("stsb-dev.tsv")).sentences().subList(0, 40);
+        var on = org.slim4j.tensor.kernel.EngineOptions.defaults().withThreads(2).withCKernels(true);
+        try (FastBert c = new FastBert(BertLoader.loadHf(out, Conventions.ALL_MINILM), on, 0);
+             FastBert java = new FastBert(BertLoader.loadHf(out, Conventions.ALL_MINILM), on.withCKernels(false), 0)) {
+            assertEquals("int8 (C)", c.format());
+            float[][] want = java.embed(texts), got = c.embed(texts);
+            double worst = 1;
+            for (int i = 0; i < texts.size(); i++) worst = Math.min(worst, OrtReference.cosine(want[i], got[i]));
+            float[] one = c.embed(List.of(texts.get(3)))[0]; // one text: products split between the workers
+            worst = Math.min(worst, OrtReference.cosine(want[3], one));
+            System.out.println("int8 activations on the C kernels vs float activations, same codes: min cosine " + worst);
+            assertTrue(worst > 1 - 1e-3, "min cosine " + worst);
+            assertTrue(c.weightBytes() < java.weightBytes() * 1.1, c.weightBytes() + " vs " + java.weightBytes());
         }
     }
 }

@@ -122,4 +122,41 @@ class FastLlamaTest {
             assertTrue(agree >= 0.85 * n, report);
         }
     }
+
+    /**
+     * Each KV cache type on the engine, trained-llama-50m over 300 tokens of its held-out text: the logits of decode
+     * steps after a prompt batch against those of the batched evaluation (KIVI with a window of 16 and groups of 32, so
+     * most positions read quantized keys and values, and the batch of 256 and the steps cross the window differently),
+     * and the batched logits against the float32 cache's. A stored row can round the other way between the two (the
+     * GEMM and the row kernels differ in the last bits), so decode and batch agree to a small share of the type's own
+     * KL, not exactly. Mean KLs are printed; each type must beat the next coarser one.
+     */
+    @org.junit.jupiter.api.Test
+    void compressedCachesDecodeAsTheyEvaluateAndStayCloseToFloat32() throws Exception {
+        String[][] types = {{"f16", "f16"}, {"q8_0", "q8_0"}, {"q4_0", "q4_0"}, {"kivi4", "kivi4"}, {"kivi2", "kivi2"}};
+        double[] toF32 = new double[types.length];
+        EngineOptions base = EngineOptions.defaults().withThreads(2).withAct8(false);
+        try (LlamaModel model = LlamaLoader.load(Fixtures.SHARED.resolve("models/trained-llama-50m")); FastLlama f32 = new FastLlama(model, base, false)) {
+            int[] tokens = Arrays.copyOf(model.tokenizer().encode(java.nio.file.Files.readString(Fixtures.DATA.resolve("llm-heldout.txt")), false), 300);
+            float[] ref = f32.logits(tokens);
+            int n = f32.vocabSize();
+            for (int c = 0; c < types.length; c++) {
+                var o = new org.slim4j.tensor.kernel.KvCacheOptions(org.slim4j.tensor.kernel.KvCacheType.byName(types[c][0]),
+                        org.slim4j.tensor.kernel.KvCacheType.byName(types[c][1]), false, 16, 32);
+                try (FastLlama fast = new FastLlama(model, base.withKvCache(o), false)) {
+                    float[] full = fast.logits(tokens);
+                    FastSession s = fast.newSession(tokens.length);
+                    s.prefill(Arrays.copyOf(tokens, 256));
+                    double steps = 0;
+                    for (int i = 256; i < tokens.length; i++) steps += LogitMath.kl(full, i * n, s.decode(tokens[i]), 0, n) / (tokens.length - 256);
+                    for (int i = 256; i < tokens.length; i++) toF32[c] += LogitMath.kl(ref, i * n, full, i * n, n) / (tokens.length - 256);
+                    String report = String.format("cache %s/%s: mean KL vs float32 cache %.3e, decode steps vs batch %.2e, %d bytes", types[c][0], types[c][1],
+                            toF32[c], steps, s.cacheBytes());
+                    System.out.println(report);
+                    assertTrue(steps <= Math.max(1e-6, 0.05 * toF32[c]), report);
+                }
+            }
+        }
+        assertTrue(toF32[0] < toF32[1] && toF32[1] < toF32[2] && toF32[3] < toF32[4], Arrays.toString(toF32));
+    }
 }

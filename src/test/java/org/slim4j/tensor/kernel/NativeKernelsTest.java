@@ -98,7 +98,7 @@ class NativeKernelsTest {
 
     /** The 16-row re-layout: rows decode bit-identically, and its kernel gives the file-layout kernel's products. */
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = DType.class, names = {"Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K"})
     void sixteenRowLayoutDecodesExactlyAndMultipliesLikeTheRowKernel(DType t) {
         int cols = t.blockSize == 256 ? 768 : 192, rows = 48, n = 5;
         Tensor w = MatVecTest.randomMatrix(t, rows, cols, 8);
@@ -125,6 +125,57 @@ class NativeKernelsTest {
         packed.rows(0, rows, one, x, y1, true, new float[MatVec.scratchSize(cols)]);
         for (int r = 0; r < rows; r++) assertEquals(1f + want[r], y1[r], 1e-4f * (1 + Math.abs(want[r])), t + " one row, accumulated: " + r);
         assertThrows(IllegalArgumentException.class, () -> packed.rows(0, 8, a, n, got, rows, false), "not whole groups");
+    }
+
+    @Test
+    void quantizingInCIsJavasArithmetic() {
+        float[] x = MatVecTest.acts(3 * 96);
+        x[5] = 0;
+        for (int i = 64; i < 96; i++) x[i] = 0; // an all-zero block
+        x[100] = 0.5f * x[101]; // near-halves
+        Q8Act c = new Q8Act(3, 96), java = new Q8Act(3, 96);
+        c.quantizeRows(x, 0, 3, 96);
+        java.quantizeJava(x, 0, 3, 96);
+        assertArrayEquals(java.q8, c.q8);
+        assertArrayEquals(java.q, c.q);
+        assertArrayEquals(java.d, c.d);
+        assertArrayEquals(java.s, c.s);
+        assertArrayEquals(java.sum, c.sum);
+        assertArrayEquals(java.sum16, c.sum16);
+    }
+
+    @Test
+    void epilogueAddsBiasAndResidualThenGelu() {
+        int n = 5, ld = 80;
+        Random rnd = new Random(4);
+        float[] y = new float[n * ld], bias = new float[ld], res = new float[n * ld];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = (float) (3 * rnd.nextGaussian());
+            res[i] = (float) rnd.nextGaussian();
+        }
+        for (int i = 0; i < ld; i++) bias[i] = (float) rnd.nextGaussian();
+        float[] want = y.clone();
+        NativeKernels.epilogue(y, ld, n, 16, 64, bias, res, true);
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < ld; c++) {
+                int o = i * ld + c;
+                if (c < 16 || c >= 64) {
+                    assertEquals(want[o], y[o], 0f, "outside the columns");
+                    continue;
+                }
+                double v = (double) want[o] + bias[c] + res[o];
+                double gelu = v * 0.5 * (1 + erf(v / Math.sqrt(2)));
+                assertEquals(gelu, y[o], 1e-5 * (1 + Math.abs(gelu)), "row " + i + " col " + c);
+            }
+        }
+    }
+
+    /** erf by its series / continued fraction to double precision (for the GELU reference). */
+    private static double erf(double x) {
+        double t = 1 / (1 + 0.5 * Math.abs(x));
+        double y = 1 - t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+                + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? y : -y;
     }
 
     @ParameterizedTest

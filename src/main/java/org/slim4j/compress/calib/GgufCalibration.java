@@ -53,6 +53,20 @@ public final class GgufCalibration {
         return stats;
     }
 
+    /** The output matrix's input statistics alone: the original model run over the batch, its final norm's outputs. */
+    public static InputStats outputStatistics(LlamaBlocks blocks) {
+        Progress p = new Progress("output statistics", blocks.blocks());
+        float[] x = blocks.embed();
+        for (int b = 0; b < blocks.blocks(); b++) {
+            blocks.forward(b, x, null);
+            p.step(b + 1, "block " + b);
+        }
+        float[] y = blocks.outputInput(x);
+        InputStats out = new InputStats(blocks.hidden(), true);
+        out.add(y, y.length / blocks.hidden());
+        return out;
+    }
+
     /**
      * GPTQ's sequential pass into the given types: the token embedding against {@code outputStats} first, then each
      * block's linears on the inputs the rounded model produces. Every rounded tensor goes to {@code sink} as it is made.

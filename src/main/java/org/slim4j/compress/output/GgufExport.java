@@ -42,6 +42,47 @@ public final class GgufExport {
     private GgufExport() {}
 
     public static Result write(Path model, Path out, LlamaFileType type, DType fallback, boolean pure, Imatrix imatrix) {
+        return write(model, out, GgufQuantizer.Options.of(type).pure(pure).fallback(fallback).imatrix(imatrix), null);
+    }
+
+    /** How GPTQ rounds (null: round-to-nearest): the calibration sequences, act-order, dampening and what the calibration was. */
+    public record Gptq(int[][] sequences, boolean actOrder, double dampening, String calibration) {}
+
+    /** What {@link #write(Path, Path, GgufQuantizer.Options, Gptq)} made: the plain result, and GPTQ's per-tensor lines (empty without it). */
+    public static Result write(Path model, Path out, GgufQuantizer.Options options, Gptq gptq) {
+        return withGguf(model, out, src -> {
+            GgufQuantizer.Result r;
+            try {
+                r = gptq == null ? GgufQuantizer.quantize(src, out, options)
+                        : GgufCalibrated.write(src, out, options, gptq.sequences(), gptq.actOrder(), gptq.dampening(), gptq.calibration()).types();
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                throw new BadInputException(model, "--scheme " + options.fileType().name().replace("MOSTLY_", "").toLowerCase(java.util.Locale.ROOT), e.getMessage());
+            }
+            return summary(r, out);
+        });
+    }
+
+    /** The result's sizes, read back from the written file. */
+    public static Result summary(GgufQuantizer.Result r, Path out) {
+        long params = 0, matrixParams = 0, matrixBits = 0;
+        try (GgufFile g = GgufFile.open(out)) {
+            for (Tensor t : g.tensors()) {
+                params += t.elements();
+                if (t.dtype().isQuantized()) {
+                    matrixParams += t.elements();
+                    matrixBits += 8 * t.data().byteSize();
+                }
+            }
+        }
+        try {
+            return new Result(r, Files.size(out), params, matrixParams, matrixBits);
+        } catch (IOException e) {
+            throw new UncheckedIOException("sizing " + out, e);
+        }
+    }
+
+    /** Runs {@code job} on {@code model} as a GGUF: a GGUF as it is, a Hugging Face folder converted to F32 beside {@code out} (deleted after). */
+    public static <R> R withGguf(Path model, Path out, java.util.function.Function<Path, R> job) {
         Path parent = out.toAbsolutePath().getParent();
         Path f32 = null;
         try {
@@ -52,23 +93,7 @@ public final class GgufExport {
                 HfToGguf.convert(model, f32, DType.F32);
                 src = f32;
             }
-            GgufQuantizer.Result r;
-            try {
-                r = GgufQuantizer.quantize(src, out, type, fallback, pure, imatrix);
-            } catch (IllegalArgumentException | UnsupportedOperationException e) {
-                throw new BadInputException(model, "--scheme " + type.name().replace("MOSTLY_", "").toLowerCase(java.util.Locale.ROOT), e.getMessage());
-            }
-            long params = 0, matrixParams = 0, matrixBits = 0;
-            try (GgufFile g = GgufFile.open(out)) {
-                for (Tensor t : g.tensors()) {
-                    params += t.elements();
-                    if (t.dtype().isQuantized()) {
-                        matrixParams += t.elements();
-                        matrixBits += 8 * t.data().byteSize();
-                    }
-                }
-            }
-            return new Result(r, Files.size(out), params, matrixParams, matrixBits);
+            return job.apply(src);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + out, e);
         } finally {

@@ -24,6 +24,7 @@ import org.slim4j.compress.calib.LayerwiseCompressor;
 import org.slim4j.compress.calib.LlamaBlocks;
 import org.slim4j.compress.output.CompressedTensorsModelWriter;
 import org.slim4j.compress.output.EffectiveWeightsWriter;
+import org.slim4j.compress.output.GgufBudget;
 import org.slim4j.compress.output.GgufExport;
 import org.slim4j.compress.output.Inventory;
 import org.slim4j.compress.recipe.Recipe;
@@ -34,7 +35,10 @@ import org.slim4j.eval.KlDivergence;
 import org.slim4j.eval.LogitCache;
 import org.slim4j.eval.StsB;
 import org.slim4j.io.ModelFiles;
+import org.slim4j.io.gguf.GgufFile;
+import org.slim4j.io.gguf.GgufQuantizer;
 import org.slim4j.io.gguf.Imatrix;
+import org.slim4j.io.gguf.TensorTypeRule;
 import org.slim4j.io.gguf.LlamaFileType;
 import org.slim4j.model.Models;
 import org.slim4j.model.bert.BertModel;
@@ -86,8 +90,9 @@ public final class Compression {
     }
 
     private static CompressionResult run(String model, Recipe recipe, CompressOptions o, String scheme) {
-        if (o.imatrix() || o.fallback() != null || o.pure()) {
-            throw new BadInputException("--imatrix/--fallback/--pure", null, "only for GGUF schemes (q8_0, q4_0, q4_k_m, q6_k, ...)");
+        if (o.imatrix() || o.fallback() != null || o.pure() || o.gptq() || !o.tensorTypes().isEmpty() || o.imatrixFile() != null
+                || o.targetBytes() != null || o.targetBpw() != null) {
+            throw new BadInputException("--imatrix/--fallback/--pure/--gptq/--tensor-type/--target-size/--target-bpw", null, "only for GGUF schemes (q8_0, q4_0, q4_k_m, q6_k, ...)");
         }
         checkOutput(model, o.output());
         AtomicFiles.checkWritable(o.output(), "-o");
@@ -254,22 +259,54 @@ public final class Compression {
     /** --scheme q4_k_m etc.: a GGUF for llama.cpp, then its KL divergence against the original. */
     private static CompressionResult gguf(String model, String scheme, LlamaFileType type, DType fallback, CompressOptions o) throws IOException {
         long t0 = System.nanoTime();
+        List<TensorTypeRule> rules = o.tensorTypes().stream().map(TensorTypeRule::parse).toList();
         Path out = o.output();
         ObjectNode report = new ObjectMapper().createObjectNode();
         report.put("model", model).put("recipe", "--scheme " + scheme);
         Path src = Models.file(model);
+        boolean budget = o.targetBytes() != null || o.targetBpw() != null;
+        String flag = o.targetBytes() != null ? "--target-size" : "--target-bpw";
+        if (budget && !Files.isDirectory(src)) target(src, type, rules, o, flag); // a budget below the smallest file fails before any work
         try (LlamaModel l = LlamaLoader.load(src)) {
             Chunks chunks = evalChunks(l, o);
             try (LogitCache base = baseLogits(l, chunks, o)) {
                 Imatrix im = null;
-                if (o.imatrix()) {
+                int[][] calib = null;
+                if (o.imatrix() || o.gptq() || budget) {
                     List<Path> files = o.calibration() != null ? o.calibration() : List.of(DataFiles.find("kjv-bible.txt"));
                     int n = o.samples() != null ? o.samples() : 64;
-                    im = GgufExport.imatrix(l, CalibrationText.tokens(files, l.tokenizer(), n, o.seqLen(), o.seed()), "slim4j", files.toString());
+                    calib = CalibrationText.tokens(files, l.tokenizer(), n, o.seqLen(), o.seed());
                     report.put("calibration", files + ", " + n + " x " + o.seqLen() + " tokens, seed " + o.seed());
+                    if (o.imatrix() && o.imatrixFile() == null) im = GgufExport.imatrix(l, calib, "slim4j", files.toString());
                 }
-                boolean mix = !o.pure() && (type == LlamaFileType.MOSTLY_Q4_K_M || type == LlamaFileType.MOSTLY_Q5_K_M);
-                GgufExport.Result r = GgufExport.write(src, out, type, fallback, !mix, im);
+                if (o.imatrixFile() != null) im = checkedImatrix(o.imatrixFile(), src, out);
+                // llama-quantize's mix for the k-quant and i-quant file types; the legacy ones stay pure (slim4j's default before the mix)
+                boolean mix = !o.pure() && (type.name().contains("_K") || type.name().contains("IQ"));
+                GgufQuantizer.Options go = GgufQuantizer.Options.of(type).pure(!mix).fallback(fallback).imatrix(im).rules(rules);
+                GgufExport.Gptq gq = o.gptq() ? new GgufExport.Gptq(calib, o.actOrder(), 0.01, report.get("calibration").asText()) : null;
+                int[][] calibration = calib;
+                GgufExport.Result r = !budget ? GgufExport.write(src, out, go, gq) : GgufExport.withGguf(src, out, f32 -> {
+                    long target = target(f32, type, rules, o, flag);
+                    GgufBudget.Curves curves = GgufBudget.curves(f32, go, calibration, flag);
+                    long limit = target;
+                    for (int attempt = 0; ; attempt++) {
+                        Map<String, DType> types = curves.types(limit);
+                        GgufExport.Result res = GgufExport.write(f32, out, go.types(types), gq);
+                        if (res.bytes() <= target) {
+                            report.put("target_bytes", target).put("predicted_kld", curves.predicted(types));
+                            return res;
+                        }
+                        if (attempt == 2) {
+                            try {
+                                Files.deleteIfExists(out);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException("deleting " + out, e);
+                            }
+                            throw new IllegalStateException(out + " came out at " + res.bytes() + " bytes, over the budget of " + target);
+                        }
+                        limit -= res.bytes() - target + 1024; // the header estimate fell short: take the excess off and choose again
+                    }
+                });
                 double secs = (System.nanoTime() - t0) / 1e9;
                 report.put("file_type", type.name()).put("tensor_mix", mix ? "llama.cpp" : "pure")
                         .put("size_bytes", r.bytes()).put("parameters", r.parameters()).put("bits_per_weight", r.bitsPerWeight())
@@ -293,6 +330,33 @@ public final class Compression {
                 return new CompressionResult(out, reports[0], reports[1], report, summary);
             }
         }
+    }
+
+    /** The byte budget of --target-size/--target-bpw on the GGUF {@code f32}, refused when the free matrices cannot fit it in the smallest type. */
+    private static long target(Path f32, LlamaFileType type, List<TensorTypeRule> rules, CompressOptions o, String flag) {
+        long params = 0;
+        try (GgufFile g = GgufFile.open(f32)) {
+            for (org.slim4j.tensor.Tensor t : g.tensors()) params += t.elements();
+        }
+        long target = o.targetBytes() != null ? o.targetBytes() : (long) Math.floor(o.targetBpw() * params / 8);
+        long smallest = GgufBudget.smallest(f32, GgufQuantizer.Options.of(type).pure(false).rules(rules));
+        if (smallest > target) {
+            throw new BadInputException(flag, null, String.format(Locale.ROOT, "a budget of %d bytes is below the smallest file slim4j can make of %s (%d bytes of tensors: every matrix in %s)",
+                    target, f32.getFileName(), smallest, GgufBudget.CANDIDATES.getFirst()));
+        }
+        return target;
+    }
+
+    /** An importance matrix file, every entry checked against the model (an imatrix of another model is bad input). */
+    private static Imatrix checkedImatrix(Path file, Path model, Path out) {
+        Imatrix im = Imatrix.read(file);
+        GgufExport.withGguf(model, out, src -> {
+            try (GgufFile g = GgufFile.open(src)) {
+                im.checkAgainst(g, file);
+            }
+            return null;
+        });
+        return im;
     }
 
     /** A llama.cpp file type named by a scheme (q4_k_m, Q8_0, ...), or null for slim4j's own schemes. */

@@ -28,7 +28,8 @@ import org.slim4j.util.Progress;
  */
 public final class GgufExport {
     /** What was written: the type of every tensor, those that took the fallback, the file's size and parameters. */
-    public record Result(GgufQuantizer.Result types, long bytes, long parameters, long matrixParameters, long matrixBits) {
+    public record Result(GgufQuantizer.Result types, long bytes, long parameters, long matrixParameters, long matrixBits,
+                         java.util.List<org.slim4j.compress.calib.LayerResult> layers) {
         public double bitsPerWeight() {
             return 8.0 * bytes / parameters;
         }
@@ -52,18 +53,24 @@ public final class GgufExport {
     public static Result write(Path model, Path out, GgufQuantizer.Options options, Gptq gptq) {
         return withGguf(model, out, src -> {
             GgufQuantizer.Result r;
+            java.util.List<org.slim4j.compress.calib.LayerResult> layers = java.util.List.of();
             try {
-                r = gptq == null ? GgufQuantizer.quantize(src, out, options)
-                        : GgufCalibrated.write(src, out, options, gptq.sequences(), gptq.actOrder(), gptq.dampening(), gptq.calibration()).types();
+                if (gptq == null) {
+                    r = GgufQuantizer.quantize(src, out, options);
+                } else {
+                    GgufCalibrated.Result c = GgufCalibrated.write(src, out, options, gptq.sequences(), gptq.actOrder(), gptq.dampening(), gptq.calibration());
+                    r = c.types();
+                    layers = c.layers();
+                }
             } catch (IllegalArgumentException | UnsupportedOperationException e) {
                 throw new BadInputException(model, "--scheme " + options.fileType().name().replace("MOSTLY_", "").toLowerCase(java.util.Locale.ROOT), e.getMessage());
             }
-            return summary(r, out);
+            return summary(r, out, layers);
         });
     }
 
     /** The result's sizes, read back from the written file. */
-    public static Result summary(GgufQuantizer.Result r, Path out) {
+    public static Result summary(GgufQuantizer.Result r, Path out, java.util.List<org.slim4j.compress.calib.LayerResult> layers) {
         long params = 0, matrixParams = 0, matrixBits = 0;
         try (GgufFile g = GgufFile.open(out)) {
             for (Tensor t : g.tensors()) {
@@ -75,7 +82,7 @@ public final class GgufExport {
             }
         }
         try {
-            return new Result(r, Files.size(out), params, matrixParams, matrixBits);
+            return new Result(r, Files.size(out), params, matrixParams, matrixBits, layers);
         } catch (IOException e) {
             throw new UncheckedIOException("sizing " + out, e);
         }

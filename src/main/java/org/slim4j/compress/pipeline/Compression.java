@@ -267,6 +267,7 @@ public final class Compression {
         boolean budget = o.targetBytes() != null || o.targetBpw() != null;
         String flag = o.targetBytes() != null ? "--target-size" : "--target-bpw";
         if (budget && !Files.isDirectory(src)) target(src, type, rules, o, flag); // a budget below the smallest file fails before any work
+        Imatrix given = o.imatrixFile() != null ? checkedImatrix(o.imatrixFile(), src, out) : null; // as does an imatrix of another model
         try (LlamaModel l = LlamaLoader.load(src)) {
             Chunks chunks = evalChunks(l, o);
             try (LogitCache base = baseLogits(l, chunks, o)) {
@@ -279,7 +280,7 @@ public final class Compression {
                     report.put("calibration", files + ", " + n + " x " + o.seqLen() + " tokens, seed " + o.seed());
                     if (o.imatrix() && o.imatrixFile() == null) im = GgufExport.imatrix(l, calib, "slim4j", files.toString());
                 }
-                if (o.imatrixFile() != null) im = checkedImatrix(o.imatrixFile(), src, out);
+                if (given != null) im = given;
                 // llama-quantize's mix for the k-quant and i-quant file types; the legacy ones stay pure (slim4j's default before the mix)
                 boolean mix = !o.pure() && (type.name().contains("_K") || type.name().contains("IQ"));
                 GgufQuantizer.Options go = GgufQuantizer.Options.of(type).pure(!mix).fallback(fallback).imatrix(im).rules(rules);
@@ -320,9 +321,22 @@ public final class Compression {
                     kld = KlDivergence.run(fast, chunks, base);
                 }
                 quality(report, kld, o, chunks);
-                StringBuilder table = new StringBuilder("\n| tensor | type |\n|---|---|\n");
-                r.types().types().forEach((k, v) -> table.append("| ").append(k).append(" | ").append(v).append(r.types().fallbacks().contains(k) ? " (fallback)" : "").append(" |\n"));
-                Path[] reports = Reports.write(out, report, table.toString(), "# GGUF export report", "tensor_types");
+                Map<String, LayerResult> errors = new LinkedHashMap<>();
+                for (LayerResult lr : r.layers()) errors.put(lr.name(), lr);
+                Map<String, Long> sizes = new LinkedHashMap<>();
+                try (GgufFile written = GgufFile.open(out)) {
+                    for (org.slim4j.tensor.Tensor t : written.tensors()) sizes.put(t.name(), t.data().byteSize());
+                }
+                StringBuilder table = new StringBuilder("\n| tensor | type | bytes | rel. output error (calibration) |\n|---|---|---|---|\n");
+                ArrayNode per = report.putArray("tensors");
+                r.types().types().forEach((k, v) -> {
+                    LayerResult lr = errors.get(k);
+                    table.append("| ").append(k).append(" | ").append(v).append(r.types().fallbacks().contains(k) ? " (fallback)" : "").append(" | ")
+                            .append(sizes.getOrDefault(k, 0L)).append(" | ").append(lr == null ? "" : String.format(Locale.ROOT, "%.5f", lr.relError())).append(" |\n");
+                    ObjectNode t = per.addObject().put("name", k).put("type", v.name()).put("bytes", sizes.getOrDefault(k, 0L));
+                    if (lr != null) t.put("rel_error", lr.relError()).put("method", lr.method());
+                });
+                Path[] reports = Reports.write(out, report, table.toString(), "# GGUF export report", "tensor_types", "tensors");
                 String summary = kld.table() + String.format(Locale.ROOT,
                         "wrote %s (%s, %s mix) in %.1fs: %.3f bits per weight overall, %.3f on the quantized matrices, %.2f MB; %d tensor(s) took the fallback%s%nwrote %s, %s%n",
                         out, type.name(), mix ? "llama.cpp" : "pure", secs, r.bitsPerWeight(), r.matrixBitsPerWeight(), r.bytes() / 1e6,
@@ -401,12 +415,12 @@ public final class Compression {
         private Reports() {}
 
         /** Writes OUT-report.json and OUT-report.md; returns {md, json}. {@code skip}: the field the table replaces. */
-        static Path[] write(Path out, ObjectNode report, String table, String title, String skip) {
+        static Path[] write(Path out, ObjectNode report, String table, String title, String... skip) {
             Path abs = out.toAbsolutePath();
             Path json = abs.resolveSibling(abs.getFileName() + "-report.json"), md = abs.resolveSibling(abs.getFileName() + "-report.md");
             StringBuilder sb = new StringBuilder(title).append("\n\n");
             report.properties().forEach(e -> {
-                if (!e.getKey().equals(skip)) sb.append("- **").append(e.getKey()).append("**: ").append(e.getValue()).append('\n');
+                if (!List.of(skip).contains(e.getKey())) sb.append("- **").append(e.getKey()).append("**: ").append(e.getValue()).append('\n');
             });
             sb.append(table);
             try {

@@ -57,8 +57,9 @@ public final class GgufCalibrated {
             layers = GgufCalibration.sequential(blocks, calibrated, gptq, outputStats, rounded::put);
         }
         Map<String, String> keys = new LinkedHashMap<>(options.extraKeys());
-        keys.put("quantize.gptq.method", String.format(Locale.ROOT, "slim4j gptq into ggml blocks%s, dampening %.3g", actOrder ? ", act-order" : "", dampening));
-        keys.put("quantize.gptq.calibration", calibName + String.format(Locale.ROOT, ", %d x %d tokens", sequences.length, sequences.length == 0 ? 0 : sequences[0].length));
+        // short values: the header stays within the 32-byte alignment unit llama-quantize's imatrix keys take
+        keys.put("quantize.gptq.method", String.format(Locale.ROOT, "gptq%s damp %.3g", actOrder ? " act-order" : "", dampening));
+        keys.put("quantize.gptq.calibration", calibName);
         GgufQuantizer.Options o = options.extraKeys(keys).encoder((t, type, arena) -> {
             GgufBlocks b = rounded.get(t.name());
             if (b == null) return null;

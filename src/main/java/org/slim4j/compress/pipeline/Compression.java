@@ -284,7 +284,9 @@ public final class Compression {
                 // llama-quantize's mix for the k-quant and i-quant file types; the legacy ones stay pure (slim4j's default before the mix)
                 boolean mix = !o.pure() && (type.name().contains("_K") || type.name().contains("IQ"));
                 GgufQuantizer.Options go = GgufQuantizer.Options.of(type).pure(!mix).fallback(fallback).imatrix(im).rules(rules);
-                GgufExport.Gptq gq = o.gptq() ? new GgufExport.Gptq(calib, o.actOrder(), 0.01, report.get("calibration").asText()) : null;
+                String calibKey = calib == null ? "" : (o.calibration() != null ? o.calibration() : List.of(Path.of("kjv-bible.txt"))).stream()
+                        .map(f -> f.getFileName().toString()).toList() + " " + calib.length + "x" + o.seqLen() + " seed " + o.seed();
+                GgufExport.Gptq gq = o.gptq() ? new GgufExport.Gptq(calib, o.actOrder(), 0.01, calibKey) : null;
                 int[][] calibration = calib;
                 GgufExport.Result r = !budget ? GgufExport.write(src, out, go, gq) : GgufExport.withGguf(src, out, f32 -> {
                     long target = target(f32, type, rules, o, flag);

@@ -29,9 +29,15 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--eval-chunks", defaultValue = "4", description = "Decoders: chunks of held-out text for KLD/perplexity.") int evalChunks;
     @Option(names = "--ctx", defaultValue = "128", description = "Decoders: tokens per evaluation chunk.") int ctx;
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads (default: all cores).") int threads;
-    @Option(names = "--imatrix", description = "GGUF schemes: weight the quantization by an importance matrix from the calibration text (as llama-imatrix; Q4_0, Q6_K, Q8_0).") boolean imatrix;
+    @Option(names = "--imatrix", description = "GGUF schemes: weight the quantization by an importance matrix from the calibration text (as llama-imatrix; every k-quant, Q4_x/Q5_x, IQ4_NL/IQ4_XS).") boolean imatrix;
+    @Option(names = "--imatrix-file", paramLabel = "FILE", description = "GGUF schemes: weight the quantization by this importance matrix (llama-imatrix's file; checked against the model).") Path imatrixFile;
+    @Option(names = "--gptq", description = "GGUF schemes: GPTQ's calibrated rounding into each tensor's block type (Hessian from --calib; blocks' scales by the type's own rules).") boolean gptq;
+    @Option(names = "--no-act-order", description = "GPTQ: columns in their order instead of by decreasing Hessian diagonal.") boolean noActOrder;
+    @Option(names = "--tensor-type", paramLabel = "REGEX=TYPE", description = "GGUF schemes: tensors matching REGEX get TYPE (llama-quantize's --tensor-type; first match wins; repeatable).") List<String> tensorTypes;
     @Option(names = "--fallback", paramLabel = "TYPE", description = "GGUF schemes: the type for matrices whose rows are not whole blocks (e.g. q8_0, f16); without it such a matrix is an error.") String fallback;
-    @Option(names = "--pure", description = "GGUF schemes: every matrix in the scheme's type (llama-quantize --pure); default for all but Q4_K_M/Q5_K_M, which use llama.cpp's tensor mix.") boolean pure;
+    @Option(names = "--pure", description = "GGUF schemes: every matrix in the scheme's type (llama-quantize --pure); default for the legacy types (q8_0, q4_0, ...); k- and i-quants get llama.cpp's tensor mix.") boolean pure;
+    @Option(names = "--target-size", paramLabel = "BYTES", description = "Write a GGUF of at most BYTES, each matrix's type chosen from error curves measured on --calib (the scheme, default q4_k_m, gives the file type and the other tensors' types).") Long targetSize;
+    @Option(names = "--target-bpw", paramLabel = "B", description = "As --target-size, for B bits per weight over all the model's weights.") Double targetBpw;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -43,10 +49,14 @@ final class CompressCommand implements Callable<Integer> {
             scheme = Compression.BEST;
             out = Path.of("all-minilm-l6-v2-" + Compression.BEST);
         }
+        if (targetSize != null && targetBpw != null) throw new BadInputException("--target-size/--target-bpw", null, "give one of them, not both");
+        if (scheme == null && recipe == null && (targetSize != null || targetBpw != null)) scheme = "q4_k_m";
         if ((scheme == null) == (recipe == null)) throw new BadInputException("--scheme/--recipe", null, "give exactly one of --scheme and --recipe");
         if (out == null) throw new BadInputException("-o", null, "missing output folder");
         CompressOptions o = CompressOptions.to(out).calibration(calib).samples(samples).seqLen(seqLen).seed(seed).evalText(evalText)
-                .evaluation(evalChunks, ctx).threads(threads).dense(dense).imatrix(imatrix).fallback(fallback).pure(pure).beforeAfterTable(mainJob);
+                .evaluation(evalChunks, ctx).threads(threads).dense(dense).imatrix(imatrix).fallback(fallback).pure(pure).beforeAfterTable(mainJob)
+                .imatrixFile(imatrixFile).gptq(gptq).actOrder(!noActOrder).tensorTypes(tensorTypes)
+                .targetBytes(targetSize).targetBpw(targetBpw);
         CompressionResult r = scheme != null ? Slim4j.compress(model, scheme, o) : Slim4j.compress(model, recipe, o);
         spec.commandLine().getOut().print(r.summary());
         return 0;

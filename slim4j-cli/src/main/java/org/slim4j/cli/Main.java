@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
             "With no command, the main job on the embedded default model (all-MiniLM-L6-v2): slim4j against ONNX Runtime,",
             "then `compress` with the best 4-bit recipe and its before/after table."},
         subcommands = {InspectCommand.class, GenerateCommand.class, EmbedCommand.class, EvalCommand.class,
-            BenchCommand.class, SynthCommand.class, ConvertCommand.class, CompressCommand.class, ShrinkCommand.class, ServeCommand.class,
+            BenchCommand.class, SynthCommand.class, ConvertCommand.class, CompressCommand.class, ImatrixCommand.class, ShrinkCommand.class, ServeCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
 

@@ -113,6 +113,16 @@ public final class LlamaBlocks implements BlockModel {
         }
     }
 
+    /** The hidden size: columns of every block's input. */
+    public int hidden() {
+        return model.config().hidden();
+    }
+
+    /** What the output matrix reads for the batch's hidden states x after the last block: their final RMSNorm. */
+    public float[] outputInput(float[] x) {
+        return model.finalNorm(x, x.length / model.config().hidden());
+    }
+
     private Tensor tensor(String name) {
         Object[] at = locate(name);
         int l = (Integer) at[0];

@@ -28,7 +28,8 @@ import org.slim4j.util.Progress;
  */
 public final class GgufExport {
     /** What was written: the type of every tensor, those that took the fallback, the file's size and parameters. */
-    public record Result(GgufQuantizer.Result types, long bytes, long parameters, long matrixParameters, long matrixBits) {
+    public record Result(GgufQuantizer.Result types, long bytes, long parameters, long matrixParameters, long matrixBits,
+                         java.util.List<org.slim4j.compress.calib.LayerResult> layers) {
         public double bitsPerWeight() {
             return 8.0 * bytes / parameters;
         }
@@ -42,6 +43,53 @@ public final class GgufExport {
     private GgufExport() {}
 
     public static Result write(Path model, Path out, LlamaFileType type, DType fallback, boolean pure, Imatrix imatrix) {
+        return write(model, out, GgufQuantizer.Options.of(type).pure(pure).fallback(fallback).imatrix(imatrix), null);
+    }
+
+    /** How GPTQ rounds (null: round-to-nearest): the calibration sequences, act-order, dampening and what the calibration was. */
+    public record Gptq(int[][] sequences, boolean actOrder, double dampening, String calibration) {}
+
+    /** What {@link #write(Path, Path, GgufQuantizer.Options, Gptq)} made: the plain result, and GPTQ's per-tensor lines (empty without it). */
+    public static Result write(Path model, Path out, GgufQuantizer.Options options, Gptq gptq) {
+        return withGguf(model, out, src -> {
+            GgufQuantizer.Result r;
+            java.util.List<org.slim4j.compress.calib.LayerResult> layers = java.util.List.of();
+            try {
+                if (gptq == null) {
+                    r = GgufQuantizer.quantize(src, out, options);
+                } else {
+                    GgufCalibrated.Result c = GgufCalibrated.write(src, out, options, gptq.sequences(), gptq.actOrder(), gptq.dampening(), gptq.calibration());
+                    r = c.types();
+                    layers = c.layers();
+                }
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                throw new BadInputException(model, "--scheme " + options.fileType().name().replace("MOSTLY_", "").toLowerCase(java.util.Locale.ROOT), e.getMessage());
+            }
+            return summary(r, out, layers);
+        });
+    }
+
+    /** The result's sizes, read back from the written file. */
+    public static Result summary(GgufQuantizer.Result r, Path out, java.util.List<org.slim4j.compress.calib.LayerResult> layers) {
+        long params = 0, matrixParams = 0, matrixBits = 0;
+        try (GgufFile g = GgufFile.open(out)) {
+            for (Tensor t : g.tensors()) {
+                params += t.elements();
+                if (t.dtype().isQuantized()) {
+                    matrixParams += t.elements();
+                    matrixBits += 8 * t.data().byteSize();
+                }
+            }
+        }
+        try {
+            return new Result(r, Files.size(out), params, matrixParams, matrixBits, layers);
+        } catch (IOException e) {
+            throw new UncheckedIOException("sizing " + out, e);
+        }
+    }
+
+    /** Runs {@code job} on {@code model} as a GGUF: a GGUF as it is, a Hugging Face folder converted to F32 beside {@code out} (deleted after). */
+    public static <R> R withGguf(Path model, Path out, java.util.function.Function<Path, R> job) {
         Path parent = out.toAbsolutePath().getParent();
         Path f32 = null;
         try {
@@ -52,23 +100,7 @@ public final class GgufExport {
                 HfToGguf.convert(model, f32, DType.F32);
                 src = f32;
             }
-            GgufQuantizer.Result r;
-            try {
-                r = GgufQuantizer.quantize(src, out, type, fallback, pure, imatrix);
-            } catch (IllegalArgumentException | UnsupportedOperationException e) {
-                throw new BadInputException(model, "--scheme " + type.name().replace("MOSTLY_", "").toLowerCase(java.util.Locale.ROOT), e.getMessage());
-            }
-            long params = 0, matrixParams = 0, matrixBits = 0;
-            try (GgufFile g = GgufFile.open(out)) {
-                for (Tensor t : g.tensors()) {
-                    params += t.elements();
-                    if (t.dtype().isQuantized()) {
-                        matrixParams += t.elements();
-                        matrixBits += 8 * t.data().byteSize();
-                    }
-                }
-            }
-            return new Result(r, Files.size(out), params, matrixParams, matrixBits);
+            return job.apply(src);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + out, e);
         } finally {

@@ -44,6 +44,12 @@ public final class CompressOptions {
     private String fallback;
     private boolean pure;
     private boolean beforeAfterTable;
+    private boolean gptq;
+    private boolean actOrder = true;
+    private List<String> tensorTypes = List.of();
+    private Long targetBytes;
+    private Double targetBpw;
+    private Path imatrixFile;
 
     private CompressOptions(Path output) {
         this.output = output;
@@ -124,6 +130,68 @@ public final class CompressOptions {
     public CompressOptions beforeAfterTable(boolean on) {
         this.beforeAfterTable = on;
         return this;
+    }
+
+    /** GGUF types: GPTQ's calibrated rounding into each tensor's block type instead of round-to-nearest. */
+    public CompressOptions gptq(boolean on) {
+        this.gptq = on;
+        return this;
+    }
+
+    /** GPTQ: columns in order of decreasing Hessian diagonal (default on). */
+    public CompressOptions actOrder(boolean on) {
+        this.actOrder = on;
+        return this;
+    }
+
+    /** GGUF types: llama-quantize's --tensor-type REGEX=TYPE rules (first match wins; they override the mix and the budget). */
+    public CompressOptions tensorTypes(List<String> rules) {
+        this.tensorTypes = rules == null ? List.of() : List.copyOf(rules);
+        return this;
+    }
+
+    /** A GGUF of at most this many bytes: each tensor's type chosen to fit (null: none). */
+    public CompressOptions targetBytes(Long bytes) {
+        if (bytes != null && bytes <= 0) throw new BadInputException("--target-size", null, "must be > 0, got " + bytes);
+        this.targetBytes = bytes;
+        return this;
+    }
+
+    /** A GGUF of at most this many bits per weight, over all its tensors (null: none). */
+    public CompressOptions targetBpw(Double bpw) {
+        if (bpw != null && !(bpw > 0 && bpw <= 32)) throw new BadInputException("--target-bpw", null, "must be in (0, 32], got " + bpw);
+        this.targetBpw = bpw;
+        return this;
+    }
+
+    /** GGUF types: an importance matrix file (llama-imatrix's GGUF or .dat layout, or slim4j imatrix's). */
+    public CompressOptions imatrixFile(Path file) {
+        this.imatrixFile = file;
+        return this;
+    }
+
+    public boolean gptq() {
+        return gptq;
+    }
+
+    public boolean actOrder() {
+        return actOrder;
+    }
+
+    public List<String> tensorTypes() {
+        return tensorTypes;
+    }
+
+    public Long targetBytes() {
+        return targetBytes;
+    }
+
+    public Double targetBpw() {
+        return targetBpw;
+    }
+
+    public Path imatrixFile() {
+        return imatrixFile;
     }
 
     public Path output() {

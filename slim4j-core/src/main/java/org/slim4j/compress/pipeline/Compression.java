@@ -24,6 +24,7 @@ import org.slim4j.compress.calib.LayerwiseCompressor;
 import org.slim4j.compress.calib.LlamaBlocks;
 import org.slim4j.compress.output.CompressedTensorsModelWriter;
 import org.slim4j.compress.output.EffectiveWeightsWriter;
+import org.slim4j.compress.output.GgufBudget;
 import org.slim4j.compress.output.GgufExport;
 import org.slim4j.compress.output.Inventory;
 import org.slim4j.compress.recipe.Recipe;
@@ -34,7 +35,10 @@ import org.slim4j.eval.KlDivergence;
 import org.slim4j.eval.LogitCache;
 import org.slim4j.eval.StsB;
 import org.slim4j.io.ModelFiles;
+import org.slim4j.io.gguf.GgufFile;
+import org.slim4j.io.gguf.GgufQuantizer;
 import org.slim4j.io.gguf.Imatrix;
+import org.slim4j.io.gguf.TensorTypeRule;
 import org.slim4j.io.gguf.LlamaFileType;
 import org.slim4j.model.Models;
 import org.slim4j.model.bert.BertModel;
@@ -86,8 +90,9 @@ public final class Compression {
     }
 
     private static CompressionResult run(String model, Recipe recipe, CompressOptions o, String scheme) {
-        if (o.imatrix() || o.fallback() != null || o.pure()) {
-            throw new BadInputException("--imatrix/--fallback/--pure", null, "only for GGUF schemes (q8_0, q4_0, q4_k_m, q6_k, ...)");
+        if (o.imatrix() || o.fallback() != null || o.pure() || o.gptq() || !o.tensorTypes().isEmpty() || o.imatrixFile() != null
+                || o.targetBytes() != null || o.targetBpw() != null) {
+            throw new BadInputException("--imatrix/--fallback/--pure/--gptq/--tensor-type/--target-size/--target-bpw", null, "only for GGUF schemes (q8_0, q4_0, q4_k_m, q6_k, ...)");
         }
         checkOutput(model, o.output());
         AtomicFiles.checkWritable(o.output(), "-o");
@@ -254,22 +259,57 @@ public final class Compression {
     /** --scheme q4_k_m etc.: a GGUF for llama.cpp, then its KL divergence against the original. */
     private static CompressionResult gguf(String model, String scheme, LlamaFileType type, DType fallback, CompressOptions o) throws IOException {
         long t0 = System.nanoTime();
+        List<TensorTypeRule> rules = o.tensorTypes().stream().map(TensorTypeRule::parse).toList();
         Path out = o.output();
         ObjectNode report = new ObjectMapper().createObjectNode();
         report.put("model", model).put("recipe", "--scheme " + scheme);
         Path src = Models.file(model);
+        boolean budget = o.targetBytes() != null || o.targetBpw() != null;
+        String flag = o.targetBytes() != null ? "--target-size" : "--target-bpw";
+        if (budget && !Files.isDirectory(src)) target(src, type, rules, o, flag); // a budget below the smallest file fails before any work
+        Imatrix given = o.imatrixFile() != null ? checkedImatrix(o.imatrixFile(), src, out) : null; // as does an imatrix of another model
         try (LlamaModel l = LlamaLoader.load(src)) {
             Chunks chunks = evalChunks(l, o);
             try (LogitCache base = baseLogits(l, chunks, o)) {
                 Imatrix im = null;
-                if (o.imatrix()) {
+                int[][] calib = null;
+                if (o.imatrix() || o.gptq() || budget) {
                     List<Path> files = o.calibration() != null ? o.calibration() : List.of(DataFiles.find("kjv-bible.txt"));
                     int n = o.samples() != null ? o.samples() : 64;
-                    im = GgufExport.imatrix(l, CalibrationText.tokens(files, l.tokenizer(), n, o.seqLen(), o.seed()), "slim4j", files.toString());
+                    calib = CalibrationText.tokens(files, l.tokenizer(), n, o.seqLen(), o.seed());
                     report.put("calibration", files + ", " + n + " x " + o.seqLen() + " tokens, seed " + o.seed());
+                    if (o.imatrix() && o.imatrixFile() == null) im = GgufExport.imatrix(l, calib, "slim4j", files.toString());
                 }
-                boolean mix = !o.pure() && (type == LlamaFileType.MOSTLY_Q4_K_M || type == LlamaFileType.MOSTLY_Q5_K_M);
-                GgufExport.Result r = GgufExport.write(src, out, type, fallback, !mix, im);
+                if (given != null) im = given;
+                // llama-quantize's mix for the k-quant and i-quant file types; the legacy ones stay pure (slim4j's default before the mix)
+                boolean mix = !o.pure() && (type.name().contains("_K") || type.name().contains("IQ"));
+                GgufQuantizer.Options go = GgufQuantizer.Options.of(type).pure(!mix).fallback(fallback).imatrix(im).rules(rules);
+                String calibKey = calib == null ? "" : (o.calibration() != null ? o.calibration() : List.of(Path.of("kjv-bible.txt"))).stream()
+                        .map(f -> f.getFileName().toString()).toList() + " " + calib.length + "x" + o.seqLen() + " seed " + o.seed();
+                GgufExport.Gptq gq = o.gptq() ? new GgufExport.Gptq(calib, o.actOrder(), 0.01, calibKey) : null;
+                int[][] calibration = calib;
+                GgufExport.Result r = !budget ? GgufExport.write(src, out, go, gq) : GgufExport.withGguf(src, out, f32 -> {
+                    long target = target(f32, type, rules, o, flag);
+                    GgufBudget.Curves curves = GgufBudget.curves(f32, go, calibration, flag);
+                    long limit = target;
+                    for (int attempt = 0; ; attempt++) {
+                        Map<String, DType> types = curves.types(limit);
+                        GgufExport.Result res = GgufExport.write(f32, out, go.types(types), gq);
+                        if (res.bytes() <= target) {
+                            report.put("target_bytes", target).put("predicted_kld", curves.predicted(types));
+                            return res;
+                        }
+                        if (attempt == 2) {
+                            try {
+                                Files.deleteIfExists(out);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException("deleting " + out, e);
+                            }
+                            throw new IllegalStateException(out + " came out at " + res.bytes() + " bytes, over the budget of " + target);
+                        }
+                        limit -= res.bytes() - target + 1024; // the header estimate fell short: take the excess off and choose again
+                    }
+                });
                 double secs = (System.nanoTime() - t0) / 1e9;
                 report.put("file_type", type.name()).put("tensor_mix", mix ? "llama.cpp" : "pure")
                         .put("size_bytes", r.bytes()).put("parameters", r.parameters()).put("bits_per_weight", r.bitsPerWeight())
@@ -283,9 +323,22 @@ public final class Compression {
                     kld = KlDivergence.run(fast, chunks, base);
                 }
                 quality(report, kld, o, chunks);
-                StringBuilder table = new StringBuilder("\n| tensor | type |\n|---|---|\n");
-                r.types().types().forEach((k, v) -> table.append("| ").append(k).append(" | ").append(v).append(r.types().fallbacks().contains(k) ? " (fallback)" : "").append(" |\n"));
-                Path[] reports = Reports.write(out, report, table.toString(), "# GGUF export report", "tensor_types");
+                Map<String, LayerResult> errors = new LinkedHashMap<>();
+                for (LayerResult lr : r.layers()) errors.put(lr.name(), lr);
+                Map<String, Long> sizes = new LinkedHashMap<>();
+                try (GgufFile written = GgufFile.open(out)) {
+                    for (org.slim4j.tensor.Tensor t : written.tensors()) sizes.put(t.name(), t.data().byteSize());
+                }
+                StringBuilder table = new StringBuilder("\n| tensor | type | bytes | rel. output error (calibration) |\n|---|---|---|---|\n");
+                ArrayNode per = report.putArray("tensors");
+                r.types().types().forEach((k, v) -> {
+                    LayerResult lr = errors.get(k);
+                    table.append("| ").append(k).append(" | ").append(v).append(r.types().fallbacks().contains(k) ? " (fallback)" : "").append(" | ")
+                            .append(sizes.getOrDefault(k, 0L)).append(" | ").append(lr == null ? "" : String.format(Locale.ROOT, "%.5f", lr.relError())).append(" |\n");
+                    ObjectNode t = per.addObject().put("name", k).put("type", v.name()).put("bytes", sizes.getOrDefault(k, 0L));
+                    if (lr != null) t.put("rel_error", lr.relError()).put("method", lr.method());
+                });
+                Path[] reports = Reports.write(out, report, table.toString(), "# GGUF export report", "tensor_types", "tensors");
                 String summary = kld.table() + String.format(Locale.ROOT,
                         "wrote %s (%s, %s mix) in %.1fs: %.3f bits per weight overall, %.3f on the quantized matrices, %.2f MB; %d tensor(s) took the fallback%s%nwrote %s, %s%n",
                         out, type.name(), mix ? "llama.cpp" : "pure", secs, r.bitsPerWeight(), r.matrixBitsPerWeight(), r.bytes() / 1e6,
@@ -293,6 +346,33 @@ public final class Compression {
                 return new CompressionResult(out, reports[0], reports[1], report, summary);
             }
         }
+    }
+
+    /** The byte budget of --target-size/--target-bpw on the GGUF {@code f32}, refused when the free matrices cannot fit it in the smallest type. */
+    private static long target(Path f32, LlamaFileType type, List<TensorTypeRule> rules, CompressOptions o, String flag) {
+        long params = 0;
+        try (GgufFile g = GgufFile.open(f32)) {
+            for (org.slim4j.tensor.Tensor t : g.tensors()) params += t.elements();
+        }
+        long target = o.targetBytes() != null ? o.targetBytes() : (long) Math.floor(o.targetBpw() * params / 8);
+        long smallest = GgufBudget.smallest(f32, GgufQuantizer.Options.of(type).pure(false).rules(rules));
+        if (smallest > target) {
+            throw new BadInputException(flag, null, String.format(Locale.ROOT, "a budget of %d bytes is below the smallest file slim4j can make of %s (%d bytes of tensors: every matrix in %s)",
+                    target, f32.getFileName(), smallest, GgufBudget.CANDIDATES.getFirst()));
+        }
+        return target;
+    }
+
+    /** An importance matrix file, every entry checked against the model (an imatrix of another model is bad input). */
+    private static Imatrix checkedImatrix(Path file, Path model, Path out) {
+        Imatrix im = Imatrix.read(file);
+        GgufExport.withGguf(model, out, src -> {
+            try (GgufFile g = GgufFile.open(src)) {
+                im.checkAgainst(g, file);
+            }
+            return null;
+        });
+        return im;
     }
 
     /** A llama.cpp file type named by a scheme (q4_k_m, Q8_0, ...), or null for slim4j's own schemes. */
@@ -337,12 +417,12 @@ public final class Compression {
         private Reports() {}
 
         /** Writes OUT-report.json and OUT-report.md; returns {md, json}. {@code skip}: the field the table replaces. */
-        static Path[] write(Path out, ObjectNode report, String table, String title, String skip) {
+        static Path[] write(Path out, ObjectNode report, String table, String title, String... skip) {
             Path abs = out.toAbsolutePath();
             Path json = abs.resolveSibling(abs.getFileName() + "-report.json"), md = abs.resolveSibling(abs.getFileName() + "-report.md");
             StringBuilder sb = new StringBuilder(title).append("\n\n");
             report.properties().forEach(e -> {
-                if (!e.getKey().equals(skip)) sb.append("- **").append(e.getKey()).append("**: ").append(e.getValue()).append('\n');
+                if (!List.of(skip).contains(e.getKey())) sb.append("- **").append(e.getKey()).append("**: ").append(e.getValue()).append('\n');
             });
             sb.append(table);
             try {

@@ -66,18 +66,8 @@ public final class Gptq implements Compressor {
     /** GPTQ against a given Hessian [cols, cols] (modified). */
     public QuantizedLinear quantize(LinearWeight weight, double[] h) {
         int rows = weight.rows(), cols = weight.cols();
-        float[] w0 = weight.w().clone();
-        for (int j = 0; j < cols; j++) {
-            if (h[j * cols + j] == 0) { // a dead input: its weights never matter
-                h[j * cols + j] = 1;
-                for (int r = 0; r < rows; r++) w0[r * cols + j] = 0;
-            }
-        }
-        int[] perm = order(h, cols);
-        double[] hp = new double[cols * cols];
-        for (int a = 0; a < cols; a++) for (int b = 0; b < cols; b++) hp[a * cols + b] = h[perm[a] * cols + perm[b]];
-        double[] u = HessianInverse.gptqFactor(hp, cols, dampening);
-
+        Factor f = factor(weight.w(), rows, cols, h, actOrder, dampening);
+        float[] w0 = f.w();
         boolean perTensor = scheme.groupSize() == QuantScheme.PER_TENSOR;
         int groups = perTensor ? 1 : scheme.groupsPerRow(cols), width = scheme.groupWidth(cols);
         QuantGrid tensorGrid = perTensor ? Rtn.best(w0, 0, w0.length, scheme, mseClip) : null;
@@ -88,41 +78,55 @@ public final class Gptq implements Compressor {
             scales[0] = tensorGrid.scale();
             zeros[0] = tensorGrid.zero();
         }
-        LinearWeight original = new LinearWeight(weight.name(), rows, cols, w0);
-        IntStream.range(0, rows).parallel().forEach(r -> quantizeRow(original, r, perm, u, tensorGrid, codes, scales, zeros, groups, width));
+        IntStream.range(0, rows).parallel().forEach(r -> quantizeRow(w0, cols, r, f, tensorGrid, codes, scales, zeros, groups, width));
         return new QuantizedLinear(rows, cols, scheme, codes, scales, zeros, 16, describeMethod());
     }
 
-    private String describeMethod() {
-        return String.format(Locale.ROOT, "gptq%s damp %.3g", actOrder ? " act-order" : "", dampening);
+    /**
+     * What GPTQ's pass needs of a layer: the weight with dead inputs zeroed, the column order (act-order: by decreasing
+     * Hessian diagonal) and U, the upper Cholesky factor of the damped inverse Hessian in that order.
+     */
+    public record Factor(float[] w, int[] perm, double[] u) {}
+
+    /** {@link Factor} of w [rows, cols] for the Hessian h (modified: dead inputs get a unit diagonal, then dampening). */
+    public static Factor factor(float[] w, int rows, int cols, double[] h, boolean actOrder, double dampening) {
+        float[] w0 = w.clone();
+        for (int j = 0; j < cols; j++) {
+            if (h[j * cols + j] == 0) { // a dead input: its weights never matter
+                h[j * cols + j] = 1;
+                for (int r = 0; r < rows; r++) w0[r * cols + j] = 0;
+            }
+        }
+        Integer[] idx = new Integer[cols];
+        for (int i = 0; i < cols; i++) idx[i] = i;
+        if (actOrder) Arrays.sort(idx, (a, b) -> Double.compare(h[b * cols + b], h[a * cols + a]));
+        int[] perm = Arrays.stream(idx).mapToInt(Integer::intValue).toArray();
+        double[] hp = new double[cols * cols];
+        for (int a = 0; a < cols; a++) for (int b = 0; b < cols; b++) hp[a * cols + b] = h[perm[a] * cols + perm[b]];
+        return new Factor(w0, perm, HessianInverse.gptqFactor(hp, cols, dampening));
     }
 
-    private void quantizeRow(LinearWeight w, int r, int[] perm, double[] u, QuantGrid tensorGrid, byte[] codes,
-                             float[] scales, int[] zeros, int groups, int width) {
-        int cols = w.cols();
-        float[] orig = w.w();
-        double[] x = new double[cols];
-        for (int j = 0; j < cols; j++) x[j] = orig[r * cols + perm[j]];
-        QuantGrid[] grid = new QuantGrid[groups];
-        if (tensorGrid != null) {
-            grid[0] = tensorGrid;
-        } else if (staticGroups) {
-            for (int g = 0; g < groups; g++) grid[g] = Rtn.best(orig, r * cols + g * width, width, scheme, mseClip);
-        }
+    /** Rounds one value of GPTQ's pass and returns what is stored for it. */
+    @FunctionalInterface
+    public interface Rounding {
+        /**
+         * @param j the position in the pass, {@code c} = perm[j] the column; x holds the row in pass order as updated so
+         *          far (x[j] is the value to round; later positions may be read, e.g. to fit a group as it starts)
+         */
+        double round(int j, int c, double[] x);
+    }
+
+    /**
+     * GPTQ's pass over one row x (in pass order, updated in place): each value rounded in turn and its error, divided by
+     * U's diagonal, spread over the later columns through U's row, lazily in batches of {@code blockSize} columns (the
+     * paper's batching: exact, and cache-friendly).
+     */
+    public static void errorFeedback(double[] x, double[] u, int cols, int blockSize, int[] perm, Rounding rounding) {
         double[] err = new double[blockSize];
-        float[] current = new float[width];
         for (int i1 = 0; i1 < cols; i1 += blockSize) {
             int i2 = Math.min(cols, i1 + blockSize);
             for (int j = i1; j < i2; j++) {
-                int c = perm[j], g = tensorGrid != null ? 0 : c / width;
-                if (grid[g] == null || (!staticGroups && tensorGrid == null && c % width == 0)) {
-                    // dynamic groups (no act-order, so c == j): the grid of the group's weights as updated so far
-                    for (int k = 0; k < width; k++) current[k] = (float) x[j + k];
-                    grid[g] = Rtn.best(current, 0, width, scheme, mseClip);
-                }
-                int q = grid[g].quantize((float) x[j]);
-                codes[r * cols + c] = (byte) q;
-                double e = (x[j] - grid[g].dequantize(q)) / u[j * cols + j];
+                double e = (x[j] - rounding.round(j, perm[j], x)) / u[j * cols + j];
                 err[j - i1] = e;
                 int row = j * cols;
                 for (int k = j + 1; k < i2; k++) x[k] -= e * u[row + k];
@@ -133,20 +137,41 @@ public final class Gptq implements Compressor {
                 for (int k = i2; k < cols; k++) x[k] -= e * u[row + k];
             }
         }
+    }
+
+    private String describeMethod() {
+        return String.format(Locale.ROOT, "gptq%s damp %.3g", actOrder ? " act-order" : "", dampening);
+    }
+
+    private void quantizeRow(float[] orig, int cols, int r, Factor f, QuantGrid tensorGrid, byte[] codes,
+                             float[] scales, int[] zeros, int groups, int width) {
+        int[] perm = f.perm();
+        double[] x = new double[cols];
+        for (int j = 0; j < cols; j++) x[j] = orig[r * cols + perm[j]];
+        QuantGrid[] grid = new QuantGrid[groups];
+        if (tensorGrid != null) {
+            grid[0] = tensorGrid;
+        } else if (staticGroups) {
+            for (int g = 0; g < groups; g++) grid[g] = Rtn.best(orig, r * cols + g * width, width, scheme, mseClip);
+        }
+        float[] current = new float[width];
+        errorFeedback(x, f.u(), cols, blockSize, perm, (j, c, xs) -> {
+            int g = tensorGrid != null ? 0 : c / width;
+            if (grid[g] == null || (!staticGroups && tensorGrid == null && c % width == 0)) {
+                // dynamic groups (no act-order, so c == j): the grid of the group's weights as updated so far
+                for (int k = 0; k < width; k++) current[k] = (float) xs[j + k];
+                grid[g] = Rtn.best(current, 0, width, scheme, mseClip);
+            }
+            int q = grid[g].quantize((float) xs[j]);
+            codes[r * cols + c] = (byte) q;
+            return grid[g].dequantize(q);
+        });
         if (tensorGrid == null) {
             for (int g = 0; g < groups; g++) {
                 scales[r * groups + g] = grid[g].scale();
                 zeros[r * groups + g] = grid[g].zero();
             }
         }
-    }
-
-    /** Columns by decreasing Hessian diagonal (act-order), or as they are. */
-    private int[] order(double[] h, int cols) {
-        Integer[] idx = new Integer[cols];
-        for (int i = 0; i < cols; i++) idx[i] = i;
-        if (actOrder) Arrays.sort(idx, (a, b) -> Double.compare(h[b * cols + b], h[a * cols + a]));
-        return Arrays.stream(idx).mapToInt(Integer::intValue).toArray();
     }
 
     /** The grid this quantizer rounds onto (compositions such as prune-then-quantize reuse it). */

@@ -10,7 +10,7 @@ import org.slim4j.tensor.Tensor;
  * a loader registered with {@link NativeLinears} runs that kernel instead.
  */
 public final class Linear {
-    private static final int TILE_ROWS = 16;
+    private static final int TILE_ROWS = 16, BATCH = 8;
 
     private Linear() {}
 
@@ -23,6 +23,12 @@ public final class Linear {
         }
         int out = Math.toIntExact(w.rows());
         int in = Math.toIntExact(w.cols());
+        if (w.dtype() == org.slim4j.tensor.DType.F32 && w.data().isNative() && n >= BATCH) {
+            // a batch (calibration runs hundreds of tokens a call) on a float32 matrix: the blocked kernel reuses each
+            // loaded vector 3 times, where a dot per (row, token) streams the whole batch past every weight row
+            MatMulF32.forward(w.data(), out, in, x, n, y, true);
+            return;
+        }
         int tiles = (out + TILE_ROWS - 1) / TILE_ROWS;
         IntStream.range(0, tiles).parallel().forEach(t -> {
             int r0 = t * TILE_ROWS, r1 = Math.min(out, r0 + TILE_ROWS);

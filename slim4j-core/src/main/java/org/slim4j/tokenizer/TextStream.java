@@ -32,10 +32,8 @@ public final class TextStream {
     public String push(int id) {
         if (size == ids.length) ids = Arrays.copyOf(ids, 2 * ids.length);
         ids[size++] = id;
-        String prefix = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, readOffset));
-        String all = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, size));
-        if (all.length() <= prefix.length() || all.endsWith("\uFFFD") || !all.startsWith(prefix)) return "";
-        String out = all.substring(prefix.length());
+        String out = newText();
+        if (out.isEmpty() || out.endsWith("\uFFFD")) return "";
         prefixOffset = readOffset;
         readOffset = size;
         if (prefixOffset > 64) compact();
@@ -44,9 +42,15 @@ public final class TextStream {
 
     /** The text still held back at the end (an incomplete character), decoded as it is. */
     public String flush() {
+        String out = newText();
+        readOffset = size;
+        return out;
+    }
+
+    /** What the tokens after the last emitted one add to the text, "" when they add nothing yet. */
+    private String newText() {
         String prefix = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, readOffset));
         String all = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, size));
-        readOffset = size;
         return all.length() > prefix.length() && all.startsWith(prefix) ? all.substring(prefix.length()) : "";
     }
 

@@ -1,12 +1,21 @@
 package org.slim4j.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.slim4j.Slim4j;
 import org.slim4j.compress.pipeline.CompressOptions;
 import org.slim4j.compress.pipeline.CompressionResult;
 import org.slim4j.compress.pipeline.Compression;
+import org.slim4j.io.gguf.LlamaFileType;
+import org.slim4j.util.AtomicFiles;
 import org.slim4j.util.BadInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,6 +47,10 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--pure", description = "GGUF schemes: every matrix in the scheme's type (llama-quantize --pure); default for the legacy types (q8_0, q4_0, ...); k- and i-quants get llama.cpp's tensor mix.") boolean pure;
     @Option(names = "--target-size", paramLabel = "BYTES", description = "Write a GGUF of at most BYTES, each matrix's type chosen from error curves measured on --calib (the scheme, default q4_k_m, gives the file type and the other tensors' types).") Long targetSize;
     @Option(names = "--target-bpw", paramLabel = "B", description = "As --target-size, for B bits per weight over all the model's weights.") Double targetBpw;
+    @Option(names = "--search-generations", paramLabel = "N", defaultValue = "0", description = "With --target-size/--target-bpw: N generations of an evolutionary search (EvoPress) over the allocated types, each offspring scored by its KL divergence to the original on calibration tokens (default: 0, no search).") int searchGenerations;
+    @Option(names = "--search-offspring", paramLabel = "L", defaultValue = "8", description = "Offspring per search generation (default: 8).") int searchOffspring;
+    @Option(names = "--search-seed", paramLabel = "S", description = "The search's random seed (default: --seed).") Long searchSeed;
+    @Option(names = "--reference-points", paramLabel = "CSV", description = "GGUF schemes: other quantizations of the model (name,bytes,kld lines) drawn beside the output in the report's size-vs-KLD chart (PNG).") List<Path> referencePoints;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -56,9 +69,54 @@ final class CompressCommand implements Callable<Integer> {
         CompressOptions o = CompressOptions.to(out).calibration(calib).samples(samples).seqLen(seqLen).seed(seed).evalText(evalText)
                 .evaluation(evalChunks, ctx).threads(threads).dense(dense).imatrix(imatrix).fallback(fallback).pure(pure).beforeAfterTable(mainJob)
                 .imatrixFile(imatrixFile).gptq(gptq).actOrder(!noActOrder).tensorTypes(tensorTypes)
-                .targetBytes(targetSize).targetBpw(targetBpw);
+                .targetBytes(targetSize).targetBpw(targetBpw).search(searchGenerations, searchOffspring, searchSeed);
+        boolean gguf = scheme != null && isGgufType(scheme);
+        if (referencePoints != null && !referencePoints.isEmpty() && !gguf) {
+            throw new BadInputException("--reference-points", null, "only for GGUF schemes (q8_0, q4_k_m, ..., or --target-size/--target-bpw): their report has a size-vs-KLD chart");
+        }
+        List<SizeKldChart.Point> reference = new ArrayList<>();
+        if (referencePoints != null) for (Path csv : referencePoints) reference.addAll(SizeKldChart.read(csv)); // bad input before any work
         CompressionResult r = scheme != null ? Slim4j.compress(model, scheme, o) : Slim4j.compress(model, recipe, o);
         spec.commandLine().getOut().print(r.summary());
+        if (gguf) spec.commandLine().getOut().printf("wrote %s%n", chart(r, reference));
         return 0;
+    }
+
+    private static boolean isGgufType(String scheme) {
+        if (scheme.toLowerCase(Locale.ROOT).startsWith("w")) return false;
+        try {
+            LlamaFileType.byName(scheme);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The report's size-vs-KLD chart (OUT-size-kld.png): the written file beside the reference points; the Markdown
+     * report shows it and says how each point was measured, the JSON report names it.
+     */
+    private Path chart(CompressionResult r, List<SizeKldChart.Point> reference) {
+        ObjectNode report = r.report();
+        Path out = r.output().toAbsolutePath();
+        Path png = out.resolveSibling(out.getFileName() + "-size-kld.png");
+        SizeKldChart.Point ours = new SizeKldChart.Point(out.getFileName().toString(), report.get("size_bytes").asLong(), report.path("quality").path("mean_kld").asDouble());
+        String modelName = Path.of(model).getFileName().toString();
+        SizeKldChart.write(png, modelName + ": file size vs mean KLD", List.of(ours), reference);
+        report.put("chart", png.getFileName().toString());
+        StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "%n## File size vs KL divergence%n%n![file size vs mean KLD](%s)%n%n"
+                + "- slim4j: %s, %d bytes, mean KLD %.6f (this run's evaluation: %s)%n", png.getFileName(), ours.name(), ours.bytes(), ours.kld(),
+                report.path("quality").path("text").asText()));
+        for (SizeKldChart.Point p : reference) md.append(String.format(Locale.ROOT, "- reference: %s, %d bytes, mean KLD %.6f%n", p.name(), p.bytes(), p.kld()));
+        if (!reference.isEmpty()) md.append("\nReference points as given by --reference-points ").append(referencePoints).append(" (their KLD measured as that file says).\n");
+        try {
+            String text = Files.readString(r.reportMarkdown()) + md;
+            byte[] json = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(report);
+            AtomicFiles.write(r.reportMarkdown(), tmp -> Files.writeString(tmp, text));
+            AtomicFiles.write(r.reportJson(), tmp -> Files.write(tmp, json));
+        } catch (IOException e) {
+            throw new UncheckedIOException("adding the chart to " + r.reportMarkdown(), e);
+        }
+        return png;
     }
 }

@@ -58,11 +58,18 @@ public final class LlamaBlocks implements BlockModel {
 
     @Override
     public void setWeight(String name, float[] values) {
+        setTensor(name, HeapTensors.f32(tensor(name), values));
+    }
+
+    /**
+     * Replaces a tensor by {@code t} (any type the model's kernels read, e.g. a cached quantized version): no copy is
+     * made, so a search can swap between versions it holds off the heap.
+     */
+    public void setTensor(String name, Tensor t) {
         Object[] at = locate(name);
         LlamaWeights w = model.weights();
         int l = (Integer) at[0];
         String c = (String) at[1];
-        Tensor t = HeapTensors.f32(tensor(name), values);
         if (l < 0) {
             LlamaWeights nw = Records.with(w, c, t);
             if (c.equals("embedding") && (w.output() == w.embedding() || tied())) nw = Records.with(nw, "output", t);
@@ -123,7 +130,18 @@ public final class LlamaBlocks implements BlockModel {
         return model.finalNorm(x, x.length / model.config().hidden());
     }
 
-    private Tensor tensor(String name) {
+    /**
+     * The first block whose output a change of tensor {@code name} alters: its block, -1 for the token embedding (every
+     * block's input changes), {@link #blocks()} for an untied output matrix (only the logits).
+     */
+    public int firstBlock(String name) {
+        Object[] at = locate(name);
+        int l = (Integer) at[0];
+        return l >= 0 ? l : at[1].equals("output") ? blocks() : -1;
+    }
+
+    /** The tensor the model now has under {@code name}. */
+    public Tensor tensor(String name) {
         Object[] at = locate(name);
         int l = (Integer) at[0];
         return (Tensor) get(l < 0 ? model.weights() : model.weights().layers()[l], (String) at[1]);

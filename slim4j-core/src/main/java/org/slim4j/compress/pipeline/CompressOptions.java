@@ -50,6 +50,9 @@ public final class CompressOptions {
     private Long targetBytes;
     private Double targetBpw;
     private Path imatrixFile;
+    private int searchGenerations;
+    private int searchOffspring = 8;
+    private Long searchSeed;
 
     private CompressOptions(Path output) {
         this.output = output;
@@ -168,6 +171,31 @@ public final class CompressOptions {
     public CompressOptions imatrixFile(Path file) {
         this.imatrixFile = file;
         return this;
+    }
+
+    /**
+     * GGUF budgets: generations of the evolutionary search over the allocated types (0: none), offspring per
+     * generation, and its seed (null: the calibration seed).
+     */
+    public CompressOptions search(int generations, int offspring, Long seed) {
+        if (generations < 0) throw new BadInputException("--search-generations", null, "must be >= 0, got " + generations);
+        if (offspring < 1 || offspring > 1024) throw new BadInputException("--search-offspring", null, "must be in 1..1024, got " + offspring);
+        this.searchGenerations = generations;
+        this.searchOffspring = offspring;
+        this.searchSeed = seed;
+        return this;
+    }
+
+    public int searchGenerations() {
+        return searchGenerations;
+    }
+
+    public int searchOffspring() {
+        return searchOffspring;
+    }
+
+    public long searchSeed() {
+        return searchSeed != null ? searchSeed : seed;
     }
 
     public boolean gptq() {

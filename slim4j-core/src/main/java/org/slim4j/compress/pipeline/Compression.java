@@ -26,6 +26,8 @@ import org.slim4j.compress.output.CompressedTensorsModelWriter;
 import org.slim4j.compress.output.EffectiveWeightsWriter;
 import org.slim4j.compress.output.GgufBudget;
 import org.slim4j.compress.output.GgufExport;
+import org.slim4j.compress.output.GgufSearch;
+import org.slim4j.compress.calib.EvoSearch;
 import org.slim4j.compress.output.Inventory;
 import org.slim4j.compress.recipe.Recipe;
 import org.slim4j.compress.recipe.Schemes;
@@ -91,7 +93,7 @@ public final class Compression {
 
     private static CompressionResult run(String model, Recipe recipe, CompressOptions o, String scheme) {
         if (o.imatrix() || o.fallback() != null || o.pure() || o.gptq() || !o.tensorTypes().isEmpty() || o.imatrixFile() != null
-                || o.targetBytes() != null || o.targetBpw() != null) {
+                || o.targetBytes() != null || o.targetBpw() != null || o.searchGenerations() > 0) {
             throw new BadInputException("--imatrix/--fallback/--pure/--gptq/--tensor-type/--target-size/--target-bpw", null, "only for GGUF schemes (q8_0, q4_0, q4_k_m, q6_k, ...)");
         }
         checkOutput(model, o.output());
@@ -266,6 +268,7 @@ public final class Compression {
         Path src = Models.file(model);
         boolean budget = o.targetBytes() != null || o.targetBpw() != null;
         String flag = o.targetBytes() != null ? "--target-size" : "--target-bpw";
+        if (o.searchGenerations() > 0 && !budget) throw new BadInputException("--search-generations", null, "searches the types of a budget: give --target-size or --target-bpw");
         if (budget && !Files.isDirectory(src)) target(src, type, rules, o, flag); // a budget below the smallest file fails before any work
         Imatrix given = o.imatrixFile() != null ? checkedImatrix(o.imatrixFile(), src, out) : null; // as does an imatrix of another model
         try (LlamaModel l = LlamaLoader.load(src)) {
@@ -294,6 +297,13 @@ public final class Compression {
                     long limit = target;
                     for (int attempt = 0; ; attempt++) {
                         Map<String, DType> types = curves.types(limit);
+                        if (o.searchGenerations() > 0) {
+                            report.put("allocated_predicted_kld", curves.predicted(types));
+                            GgufSearch.Result sr = GgufSearch.search(f32, go, calibration, curves, types, limit,
+                                    new EvoSearch.Options(o.searchGenerations(), o.searchOffspring(), Math.min(2, o.searchOffspring()), o.searchSeed()));
+                            types = sr.types();
+                            report.set("search", searchReport(sr, o));
+                        }
                         GgufExport.Result res = GgufExport.write(f32, out, go.types(types), gq);
                         if (res.bytes() <= target) {
                             report.put("target_bytes", target).put("predicted_kld", curves.predicted(types));
@@ -338,7 +348,8 @@ public final class Compression {
                     ObjectNode t = per.addObject().put("name", k).put("type", v.name()).put("bytes", sizes.getOrDefault(k, 0L));
                     if (lr != null) t.put("rel_error", lr.relError()).put("method", lr.method());
                 });
-                Path[] reports = Reports.write(out, report, table.toString(), "# GGUF export report", "tensor_types", "tensors");
+                String searchTable = report.has("search") ? searchTable(report.get("search")) : "";
+                Path[] reports = Reports.write(out, report, searchTable + table, "# GGUF export report", "tensor_types", "tensors", "search");
                 String summary = kld.table() + String.format(Locale.ROOT,
                         "wrote %s (%s, %s mix) in %.1fs: %.3f bits per weight overall, %.3f on the quantized matrices, %.2f MB; %d tensor(s) took the fallback%s%nwrote %s, %s%n",
                         out, type.name(), mix ? "llama.cpp" : "pure", secs, r.bitsPerWeight(), r.matrixBitsPerWeight(), r.bytes() / 1e6,
@@ -346,6 +357,32 @@ public final class Compression {
                 return new CompressionResult(out, reports[0], reports[1], report, summary);
             }
         }
+    }
+
+    /** The search's record for the report: its settings, the KL divergence at the start and after each generation. */
+    private static ObjectNode searchReport(GgufSearch.Result sr, CompressOptions o) {
+        ObjectNode n = new ObjectMapper().createObjectNode();
+        EvoSearch.Result r = sr.search();
+        n.put("method", "EvoPress (1+lambda) level-swap search, staged KL fitness").put("generations", o.searchGenerations())
+                .put("offspring", o.searchOffspring()).put("seed", o.searchSeed()).put("stage1_tokens", sr.fewTokens()).put("stage2_tokens", sr.moreTokens())
+                .put("start_kld", r.startKld()).put("kld", r.kld()).put("searched_bytes", r.bytes()).put("scratch_bytes", sr.scratchBytes());
+        ArrayNode g = n.putArray("per_generation");
+        for (EvoSearch.Generation x : r.generations()) g.addObject().put("generation", x.index()).put("kld", x.kld()).put("improved", x.improved());
+        return n;
+    }
+
+    /** The search's record as Markdown: settings, then the KL divergence (second stage's tokens) after each generation. */
+    private static String searchTable(com.fasterxml.jackson.databind.JsonNode n) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "%n## Evolutionary search%n%n%s: %d generations of %d offspring, seed %d; fitness: KL divergence to the original on %d tokens (first stage), %d (second)."
+                        + " KLD %.6f at the start (the allocator's types), %.6f after; %d bytes of searched tensors; %d bytes of scratch.%n%n| generation | KLD (second stage) | improved |%n|---|---|---|%n",
+                n.get("method").asText(), n.get("generations").asInt(), n.get("offspring").asInt(), n.get("seed").asLong(), n.get("stage1_tokens").asInt(),
+                n.get("stage2_tokens").asInt(), n.get("start_kld").asDouble(), n.get("kld").asDouble(), n.get("searched_bytes").asLong(), n.get("scratch_bytes").asLong()));
+        sb.append(String.format(Locale.ROOT, "| 0 | %.6f | |%n", n.get("start_kld").asDouble()));
+        for (com.fasterxml.jackson.databind.JsonNode g : n.get("per_generation")) {
+            sb.append(String.format(Locale.ROOT, "| %d | %.6f | %s |%n", g.get("generation").asInt(), g.get("kld").asDouble(), g.get("improved").asBoolean() ? "yes" : ""));
+        }
+        return sb.toString();
     }
 
     /** The byte budget of --target-size/--target-bpw on the GGUF {@code f32}, refused when the free matrices cannot fit it in the smallest type. */

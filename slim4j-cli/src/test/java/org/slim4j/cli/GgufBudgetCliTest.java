@@ -52,6 +52,41 @@ class GgufBudgetCliTest {
     }
 
     @Test
+    void badSearchAndChartOptions() throws Exception {
+        Path out = tmp.resolve("search.gguf");
+        refused(CliErrorsTest.run("compress", "-m", f32.toString(), "--target-size", "9000000", "--search-generations", "-1", "-o", out.toString()),
+                out, "--search-generations", "-1");
+        refused(CliErrorsTest.run("compress", "-m", f32.toString(), "--scheme", "q4_k_m", "--search-generations", "3", "-o", out.toString()),
+                out, "--search-generations", "--target-size");
+        Path csv = tmp.resolve("ref.csv");
+        Files.writeString(csv, "Q4_K_M,37553760,much\n");
+        refused(CliErrorsTest.run("compress", "-m", f32.toString(), "--scheme", "q4_k_m", "--reference-points", csv.toString(), "-o", out.toString()),
+                out, "ref.csv", "line 1");
+    }
+
+    @Test
+    @Tag("slow")
+    void searchKeepsTheBudgetAndTheReportCharts() throws Exception {
+        Path out = tmp.resolve("s.gguf");
+        long target = 9_000_000;
+        CliErrorsTest.Run r = CliErrorsTest.run("compress", "-m", f32.toString(), "--target-size", Long.toString(target), "--search-generations", "2",
+                "--search-offspring", "3", "--samples", "3", "--seq-len", "32", "--eval-chunks", "1", "--ctx", "64",
+                "--reference-points", SizeKldChartTest.LLAMA_CPP.toString(), "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.size(out) <= target, Files.size(out) + " bytes");
+        JsonNode report = new ObjectMapper().readTree(tmp.resolve("s.gguf-report.json").toFile());
+        JsonNode search = report.get("search");
+        assertEquals(2, search.get("per_generation").size());
+        assertTrue(search.get("kld").asDouble() <= search.get("start_kld").asDouble());
+        Path png = tmp.resolve("s.gguf-size-kld.png");
+        assertEquals(png.getFileName().toString(), report.get("chart").asText());
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+        assertNotNull(img);
+        String md = Files.readString(tmp.resolve("s.gguf-report.md"));
+        assertTrue(md.contains("## Evolutionary search") && md.contains("](s.gguf-size-kld.png)") && md.contains("Q2_K+imatrix"), md);
+    }
+
+    @Test
     void imatrixOfAnotherModel() throws Exception {
         Path im = tmp.resolve("other.imatrix.gguf");
         Imatrix other = new Imatrix("other", "text");

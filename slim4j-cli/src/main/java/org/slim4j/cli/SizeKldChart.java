@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -80,8 +79,11 @@ final class SizeKldChart {
         chart.getStyler().setLegendVisible(false);
         if (!reference.isEmpty()) series(chart, "reference", reference, REFERENCE);
         if (!slim4j.isEmpty()) series(chart, "slim4j", slim4j, SLIM4J);
-        for (Point p : reference) label(chart, p);
-        for (Point p : slim4j) label(chart, p);
+        List<Point> all = new ArrayList<>(reference);
+        all.addAll(slim4j);
+        double lo = all.stream().mapToDouble(p -> p.bytes() / 1e6).min().orElse(0), hi = all.stream().mapToDouble(p -> p.bytes() / 1e6).max().orElse(1);
+        double perPixel = Math.max(hi - lo, 1e-3) / 780; // the plot is ~780 of the 900 pixels wide
+        for (Point p : all) label(chart, p, perPixel);
         try {
             byte[] bytes = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
             AtomicFiles.write(png, tmp -> Files.write(tmp, bytes));
@@ -96,8 +98,10 @@ final class SizeKldChart {
         s.setMarker(SeriesMarkers.CIRCLE);
     }
 
-    private static void label(XYChart chart, Point p) {
-        org.knowm.xchart.AnnotationText a = new org.knowm.xchart.AnnotationText(String.format(Locale.ROOT, "  %s", p.name()), p.bytes() / 1e6, p.kld(), false);
+    /** The point's name, centred by XChart on its x: shifted right by half its width (~7 pixels a character) past the marker. */
+    private static void label(XYChart chart, Point p, double perPixel) {
+        double shift = (p.name().length() * 3.6 + 10) * perPixel;
+        org.knowm.xchart.AnnotationText a = new org.knowm.xchart.AnnotationText(p.name(), p.bytes() / 1e6 + shift, p.kld(), false);
         chart.addAnnotation(a);
     }
 }

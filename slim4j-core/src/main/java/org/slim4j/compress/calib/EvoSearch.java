@@ -20,7 +20,8 @@ import org.slim4j.util.Progress;
  * Dynamic Model Compression via Evolutionary Search", arXiv:2410.14649), started from an allocator's assignment.
  *
  * <p>Each tensor's types, ordered by bytes, are its levels. A generation makes {@code lambda} offspring of the parent by
- * level swaps: one to three pairs (fewer more often) of one tensor raised a level and another lowered one; when a
+ * level swaps: one to three pairs (fewer more often) of one tensor raised a level and another lowered one (half of the
+ * time one of the same shape, whose level costs the same bytes, else any); when a
  * raise costs more bytes than its lowering frees (the token embedding against a key projection), further random
  * tensors are lowered a level until the offspring fits, and one that does not fit after that is drawn again: no
  * offspring exceeds the budget. Selection is staged, as in the paper: every offspring is scored on a few calibration
@@ -148,7 +149,7 @@ public final class EvoSearch {
             int pairs = Math.min(1 + rnd.nextInt(3), 1 + rnd.nextInt(3));
             boolean[] raised = new boolean[n];
             for (int p = 0; p < pairs; p++) {
-                int up = rnd.nextInt(n), down = rnd.nextInt(n);
+                int up = rnd.nextInt(n), down = rnd.nextBoolean() ? rnd.nextInt(n) : sameSize(up, bytes, rnd);
                 if (up == down || kid[up] + 1 >= bytes[up].length || kid[down] == 0 || raised[down]) continue;
                 kid[up]++;
                 kid[down]--;
@@ -161,6 +162,18 @@ public final class EvoSearch {
             if (size(kid, bytes) <= budget && seen.add(Arrays.toString(kid))) return kid;
         }
         return null;
+    }
+
+    /**
+     * A random tensor of the same size as {@code up} (itself when none other is): half of the swaps pair tensors of one
+     * shape, whose levels cost the same bytes, so the swap fits without further lowerings.
+     */
+    private static int sameSize(int up, long[][] bytes, Random rnd) {
+        int count = 0, pick = up;
+        for (int j = 0; j < bytes.length; j++) {
+            if (j != up && Arrays.equals(bytes[j], bytes[up]) && rnd.nextInt(++count) == 0) pick = j; // reservoir sampling
+        }
+        return pick;
     }
 
     static long size(int[] levels, long[][] bytes) {

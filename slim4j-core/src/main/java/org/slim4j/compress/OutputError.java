@@ -1,6 +1,6 @@
 package org.slim4j.compress;
 
-import java.lang.foreign.MemorySegment;
+import java.lang.foreign.Arena;
 import org.slim4j.tensor.kernel.MatMulF32;
 
 /** ||W X^T - Q X^T||_F / ||W X^T||_F over the calibration inputs, from their Gram matrix G = X^T X alone. */
@@ -18,7 +18,9 @@ public final class OutputError {
     /** sum_r d_r G d_r^T for d [rows, cols]: the squared output error of a weight difference d. */
     public static double quadratic(float[] d, int rows, int cols, float[] gram) {
         float[] y = new float[rows * cols];
-        MatMulF32.forward(NativeFloats.of(gram), cols, cols, d, rows, y, true);
+        try (Arena arena = Arena.ofShared()) { // shared: the kernel reads it from the common pool
+            MatMulF32.forward(NativeFloats.of(gram, arena), cols, cols, d, rows, y, true);
+        }
         double s = 0;
         for (int i = 0; i < y.length; i++) s += (double) y[i] * d[i];
         return s;

@@ -87,7 +87,7 @@ public final class GgufCalibration {
             new Progress("gptq " + emb, 1).step(1, String.format(Locale.ROOT, "rel. output error %.5f", results.getLast().relError()));
         }
         CompressionPlan plan = name -> name.startsWith("blk.") && types.get(name) != null && types.get(name).isQuantized() ? List.of(gptq) : List.of();
-        results.addAll(new LayerwiseCompressor(plan).onCompressed((n, c) -> sink.accept(n, (GgufBlocks) c)).run(blocks));
+        results.addAll(new LayerwiseCompressor(plan).restoringEachBlock().onCompressed((n, c) -> sink.accept(n, (GgufBlocks) c)).run(blocks));
         return results;
     }
 }

@@ -157,7 +157,9 @@ public final class TypeBudget {
         float[] gf = new float[g.length];
         for (int i = 0; i < g.length; i++) gf[i] = (float) g[i];
         float[] y = new float[m * cols];
-        MatMulF32.forward(NativeFloats.of(gf), cols, cols, dw, m, y, true);
+        try (Arena a = Arena.ofShared()) {
+            MatMulF32.forward(NativeFloats.of(gf, a), cols, cols, dw, m, y, true);
+        }
         double e = 0;
         for (int i = 0; i < y.length; i++) e += (double) dw[i] * y[i];
         return e / Math.max(1, st.samples()) * ((double) rows / m);
@@ -211,7 +213,9 @@ public final class TypeBudget {
             LinearWeight out = blocks.weight(output);
             int vocab = out.rows();
             float[] full = new float[(x.length / hidden) * vocab];
-            MatMulF32.forward(NativeFloats.of(out.w()), vocab, hidden, blocks.outputInput(x), x.length / hidden, full, true);
+            try (Arena a = Arena.ofShared()) {
+                MatMulF32.forward(NativeFloats.of(out.w(), a), vocab, hidden, blocks.outputInput(x), x.length / hidden, full, true);
+            }
             java.util.TreeSet<Integer> keep = new java.util.TreeSet<>();
             for (int i = 0; i < full.length / vocab; i++) {
                 int[] top = new int[TOP]; // the TOP largest, kept sorted descending by insertion
@@ -255,7 +259,9 @@ public final class TypeBudget {
             float[] y = blocks.outputInput(x);
             int n = y.length / hidden;
             float[] z = new float[n * rows.length];
-            MatMulF32.forward(NativeFloats.of(sub), rows.length, hidden, y, n, z, true);
+            try (Arena a = Arena.ofShared()) {
+                MatMulF32.forward(NativeFloats.of(sub, a), rows.length, hidden, y, n, z, true);
+            }
             return z;
         }
     }

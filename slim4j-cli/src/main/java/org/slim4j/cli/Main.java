@@ -84,7 +84,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     /** What went wrong, with what to do where the Java name would not say: errors are not the user's input. */
     private static String describe(Throwable ex) {
         if (ex instanceof OutOfMemoryError) {
-            return "out of memory (" + ex.getMessage() + "): give the JVM more, e.g. SLIM4J_JAVA_OPTS=-Xmx16g, or use a smaller model, context or batch";
+            long mb = Runtime.getRuntime().maxMemory() >> 20;
+            String limit = System.getProperty("slim4j.heap.source") != null
+                    ? "the heap is limited to " + mb + " MB (" + (System.getProperty("slim4j.heap.source").isEmpty() ? "./slim4j sets it from the models' sizes" : "SLIM4J_HEAP") + ")"
+                    : "the heap is limited to " + mb + " MB";
+            return "out of memory (" + ex.getMessage() + "): " + limit + "; give it more (SLIM4J_HEAP=16g ./slim4j ..., or java -Xmx16g), or use a smaller model, context or batch";
         }
         if (ex instanceof StackOverflowError) return "stack overflow: the input nests too deeply (run with --verbose to see where)";
         // HotSpot turns a fault in a memory-mapped file (SIGBUS: the file shrank underneath) into an InternalError

@@ -145,7 +145,7 @@ class ReliabilityTest {
         assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
         assertEquals(1, p.exitValue(), err);
         assertEquals(1, err.strip().lines().count(), err);
-        assertTrue(err.contains("out of memory") && err.contains("-Xmx"), err);
+        assertTrue(err.contains("out of memory") && err.contains("heap is limited to") && err.contains("SLIM4J_HEAP=") && err.contains("-Xmx"), err);
     }
 
     /** The fixture's Q8_0 GGUF with one uint32 key changed. */

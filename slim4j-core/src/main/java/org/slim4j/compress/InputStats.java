@@ -1,6 +1,8 @@
 package org.slim4j.compress;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import org.slim4j.tensor.Dequant;
 import org.slim4j.tensor.kernel.MatMulF32;
 
 /**
@@ -41,13 +43,17 @@ public final class InputStats {
      * into double: a scalar double loop made calibration of a 1536-wide input take minutes on two cores.
      */
     private void addGram(float[] x, int n) {
-        for (int r0 = 0; r0 < n; r0 += CHUNK) {
-            int m = Math.min(CHUNK, n - r0);
-            float[] xt = new float[cols * m];
-            for (int i = 0; i < m; i++) for (int j = 0; j < cols; j++) xt[j * m + i] = x[(r0 + i) * cols + j];
-            float[] g = new float[cols * cols];
-            MatMulF32.forward(NativeFloats.of(xt), cols, m, xt, cols, g, true);
-            for (int i = 0; i < g.length; i++) gram[i] += g[i];
+        float[] g = new float[cols * cols];
+        float[] xt = new float[cols * Math.min(CHUNK, n)];
+        try (Arena arena = Arena.ofShared()) { // shared: the kernel reads it from the common pool
+            MemorySegment native_ = arena.allocate(4L * xt.length, 64);
+            for (int r0 = 0; r0 < n; r0 += CHUNK) {
+                int m = Math.min(CHUNK, n - r0);
+                for (int i = 0; i < m; i++) for (int j = 0; j < cols; j++) xt[j * m + i] = x[(r0 + i) * cols + j];
+                MemorySegment.copy(xt, 0, native_, Dequant.F32, 0, cols * m);
+                MatMulF32.forward(native_.asSlice(0, 4L * cols * m), cols, m, xt, cols, g, true);
+                for (int i = 0; i < g.length; i++) gram[i] += g[i];
+            }
         }
     }
 

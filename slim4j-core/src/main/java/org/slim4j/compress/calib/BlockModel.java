@@ -39,6 +39,13 @@ public interface BlockModel {
         return null;
     }
 
+    /**
+     * Gives back the memory of the weights set on these tensors ({@link #setWeight}), the model computing with its
+     * original ones again: for a pass that has handed every compressed tensor to its sink and will not run them again.
+     */
+    default void restore(List<String> names) {
+    }
+
     /** Divides the named norm's weight (and bias, if any) by s, channel by channel. */
     default void divideNorm(String norm, float[] s) {
         throw new UnsupportedOperationException("no foldable norm " + norm);

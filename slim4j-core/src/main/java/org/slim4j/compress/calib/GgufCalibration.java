@@ -32,9 +32,20 @@ public final class GgufCalibration {
     /** Input statistics of every linear (by weight name) and of the output matrix ({@link #OUTPUT}) on the original model. */
     public static Map<String, InputStats> statistics(LlamaBlocks blocks) {
         Map<String, InputStats> stats = new LinkedHashMap<>();
+        statistics(blocks, stats::putAll);
+        return stats;
+    }
+
+    /**
+     * The same statistics handed over as they are made, one block's at a time (keyed by weight name), then the output
+     * matrix's ({@link #OUTPUT}); none is kept here, so a caller that uses each block's at once holds one block's Gram
+     * matrices instead of the model's (Llama-3.2-1B: 640 MB a block, 10 GB in all).
+     */
+    public static void statistics(LlamaBlocks blocks, java.util.function.Consumer<Map<String, InputStats>> perBlock) {
         Progress p = new Progress("calibration statistics", blocks.blocks() + 1);
         float[] x = blocks.embed();
         for (int b = 0; b < blocks.blocks(); b++) {
+            Map<String, InputStats> stats = new LinkedHashMap<>();
             blocks.forward(b, x, (linears, in, n) -> {
                 InputStats s = stats.get(linears[0]);
                 if (s == null) {
@@ -44,13 +55,13 @@ public final class GgufCalibration {
                 s.add(in, n);
             });
             p.step(b + 1, "block " + b);
+            perBlock.accept(stats);
         }
         float[] y = blocks.outputInput(x);
         InputStats out = new InputStats(blocks.hidden(), true);
         out.add(y, y.length / blocks.hidden());
-        stats.put(OUTPUT, out);
         p.step(blocks.blocks() + 1, "output");
-        return stats;
+        perBlock.accept(Map.of(OUTPUT, out));
     }
 
     /** The output matrix's input statistics alone: the original model run over the batch, its final norm's outputs. */
@@ -87,7 +98,7 @@ public final class GgufCalibration {
             new Progress("gptq " + emb, 1).step(1, String.format(Locale.ROOT, "rel. output error %.5f", results.getLast().relError()));
         }
         CompressionPlan plan = name -> name.startsWith("blk.") && types.get(name) != null && types.get(name).isQuantized() ? List.of(gptq) : List.of();
-        results.addAll(new LayerwiseCompressor(plan).onCompressed((n, c) -> sink.accept(n, (GgufBlocks) c)).run(blocks));
+        results.addAll(new LayerwiseCompressor(plan).restoringEachBlock().onCompressed((n, c) -> sink.accept(n, (GgufBlocks) c)).run(blocks));
         return results;
     }
 }

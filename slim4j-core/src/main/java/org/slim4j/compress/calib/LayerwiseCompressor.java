@@ -29,6 +29,7 @@ import org.slim4j.util.Progress;
 public final class LayerwiseCompressor {
     private final CompressionPlan plan;
     private java.util.function.BiConsumer<String, CompressedLinear> sink = (n, c) -> { };
+    private boolean restore;
 
     public LayerwiseCompressor(CompressionPlan plan) {
         this.plan = plan;
@@ -37,6 +38,17 @@ public final class LayerwiseCompressor {
     /** Receives every tensor's compressed form as it is made (writers that store codes and scales keep them). */
     public LayerwiseCompressor onCompressed(java.util.function.BiConsumer<String, CompressedLinear> sink) {
         this.sink = sink;
+        return this;
+    }
+
+    /**
+     * Once a block has run with its compressed weights, the model gets its original tensors back ({@link
+     * BlockModel#restore}), and the extra tensors once the batch is embedded: for callers that keep only what the sink
+     * received (a GGUF written from it), so that one block's float32 copies are resident at a time instead of the
+     * whole model's (Llama-3.2-1B: 5 GB).
+     */
+    public LayerwiseCompressor restoringEachBlock() {
+        this.restore = true;
         return this;
     }
 
@@ -78,6 +90,7 @@ public final class LayerwiseCompressor {
             else done++;
         }
         float[] x = model.embed();
+        if (restore && label.equals("compress")) model.restore(model.extraTensors());
         for (int b = 0; b < model.blocks(); b++) {
             Map<String, InputStats> stats = new HashMap<>();
             boolean needStats = false;
@@ -112,6 +125,7 @@ public final class LayerwiseCompressor {
             if (needStats) model.forward(b, x, null);
             else x = reference;
             if (needStats) progress.step(done, String.format(Locale.ROOT, "block %d output rel. error %.5f", b, relative(reference, x)));
+            if (restore && label.equals("compress")) model.restore(model.linears(b));
         }
         return results;
     }

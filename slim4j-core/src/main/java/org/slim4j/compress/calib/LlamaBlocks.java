@@ -1,5 +1,6 @@
 package org.slim4j.compress.calib;
 
+import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,6 +20,10 @@ public final class LlamaBlocks implements BlockModel {
     private final LlamaModel model;
     private final int[][] batch;
     private final Map<String, Object[]> where = new HashMap<>();
+    /** The loaded tensors (memory-mapped), by name: what {@link #restore} puts back. */
+    private final Map<String, Tensor> originals = new HashMap<>();
+    /** The arenas of the float32 copies set in place of the originals, by name. */
+    private final Map<String, Arena> copies = new HashMap<>();
 
     public LlamaBlocks(LlamaModel model, int[][] sequences) {
         this.model = model;
@@ -27,6 +32,13 @@ public final class LlamaBlocks implements BlockModel {
         where.put(w.embedding().name(), new Object[] {-1, "embedding"});
         if (w.output() != w.embedding()) where.put(w.output().name(), new Object[] {-1, "output"});
         for (int l = 0; l < w.layers().length; l++) for (String c : LINEARS) where.put(((Tensor) get(w.layers()[l], c)).name(), new Object[] {l, c});
+        for (String n : where.keySet()) originals.put(n, tensor(n));
+    }
+
+    /** The loaded tensors back in place of the float32 copies set on them (a 1B model's copies are 5 GB of native memory). */
+    @Override
+    public void restore(List<String> names) {
+        for (String n : names) set(n, originals.get(n), null);
     }
 
     @Override
@@ -58,14 +70,24 @@ public final class LlamaBlocks implements BlockModel {
 
     @Override
     public void setWeight(String name, float[] values) {
-        setTensor(name, HeapTensors.f32(tensor(name), values));
+        Arena arena = Arena.ofShared();
+        set(name, HeapTensors.f32(tensor(name), values, arena), arena);
     }
 
     /**
      * Replaces a tensor by {@code t} (any type the model's kernels read, e.g. a cached quantized version): no copy is
-     * made, so a search can swap between versions it holds off the heap.
+     * made, so a search can swap between versions it holds off the heap; a float32 copy it replaces is freed.
      */
     public void setTensor(String name, Tensor t) {
+        set(name, t, null);
+    }
+
+    /**
+     * Puts t in place; the arena of the copy it replaces is closed at once. An auto arena's copy was freed only when a
+     * full GC found it, which a mostly idle old generation rarely runs: every tensor's copy stayed resident.
+     */
+    private void set(String name, Tensor t, Arena arena) {
+        Arena previous = arena == null ? copies.remove(name) : copies.put(name, arena);
         Object[] at = locate(name);
         LlamaWeights w = model.weights();
         int l = (Integer) at[0];
@@ -79,6 +101,7 @@ public final class LlamaBlocks implements BlockModel {
             layers[l] = Records.with(layers[l], c, t);
             model.setWeights(Records.with(w, "layers", layers));
         }
+        if (previous != null) previous.close();
     }
 
     @Override

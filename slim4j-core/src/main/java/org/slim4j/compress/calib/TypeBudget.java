@@ -64,29 +64,57 @@ public final class TypeBudget {
         Probe p = new Probe(probe);
         Progress progress = new Progress("error curves", candidates.size());
         List<Curve> curves = new ArrayList<>();
-        int done = 0;
         for (Map.Entry<String, List<DType>> e : candidates.entrySet()) {
             String name = e.getKey();
             InputStats st = stats.get(name.equals(p.output) ? GgufCalibration.OUTPUT : name);
             if (st == null) throw new IllegalArgumentException(name + ": no input statistics (only linears and the output matrix have error curves)");
-            LinearWeight w = probe.weight(name);
-            float[] qw = importance(st);
-            double[] d = new double[e.getValue().size()];
-            for (int i = 0; i < d.length; i++) d[i] = outputError(w, e.getValue().get(i), qw, st);
-            double dp = e.getValue().contains(probeType) ? d[e.getValue().indexOf(probeType)] : outputError(w, probeType, qw, st);
-            float[] rounded = roundTrip(w, probeType, qw, 0, w.rows());
-            double kld = p.kld(name, rounded);
-            double s = dp > 0 ? kld / dp : 0;
-            List<Option> opts = new ArrayList<>();
-            for (int i = 0; i < d.length; i++) {
-                DType t = e.getValue().get(i);
-                opts.add(new Option(t, (long) w.rows() * t.bytesFor(w.cols()), s * d[i]));
-            }
-            opts.sort(java.util.Comparator.comparingLong(Option::bytes));
-            curves.add(new Curve(name, List.copyOf(opts)));
-            progress.step(++done, String.format(Locale.ROOT, "%s: KLD %.5f alone in %s", name, kld, probeType));
+            curves.add(curve(p, probe, name, e.getValue(), st, probeType, progress, curves.size() + 1));
         }
         return curves;
+    }
+
+    /**
+     * As {@link #curves(LlamaBlocks, Map, Map, DType)}, the statistics gathered on {@code statistics}' batch block by
+     * block ({@link GgufCalibration#statistics(LlamaBlocks, java.util.function.Consumer)}) and each block's curves made
+     * before the next block's: one block's Gram matrices are held at a time (Llama-3.2-1B's, all at once: 10 GB).
+     * Same curves: the probe restores every tensor it rounds, so the statistics see the original model throughout.
+     */
+    public static List<Curve> curves(LlamaBlocks probe, LlamaBlocks statistics, Map<String, List<DType>> candidates, DType probeType) {
+        Probe p = new Probe(probe);
+        Progress progress = new Progress("error curves", candidates.size());
+        Map<String, Curve> made = new java.util.HashMap<>();
+        GgufCalibration.statistics(statistics, stats -> {
+            for (Map.Entry<String, List<DType>> e : candidates.entrySet()) {
+                InputStats st = stats.get(e.getKey().equals(p.output) ? GgufCalibration.OUTPUT : e.getKey());
+                if (st != null) made.put(e.getKey(), curve(p, probe, e.getKey(), e.getValue(), st, probeType, progress, made.size() + 1));
+            }
+        });
+        List<Curve> curves = new ArrayList<>();
+        for (String name : candidates.keySet()) {
+            Curve c = made.get(name);
+            if (c == null) throw new IllegalArgumentException(name + ": no input statistics (only linears and the output matrix have error curves)");
+            curves.add(c);
+        }
+        return curves;
+    }
+
+    private static Curve curve(Probe p, LlamaBlocks probe, String name, List<DType> candidates, InputStats st, DType probeType, Progress progress, int done) {
+        LinearWeight w = probe.weight(name);
+        float[] qw = importance(st);
+        double[] d = new double[candidates.size()];
+        for (int i = 0; i < d.length; i++) d[i] = outputError(w, candidates.get(i), qw, st);
+        double dp = candidates.contains(probeType) ? d[candidates.indexOf(probeType)] : outputError(w, probeType, qw, st);
+        float[] rounded = roundTrip(w, probeType, qw, 0, w.rows());
+        double kld = p.kld(name, rounded);
+        double s = dp > 0 ? kld / dp : 0;
+        List<Option> opts = new ArrayList<>();
+        for (int i = 0; i < d.length; i++) {
+            DType t = candidates.get(i);
+            opts.add(new Option(t, (long) w.rows() * t.bytesFor(w.cols()), s * d[i]));
+        }
+        opts.sort(java.util.Comparator.comparingLong(Option::bytes));
+        progress.step(done, String.format(Locale.ROOT, "%s: KLD %.5f alone in %s", name, kld, probeType));
+        return new Curve(name, List.copyOf(opts));
     }
 
     /**
@@ -157,7 +185,9 @@ public final class TypeBudget {
         float[] gf = new float[g.length];
         for (int i = 0; i < g.length; i++) gf[i] = (float) g[i];
         float[] y = new float[m * cols];
-        MatMulF32.forward(NativeFloats.of(gf), cols, cols, dw, m, y, true);
+        try (Arena a = Arena.ofShared()) {
+            MatMulF32.forward(NativeFloats.of(gf, a), cols, cols, dw, m, y, true);
+        }
         double e = 0;
         for (int i = 0; i < y.length; i++) e += (double) dw[i] * y[i];
         return e / Math.max(1, st.samples()) * ((double) rows / m);
@@ -211,7 +241,9 @@ public final class TypeBudget {
             LinearWeight out = blocks.weight(output);
             int vocab = out.rows();
             float[] full = new float[(x.length / hidden) * vocab];
-            MatMulF32.forward(NativeFloats.of(out.w()), vocab, hidden, blocks.outputInput(x), x.length / hidden, full, true);
+            try (Arena a = Arena.ofShared()) {
+                MatMulF32.forward(NativeFloats.of(out.w(), a), vocab, hidden, blocks.outputInput(x), x.length / hidden, full, true);
+            }
             java.util.TreeSet<Integer> keep = new java.util.TreeSet<>();
             for (int i = 0; i < full.length / vocab; i++) {
                 int[] top = new int[TOP]; // the TOP largest, kept sorted descending by insertion
@@ -233,7 +265,6 @@ public final class TypeBudget {
         }
 
         double kld(String name, float[] rounded) {
-            LinearWeight original = blocks.weight(name);
             blocks.setWeight(name, rounded);
             try {
                 int from = name.equals(embedding) ? -1 : name.equals(output) ? blocks.blocks() : Integer.parseInt(name.split("\\.")[1]);
@@ -244,7 +275,8 @@ public final class TypeBudget {
                 double s = IntStream.range(0, n).parallel().mapToDouble(i -> LogitMath.kl(base, i * v, got, i * v, v)).sum();
                 return s / n;
             } finally {
-                blocks.setWeight(name, original.w());
+                // the loaded tensor itself back, not a float32 copy of it: copies of every tensor stayed resident (1B: 5 GB)
+                blocks.restore(List.of(name));
             }
         }
 
@@ -255,7 +287,9 @@ public final class TypeBudget {
             float[] y = blocks.outputInput(x);
             int n = y.length / hidden;
             float[] z = new float[n * rows.length];
-            MatMulF32.forward(NativeFloats.of(sub), rows.length, hidden, y, n, z, true);
+            try (Arena a = Arena.ofShared()) {
+                MatMulF32.forward(NativeFloats.of(sub, a), rows.length, hidden, y, n, z, true);
+            }
             return z;
         }
     }

@@ -101,14 +101,13 @@ public final class GgufBudget {
                 fixed += t.rows() * type.bytesFor(Math.toIntExact(t.cols()));
             }
             if (candidates.isEmpty()) throw new BadInputException(flag, null, "no tensor is left for the budget to choose a type for (--tensor-type names them all)");
-            Map<String, InputStats> stats = GgufCalibration.statistics(blocks);
             int probeCount = Math.min(2, sequences.length);
             int[][] probe = new int[probeCount][];
             for (int i = 0; i < probeCount; i++) {
                 int[] s = sequences[sequences.length - 1 - i];
                 probe[i] = Arrays.copyOf(s, Math.min(128, s.length));
             }
-            List<TypeBudget.Curve> curves = TypeBudget.curves(new LlamaBlocks(m, probe), stats, candidates, DType.Q3_K);
+            List<TypeBudget.Curve> curves = TypeBudget.curves(new LlamaBlocks(m, probe), blocks, candidates, DType.Q3_K);
             return new Curves(base, curves, fixed, flag);
         }
     }

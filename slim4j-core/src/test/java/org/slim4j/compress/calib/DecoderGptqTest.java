@@ -47,4 +47,38 @@ class DecoderGptqTest {
         System.out.printf("tiny-llama-rand W4 g32 sym: mean KLD rtn %.6f, gptq %.6f%n", rtn, gptq);
         assertTrue(gptq < rtn, "gptq " + gptq + " rtn " + rtn);
     }
+
+    /**
+     * restoringEachBlock(): each block, once run compressed, gets its loaded tensors back (its float32 copies freed),
+     * and the compressed tensors the sink receives are those of a pass that keeps every copy.
+     */
+    @Test
+    void restoringEachBlockGivesTheSameTensorsAndLeavesTheLoadedOnes() throws Exception {
+        Progress.setEnabled(false);
+        java.util.Map<String, float[]> kept = new java.util.LinkedHashMap<>(), restored = new java.util.LinkedHashMap<>();
+        for (boolean restore : new boolean[] {false, true}) {
+            try (LlamaModel m = LlamaLoader.load(Fixtures.TINY_LLAMA)) {
+                int[][] calib = CalibrationText.tokens(List.of(Fixtures.DATA.resolve("kjv-bible.txt")), m.tokenizer(), 4, 64, 1);
+                LlamaBlocks blocks = new LlamaBlocks(m, calib);
+                List<String> extras = blocks.extraTensors();
+                var before = m.weights().layers()[0].wq();
+                CompressionPlan plan = name -> extras.contains(name) ? List.of() : List.of(new Gptq(new QuantScheme(4, 32, true)));
+                LayerwiseCompressor lc = new LayerwiseCompressor(plan).onCompressed((n, c) -> (restore ? restored : kept).put(n, c.effectiveWeight()));
+                (restore ? lc.restoringEachBlock() : lc).run(blocks);
+                if (restore) assertSame(before, m.weights().layers()[0].wq(), "the loaded tensor is back");
+                else assertNotSame(before, m.weights().layers()[0].wq(), "the pass that keeps copies computes with them");
+            }
+        }
+        assertEquals(kept.keySet(), restored.keySet());
+        for (String n : kept.keySet()) {
+            float[] a = kept.get(n), b = restored.get(n);
+            double d = 0, ref = 0;
+            for (int i = 0; i < a.length; i++) {
+                d = Math.max(d, Math.abs(a[i] - b[i]));
+                ref = Math.max(ref, Math.abs(a[i]));
+            }
+            // the same arithmetic on the same inputs; JIT-dependent vector reduction order may move a rounding boundary
+            assertTrue(d <= 1e-3 * ref, n + ": max difference " + d + " of " + ref);
+        }
+    }
 }

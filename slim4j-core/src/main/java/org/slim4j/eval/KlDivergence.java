@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.IntStream;
 import org.slim4j.model.CausalLM;
 import org.slim4j.util.Progress;
 
@@ -92,17 +93,20 @@ public final class KlDivergence {
         }
         float[] q = chunks.scoredLogits(model, c);
         double[] kld = new double[per], dp = new double[per], lnQ = new double[per], lnB = new double[per];
-        int same = 0;
-        for (int j = 0; j < per; j++) {
-            int pos = chunks.firstScored() + j;
-            int qo = j * vocab, bo = j * vocab;
-            int target = chunks.target(c, pos);
-            kld[j] = LogitMath.kl(b, bo, q, qo, vocab);
-            lnQ[j] = -LogitMath.nll(q, qo, vocab, target);
-            lnB[j] = -LogitMath.nll(b, bo, vocab, target);
+        boolean[] sameTop = new boolean[per];
+        // positions are independent: scored on all cores (each row's log-sum-exp once, not twice), gathered in order
+        IntStream.range(0, per).parallel().forEach(j -> {
+            int o = j * vocab;
+            int target = chunks.target(c, chunks.firstScored() + j);
+            double lseB = LogitMath.logSumExp(b, o, vocab), lseQ = LogitMath.logSumExp(q, o, vocab);
+            kld[j] = LogitMath.kl(b, o, lseB, q, o, lseQ, vocab);
+            lnQ[j] = q[o + target] - lseQ;
+            lnB[j] = b[o + target] - lseB;
             dp[j] = Math.exp(lnQ[j]) - Math.exp(lnB[j]);
-            if (LogitMath.argmax(q, qo, vocab) == LogitMath.argmax(b, bo, vocab)) same++;
-        }
+            sameTop[j] = LogitMath.argmax(q, o, vocab) == LogitMath.argmax(b, o, vocab);
+        });
+        int same = 0;
+        for (boolean s : sameTop) if (s) same++;
         return new ChunkStats(kld, dp, lnQ, lnB, same);
     }
 

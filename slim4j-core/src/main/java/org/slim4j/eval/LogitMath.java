@@ -20,7 +20,11 @@ public final class LogitMath {
 
     /** KL(P || Q) where P is the base row and Q the compared row, both softmaxed. */
     public static double kl(float[] base, int bo, float[] cmp, int co, int n) {
-        double lseP = logSumExp(base, bo, n), lseQ = logSumExp(cmp, co, n);
+        return kl(base, bo, logSumExp(base, bo, n), cmp, co, logSumExp(cmp, co, n), n);
+    }
+
+    /** As {@link #kl(float[], int, float[], int, int)} with both rows' {@link #logSumExp} already known. */
+    public static double kl(float[] base, int bo, double lseP, float[] cmp, int co, double lseQ, int n) {
         double kl = 0;
         for (int i = 0; i < n; i++) {
             double lp = base[bo + i] - lseP;

@@ -1,6 +1,7 @@
 package org.slim4j.eval;
 
 import java.util.Locale;
+import java.util.stream.IntStream;
 import org.slim4j.model.CausalLM;
 import org.slim4j.util.Progress;
 
@@ -44,12 +45,15 @@ public final class Perplexity {
     public static ChunkSums scoreChunk(CausalLM model, Chunks chunks, int c) {
         int vocab = model.vocabSize();
         float[] logits = chunks.scoredLogits(model, c);
+        int first = chunks.firstScored(), n = chunks.nCtx() - 1 - first;
+        // positions are independent: their log-sum-exps on all cores, summed in position order (the same bits)
+        double[] v = new double[n];
+        IntStream.range(0, n).parallel().forEach(j -> v[j] = LogitMath.nll(logits, j * vocab, vocab, chunks.target(c, first + j)));
         double nll = 0, nll2 = 0;
         long count = 0;
-        for (int pos = chunks.firstScored(); pos < chunks.nCtx() - 1; pos++) {
-            double v = LogitMath.nll(logits, (pos - chunks.firstScored()) * vocab, vocab, chunks.target(c, pos));
-            nll += v;
-            nll2 += v * v;
+        for (double x : v) {
+            nll += x;
+            nll2 += x * x;
             count++;
         }
         return new ChunkSums(nll, nll2, count);

@@ -321,7 +321,8 @@ public final class Compression {
                     }
                 });
                 double secs = (System.nanoTime() - t0) / 1e9;
-                report.put("file_type", type.name()).put("tensor_mix", mix ? "llama.cpp" : "pure")
+                String mixName = budget ? "budget" : mix ? "llama.cpp" : "pure"; // a budget's types are its own, whatever the file type key says
+                report.put("file_type", type.name()).put("tensor_mix", mixName)
                         .put("size_bytes", r.bytes()).put("parameters", r.parameters()).put("bits_per_weight", r.bitsPerWeight())
                         .put("matrix_bits_per_weight", r.matrixBitsPerWeight()).put("seconds", secs);
                 ObjectNode types = report.putObject("tensor_types");
@@ -352,7 +353,7 @@ public final class Compression {
                 Path[] reports = Reports.write(out, report, searchTable + table, "# GGUF export report", "tensor_types", "tensors", "search");
                 String summary = kld.table() + String.format(Locale.ROOT,
                         "wrote %s (%s, %s mix) in %.1fs: %.3f bits per weight overall, %.3f on the quantized matrices, %.2f MB; %d tensor(s) took the fallback%s%nwrote %s, %s%n",
-                        out, type.name(), mix ? "llama.cpp" : "pure", secs, r.bitsPerWeight(), r.matrixBitsPerWeight(), r.bytes() / 1e6,
+                        out, type.name(), mixName, secs, r.bitsPerWeight(), r.matrixBitsPerWeight(), r.bytes() / 1e6,
                         r.types().fallbacks().size(), r.types().fallbacks().isEmpty() ? "" : " " + r.types().fallbacks(), reports[0], reports[1]);
                 return new CompressionResult(out, reports[0], reports[1], report, summary);
             }

@@ -8,8 +8,8 @@
 //   Q4_K  d[16], dmin[16] (f16) | scale[8][16], min[8][16] (u8, unpacked from the 12 packed bytes) |
 //         for pair j in 0..3, m in 0..7: 16 rows x bytes 4m..4m+3 of the row's 32 bytes of pair j
 //   Q5_K  as Q4_K, then fifth-bit words: for m in 0..7, 16 rows x bytes 4m..4m+3 of the row's 32 qh bytes
-//   Q6_K  d[16] (f16) | scale[16][16] (i8) | ql words: for half h, m in 0..15: 16 rows x ql[64h + 4m ..] |
-//         qh words: for half h, m in 0..7: 16 rows x qh[32h + 4m ..]
+//   Q6_K  d[16] (f16) | scale[16][16] (i8) | for half h, m in 0..7: 16 rows x ql[64h + 4m ..], 16 rows x
+//         ql[64h + 32 + 4m ..], 16 rows x qh[32h + 4m ..]
 // A kernel computes y[i * y_stride + r] (+)= dot(W[r], x_i) for rows [16 g0, 16 g1) and activation rows i < n.
 
 #include <stdint.h>
@@ -64,7 +64,8 @@ static inline void k4_scale_min(const uint8_t *s, int j, uint8_t *sc, uint8_t *m
 #define T_Q8_0 (32 + 512)
 #define T_Q4_K (64 + 256 + 2048)
 #define T_Q5_K (T_Q4_K + 512)
-#define T_Q6_K (32 + 256 + 2048 + 1024)
+#define Q6_WORDS 288
+#define T_Q6_K (Q6_WORDS + 3072)
 
 int64_t s4j_x16_bytes(int32_t type, int32_t rows, int32_t cols) {
     int64_t groups = rows / G;
@@ -113,8 +114,12 @@ void s4j_x16_pack(int32_t type, const uint8_t *src, int64_t row_bytes, int32_t r
                     memcpy(t + 2 * r, x + 208, 2);
                     for (int k = 0; k < 16; k++) t[32 + 16 * k + r] = x[192 + k];
                     for (int h = 0; h < 2; h++) {
-                        for (int m = 0; m < 16; m++) memcpy(t + 288 + 1024 * h + 64 * m + 4 * r, x + 64 * h + 4 * m, 4);
-                        for (int m = 0; m < 8; m++) memcpy(t + 2336 + 512 * h + 64 * m + 4 * r, x + 128 + 32 * h + 4 * m, 4);
+                        for (int m = 0; m < 8; m++) {
+                            uint8_t *w = t + Q6_WORDS + 192 * (8 * h + m) + 4 * r;
+                            memcpy(w, x + 64 * h + 4 * m, 4);
+                            memcpy(w + 64, x + 64 * h + 32 + 4 * m, 4);
+                            memcpy(w + 128, x + 128 + 32 * h + 4 * m, 4);
+                        }
                     }
                 }
             }
@@ -160,9 +165,8 @@ void s4j_x16_row(int32_t type, const uint8_t *p, int32_t cols, int32_t row, floa
             float d = h2f(u16(t + 2 * r));
             for (int h = 0; h < 2; h++) {
                 for (int l = 0; l < 32; l++) {
-                    uint8_t a = t[288 + 1024 * h + 64 * (l / 4) + 4 * r + l % 4];
-                    uint8_t bq = t[288 + 1024 * h + 64 * (8 + l / 4) + 4 * r + l % 4];
-                    uint8_t hq = t[2336 + 512 * h + 64 * (l / 4) + 4 * r + l % 4];
+                    const uint8_t *w = t + Q6_WORDS + 192 * (8 * h + l / 4) + 4 * r + l % 4;
+                    uint8_t a = w[0], bq = w[64], hq = w[128];
                     int is = l / 16;
                     const int8_t *sc = (const int8_t *) (t + 32) ;
                     y[128 * h + l] = d * sc[16 * (8 * h + is + 0) + r] * (int) (((a & 0xF) | ((hq & 3) << 4)) - 32);
@@ -397,38 +401,44 @@ KERNEL_SIG(s4j_x16_q5_k) {
 }
 
 // Q6_K: per half h and word m (elements l = 4m..4m+3), ql word A (bytes l), ql word B (bytes 32 + l), qh word H give the
-// codes of elements l, 32 + l, 64 + l, 96 + l; group (quarter q, l / 16) has its own scale; codes 0..63 minus 32.
-// A quarter of a half at a time (its 32 codes from 4 words of ql, qh), so only NI accumulators are live: no spills.
-AVX512 static inline __m512i q6_codes(const uint8_t *t, int h, int q, int m) {
-    const __m512i low = _mm512_set1_epi8(0x0F), three = _mm512_set1_epi8(3);
-    __m512i v = _mm512_loadu_si512(t + 288 + 1024 * h + 64 * ((q & 1) ? 8 + m : m)); // ql word A (q 0, 2) or B (q 1, 3)
-    __m512i vh = _mm512_loadu_si512(t + 2336 + 512 * h + 64 * m);
-    __m512i nib = q < 2 ? _mm512_and_si512(v, low) : _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
-    __m512i hb = _mm512_and_si512(q == 0 ? vh : _mm512_srli_epi16(vh, 2 * q), three);
-    return _mm512_or_si512(nib, _mm512_slli_epi16(hb, 4));
-}
-
+// codes of elements l, 32 + l, 64 + l, 96 + l (quarters 0..3); group (quarter q, l / 16) has its own scale; codes 0..63
+// minus 32. The three words of (h, m) lie side by side and are read once, in the order they are stored: the words read
+// in storage order let the hardware prefetcher stream the tiles (read in three interleaved streams, as an earlier
+// layout had them, this kernel reached under half the memory bandwidth).
 PASS_SIG(pass_q6_k) {
     const int nb = cols / 256, ni = NI;
     const uint8_t *base = p + (int64_t) g * nb * T_Q6_K;
+    const __m512i low = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x30);
     ACTS(cols)
     __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     for (int b = 0; b < nb; b++) {
         const uint8_t *t = base + (int64_t) b * T_Q6_K;
         __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) t));
         for (int h = 0; h < 2; h++) {
-            for (int q = 0; q < 4; q++) {
-                int ab = 8 * b + 4 * h + q;
-                for (int lh = 0; lh < 2; lh++) { // elements 16 lh .. 16 lh + 15 of the quarter: one scale
-                    __m512i a[4];
-                    for (int k = 0; k < NI; k++) a[k] = _mm512_set1_epi32(-32 * (lh == 0 ? A.s16[k][ab] : A.s[k][ab] - A.s16[k][ab]));
-                    for (int mm = 0; mm < 4; mm++) {
-                        int m = 4 * lh + mm;
-                        __m512i c = q6_codes(t, h, q, m);
-                        for (int k = 0; k < NI; k++) a[k] = _mm512_dpbusd_epi32(a[k], c, bcast(A.q[k] + 32 * ab + 4 * m));
+            const int ab = 8 * b + 4 * h; // activation block of quarter 0; quarter q is ab + q
+            for (int lh = 0; lh < 2; lh++) { // elements 16 lh .. 16 lh + 15 of each quarter: one scale each
+                __m512i a[4][4];
+                for (int q = 0; q < 4; q++) {
+                    for (int k = 0; k < NI; k++) {
+                        a[q][k] = _mm512_set1_epi32(-32 * (lh == 0 ? A.s16[k][ab + q] : A.s[k][ab + q] - A.s16[k][ab + q]));
                     }
+                }
+                for (int mm = 0; mm < 4; mm++) {
+                    const int m = 4 * lh + mm;
+                    const uint8_t *w = t + Q6_WORDS + 192 * (8 * h + m);
+                    __m512i va = _mm512_loadu_si512(w), vb = _mm512_loadu_si512(w + 64), vh = _mm512_loadu_si512(w + 128);
+                    __m512i c[4];
+                    c[0] = _mm512_or_si512(_mm512_and_si512(va, low), _mm512_and_si512(_mm512_slli_epi16(vh, 4), two));
+                    c[1] = _mm512_or_si512(_mm512_and_si512(vb, low), _mm512_and_si512(_mm512_slli_epi16(vh, 2), two));
+                    c[2] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(va, 4), low), _mm512_and_si512(vh, two));
+                    c[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(vb, 4), low), _mm512_and_si512(_mm512_srli_epi16(vh, 2), two));
+                    for (int q = 0; q < 4; q++) {
+                        for (int k = 0; k < NI; k++) a[q][k] = _mm512_dpbusd_epi32(a[q][k], c[q], bcast(A.q[k] + 32 * (ab + q) + 4 * m));
+                    }
+                }
+                for (int q = 0; q < 4; q++) {
                     __m512 sc = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (t + 32 + 16 * (8 * h + 2 * q + lh))))));
-                    for (int k = 0; k < NI; k++) f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[k]), _mm512_mul_ps(sc, _mm512_set1_ps(A.d[k][ab])), f[k]);
+                    for (int k = 0; k < NI; k++) f[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[q][k]), _mm512_mul_ps(sc, _mm512_set1_ps(A.d[k][ab + q])), f[k]);
                 }
             }
         }

@@ -358,8 +358,11 @@ AVX512 static inline __attribute__((always_inline)) void x16_k45(const uint8_t *
                         __m512i lo = _mm512_and_si512(v, low), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
                         if (five) {
                             __m512i h = _mm512_loadu_si512(t + T_Q4_K + 64 * m);
-                            lo = _mm512_or_si512(lo, _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(h, _mm512_set1_epi8((char) (1 << (2 * j)))), _mm512_set1_epi8(0x10)));
-                            hi = _mm512_or_si512(hi, _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(h, _mm512_set1_epi8((char) (1 << (2 * j + 1)))), _mm512_set1_epi8(0x10)));
+                            // bit 2j (2j + 1) of each qh byte moved to bit 4: shifts within 16-bit lanes, one mask
+                            __m512i h0 = j < 2 ? _mm512_slli_epi16(h, 4 - 2 * j) : j == 2 ? h : _mm512_srli_epi16(h, 2);
+                            __m512i h1 = j < 2 ? _mm512_slli_epi16(h, 3 - 2 * j) : _mm512_srli_epi16(h, 2 * j - 3);
+                            lo = _mm512_or_si512(lo, _mm512_and_si512(h0, _mm512_set1_epi8(0x10)));
+                            hi = _mm512_or_si512(hi, _mm512_and_si512(h1, _mm512_set1_epi8(0x10)));
                         }
                         for (int k = 0; k < NI; k++) {
                             a0[k] = _mm512_dpbusd_epi32(a0[k], lo, bcast(A.q[k] + 32 * ab + 4 * m));

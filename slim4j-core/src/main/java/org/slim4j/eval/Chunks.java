@@ -41,6 +41,11 @@ public record Chunks(int[] tokens, int nCtx, int count, int bos) {
         return model.logits(chunk(i), firstScored(), firstScored() + scoredPerChunk());
     }
 
+    /** As {@link #scoredLogits(CausalLM, int)} into {@code out} ([scoredPerChunk][vocab] at least). */
+    public void scoredLogits(CausalLM model, int i, float[] out) {
+        model.logits(chunk(i), firstScored(), firstScored() + scoredPerChunk(), out);
+    }
+
     /** The token that position {@code pos} of chunk {@code i} predicts. */
     public int target(int i, int pos) {
         return tokens[i * nCtx + pos + 1];

@@ -19,9 +19,25 @@ public final class KlDivergence {
     public interface BaseLogits {
         float[] chunk(int c);
 
+        /** Chunk c's logits into {@code out}. */
+        default void chunk(int c, float[] out) {
+            float[] l = chunk(c);
+            System.arraycopy(l, 0, out, 0, l.length);
+        }
+
         /** Computed by a live base model, chunk by chunk as the comparison asks for them. */
         static BaseLogits of(CausalLM base, Chunks chunks) {
-            return c -> chunks.scoredLogits(base, c);
+            return new BaseLogits() {
+                @Override
+                public float[] chunk(int c) {
+                    return chunks.scoredLogits(base, c);
+                }
+
+                @Override
+                public void chunk(int c, float[] out) {
+                    chunks.scoredLogits(base, c, out);
+                }
+            };
         }
     }
 
@@ -73,8 +89,11 @@ public final class KlDivergence {
         Progress progress = new Progress("kld", chunks.count());
         double sum = 0;
         int k = 0;
+        int size = chunks.scoredPerChunk() * model.vocabSize();
+        float[] b = new float[size], q = new float[size]; // one pair of arrays for every chunk
         for (int c = 0; c < chunks.count(); c++) {
-            ChunkStats s = scoreChunk(model, chunks, c, base.chunk(c));
+            base.chunk(c, b);
+            ChunkStats s = scoreChunk(model, chunks, c, b, q);
             all.add(s);
             for (double v : s.kld()) sum += v;
             k += s.kld().length;
@@ -85,13 +104,18 @@ public final class KlDivergence {
 
     /** Chunk {@code c} of {@code model} against the base model's logits of its scored positions ({@code b}). */
     public static ChunkStats scoreChunk(CausalLM model, Chunks chunks, int c, float[] b) {
+        return scoreChunk(model, chunks, c, b, new float[b.length]);
+    }
+
+    /** As {@link #scoreChunk(CausalLM, Chunks, int, float[])}, the model's logits computed into {@code q}. */
+    public static ChunkStats scoreChunk(CausalLM model, Chunks chunks, int c, float[] b, float[] q) {
         int vocab = model.vocabSize();
         int per = chunks.scoredPerChunk();
         if (b.length != per * vocab) {
             throw new IllegalArgumentException("base logits for chunk " + c + " have " + b.length
                     + " values, expected " + per + " x " + vocab);
         }
-        float[] q = chunks.scoredLogits(model, c);
+        chunks.scoredLogits(model, c, q);
         double[] kld = new double[per], dp = new double[per], lnQ = new double[per], lnB = new double[per];
         boolean[] sameTop = new boolean[per];
         // positions are independent: scored on all cores (each row's log-sum-exp once, not twice), gathered in order

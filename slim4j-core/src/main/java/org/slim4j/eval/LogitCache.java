@@ -139,11 +139,20 @@ public final class LogitCache implements KlDivergence.BaseLogits, AutoCloseable 
 
     @Override
     public float[] chunk(int c) {
-        int per = nCtx - 1 - nCtx / 2;
-        float[] out = new float[per * vocab];
-        long off = logitsOffset + 2L * c * per * vocab;
-        for (int i = 0; i < out.length; i++) out[i] = Float.float16ToFloat(seg.get(Dequant.I16, off + 2L * i));
+        float[] out = new float[(nCtx - 1 - nCtx / 2) * vocab];
+        chunk(c, out);
         return out;
+    }
+
+    /** Chunk c's logits into {@code out}, rows converted on all cores. */
+    @Override
+    public void chunk(int c, float[] out) {
+        int per = nCtx - 1 - nCtx / 2;
+        long off = logitsOffset + 2L * c * per * vocab;
+        java.util.stream.IntStream.range(0, per).parallel().forEach(r -> {
+            long o = off + 2L * r * vocab;
+            for (int i = 0, j = r * vocab; i < vocab; i++, j++) out[j] = Float.float16ToFloat(seg.get(Dequant.I16, o + 2L * i));
+        });
     }
 
     public int vocab() {

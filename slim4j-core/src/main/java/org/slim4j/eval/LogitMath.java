@@ -1,15 +1,37 @@
 package org.slim4j.eval;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /** Per-position statistics over rows of logits, in double precision (llama.cpp's perplexity/KL formulas). */
 public final class LogitMath {
     private LogitMath() {}
 
-    /** log(sum(exp(row))) of logits[off..off+n), stable. */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, VectorShape.forBitSize(F.vectorBitSize()));
+
+    /**
+     * log(sum(exp(row))) of logits[off..off+n), stable: llama.cpp's {@code log_softmax} arithmetic (exp in float of the
+     * logit minus the row's max, summed in double), vectorised: the Vector API's exp, each float lane widened before
+     * it is added.
+     */
     public static double logSumExp(float[] logits, int off, int n) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, logits[off + i]);
-        double s = 0;
-        for (int i = 0; i < n; i++) s += Math.exp(logits[off + i] - max);
+        int up = F.loopBound(n), i = 0;
+        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; i < up; i += F.length()) vmax = vmax.max(FloatVector.fromArray(F, logits, off + i));
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) max = Math.max(max, logits[off + i]);
+        DoubleVector s0 = DoubleVector.zero(D), s1 = DoubleVector.zero(D);
+        for (i = 0; i < up; i += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, logits, off + i).sub(max).lanewise(VectorOperators.EXP);
+            s0 = s0.add(e.convertShape(VectorOperators.F2D, D, 0));
+            s1 = s1.add(e.convertShape(VectorOperators.F2D, D, 1));
+        }
+        double s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += Math.exp(logits[off + i] - max);
         return max + Math.log(s);
     }
 
@@ -23,10 +45,25 @@ public final class LogitMath {
         return kl(base, bo, logSumExp(base, bo, n), cmp, co, logSumExp(cmp, co, n), n);
     }
 
-    /** As {@link #kl(float[], int, float[], int, int)} with both rows' {@link #logSumExp} already known. */
+    /**
+     * As {@link #kl(float[], int, float[], int, int)} with both rows' {@link #logSumExp} already known: sum of p (log p -
+     * log q), p's exp in float (of the log-probability taken against lseP split into two floats), the log-ratio as (base - cmp) - (lseP - lseQ) (the logits' difference is exact in
+     * float where they are close), each product widened to double before it is added.
+     */
     public static double kl(float[] base, int bo, double lseP, float[] cmp, int co, double lseQ, int n) {
-        double kl = 0;
-        for (int i = 0; i < n; i++) {
+        int up = F.loopBound(n), i = 0;
+        float hi = (float) lseP, lo = (float) (lseP - hi), dl = (float) (lseP - lseQ); // lseP as hi + lo: where p is
+        // large, the logit is near hi and their difference exact
+        DoubleVector s0 = DoubleVector.zero(D), s1 = DoubleVector.zero(D);
+        for (; i < up; i += F.length()) {
+            FloatVector b = FloatVector.fromArray(F, base, bo + i);
+            FloatVector p = b.sub(hi).sub(lo).lanewise(VectorOperators.EXP);
+            FloatVector t = p.mul(b.sub(FloatVector.fromArray(F, cmp, co + i)).sub(dl));
+            s0 = s0.add(t.convertShape(VectorOperators.F2D, D, 0));
+            s1 = s1.add(t.convertShape(VectorOperators.F2D, D, 1));
+        }
+        double kl = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
             double lp = base[bo + i] - lseP;
             double lq = cmp[co + i] - lseQ;
             kl += Math.exp(lp) * (lp - lq);

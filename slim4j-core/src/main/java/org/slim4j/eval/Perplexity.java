@@ -34,8 +34,9 @@ public final class Perplexity {
     public static Result run(CausalLM model, Chunks chunks) {
         ChunkSums total = ChunkSums.ZERO;
         Progress progress = new Progress("perplexity", chunks.count());
+        float[] logits = new float[chunks.scoredPerChunk() * model.vocabSize()]; // one array for every chunk
         for (int c = 0; c < chunks.count(); c++) {
-            total = total.plus(scoreChunk(model, chunks, c));
+            total = total.plus(scoreChunk(model, chunks, c, logits));
             progress.step(c + 1, String.format(Locale.ROOT, "ppl %.4f", Math.exp(total.nll() / total.count())));
         }
         return finish(total, chunks);
@@ -43,8 +44,13 @@ public final class Perplexity {
 
     /** Chunk {@code c} evaluated from scratch and its scored positions summed. */
     public static ChunkSums scoreChunk(CausalLM model, Chunks chunks, int c) {
+        return scoreChunk(model, chunks, c, new float[chunks.scoredPerChunk() * model.vocabSize()]);
+    }
+
+    /** As {@link #scoreChunk(CausalLM, Chunks, int)}, the logits computed into {@code logits}. */
+    public static ChunkSums scoreChunk(CausalLM model, Chunks chunks, int c, float[] logits) {
         int vocab = model.vocabSize();
-        float[] logits = chunks.scoredLogits(model, c);
+        chunks.scoredLogits(model, c, logits);
         int first = chunks.firstScored(), n = chunks.nCtx() - 1 - first;
         // positions are independent: their log-sum-exps on all cores, summed in position order (the same bits)
         double[] v = new double[n];

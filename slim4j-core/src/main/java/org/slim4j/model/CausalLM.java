@@ -28,6 +28,16 @@ public interface CausalLM extends AutoCloseable {
     }
 
     /**
+     * As {@link #logits(int[], int, int)} into {@code out} (at least [to - from][vocabSize]): an evaluation scoring
+     * chunk after chunk reuses one array instead of allocating tens of megabytes a chunk for the collector to zero,
+     * copy and free.
+     */
+    default void logits(int[] tokens, int from, int to, float[] out) {
+        float[] l = logits(tokens, from, to);
+        System.arraycopy(l, 0, out, 0, l.length);
+    }
+
+    /**
      * Continues {@code promptIds}, passing text to {@code onText} (may be null) as it becomes final: whole characters,
      * never part of a stop string. Ends at an end-of-generation token, a stop string, {@code maxNewTokens} or the end of
      * the context; an exception thrown by {@code onText} ends generation and propagates.

@@ -24,6 +24,26 @@ class LogitMathTest {
     }
 
     @Test
+    void vectorisedRowsAgreeWithTheTextbookFormulasInDouble() {
+        java.util.Random r = new java.util.Random(7);
+        for (int n : new int[] {1, 15, 16, 17, 100, 49_152 + 5}) {
+            float[] a = new float[n + 3], b = new float[n + 3];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) (r.nextGaussian() * 4 + 10); // logits of a real model's scale, away from zero
+                b[i] = a[i] + (float) (r.nextGaussian() * 0.3);
+            }
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int i = 0; i < n; i++) max = Math.max(max, a[3 + i]);
+            for (int i = 0; i < n; i++) sum += Math.exp(a[3 + i] - max);
+            double lseA = max + Math.log(sum);
+            assertEquals(lseA, LogitMath.logSumExp(a, 3, n), 1e-6 * Math.abs(lseA), "n " + n);
+            double lseB = LogitMath.logSumExp(b, 3, n), kl = 0;
+            for (int i = 0; i < n; i++) kl += Math.exp(a[3 + i] - lseA) * ((a[3 + i] - lseA) - (b[3 + i] - lseB));
+            assertEquals(kl, LogitMath.kl(a, 3, b, 3, n), 1e-6 * Math.max(kl, 1e-3), "n " + n);
+        }
+    }
+
+    @Test
     void percentilesInterpolateLinearly() {
         double[] sorted = {0, 1, 2, 3, 4};
         assertEquals(4, KlDivergence.percentile(sorted, 100), 0);

@@ -52,6 +52,8 @@ public final class FastLlama implements Decoder {
     private final Layer[] layers;
     private final BoundMatrix output, embedding;
     private final boolean batchInt8, anyInterleaved;
+    // the session logits() ran last, for the next call (an evaluation's chunks); null while a call holds it
+    private final java.util.concurrent.atomic.AtomicReference<FastSession> evalSession = new java.util.concurrent.atomic.AtomicReference<>();
 
     /** Wraps {@code model}'s weights; {@code threads <= 0} means all cores. Closing this closes the model when {@code ownsModel}. */
     public FastLlama(LlamaModel model, int threads, boolean ownsModel) {
@@ -257,10 +259,24 @@ public final class FastLlama implements Decoder {
     public float[] logits(int[] tokens, int from, int to) {
         if (from < 0 || to > tokens.length || from > to) throw new IllegalArgumentException("rows [" + from + ", " + to + ") of " + tokens.length);
         float[] out = new float[(to - from) * config.vocab()];
-        if (from == to) return out;
-        if (to > contextLength()) throw new IllegalArgumentException(to + " positions exceed the context of " + contextLength());
-        new FastSession(this, to, EVAL_BATCH).logits(tokens, from, to, out);
+        logits(tokens, from, to, out);
         return out;
+    }
+
+    /**
+     * Into {@code out}, on a session kept between calls (an evaluation's next chunk reuses its cache and buffers; a
+     * call that finds it taken by another thread, or too small, makes its own).
+     */
+    @Override
+    public void logits(int[] tokens, int from, int to, float[] out) {
+        if (from < 0 || to > tokens.length || from > to) throw new IllegalArgumentException("rows [" + from + ", " + to + ") of " + tokens.length);
+        if (out.length < (long) (to - from) * config.vocab()) throw new IllegalArgumentException("out holds " + out.length + " floats, " + (to - from) + " rows need more");
+        if (from == to) return;
+        if (to > contextLength()) throw new IllegalArgumentException(to + " positions exceed the context of " + contextLength());
+        FastSession s = evalSession.getAndSet(null);
+        if (s == null || s.capacity() < to) s = new FastSession(this, to, EVAL_BATCH);
+        s.logits(tokens, from, to, out);
+        evalSession.set(s);
     }
 
     @Override

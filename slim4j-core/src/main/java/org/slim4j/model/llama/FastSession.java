@@ -33,6 +33,8 @@ public final class FastSession implements DecoderSession {
     private final int grain;
     private final float[] x, xb, q, k, v, att, gate, up, cos, sin, logits;
     private final float[][] scratch, scores; // [worker][...]
+    private final BlockAttention blocks; // prompt batches' attention, where the cache is float32; else null
+    private float[][] blockScratch; // [worker][...], made at the first prompt batch
     // int8 copies of a step's matrix inputs (xb, att, gate; every row of a batch), made once per step on the calling thread
     private final Q8Act qIn, qAtt, qGate;
     private final PackedGemm.Epilogue plusX; // an output projection's GEMM adds the residual stream
@@ -67,6 +69,8 @@ public final class FastSession implements DecoderSession {
         int workers = pool.size();
         scratch = new float[workers][MatVec.scratchSize(Math.max(Math.max(c.hidden(), c.ffn()), c.qDim()))];
         scores = new float[workers][cache.scoresLength()];
+        BlockAttention b = new BlockAttention(c);
+        blocks = BlockAttention.serves(cache) && b.fits() ? b : null;
         int batchInt = m.batchInt8() ? rows : 1; // prompt batches quantized too where C kernels serve them
         qIn = new Q8Act(batchInt, c.hidden());
         qAtt = new Q8Act(batchInt, c.qDim());
@@ -176,7 +180,7 @@ public final class FastSession implements DecoderSession {
     private final class Layer {
         private final int l;
         private final FastLlama.Layer w;
-        private final WorkerPool.Job qkv = this::qkv, attention = this::attention, gateUp = this::gateUp;
+        private final WorkerPool.Job qkv = this::qkv, attention = this::attention, attentionBlocks = this::attentionBlocks, gateUp = this::gateUp;
         private final Residual wo, down;
 
         Layer(int l, FastLlama.Layer w) {
@@ -201,7 +205,12 @@ public final class FastSession implements DecoderSession {
             m.rope().apply(q, n, c.heads(), cos, sin);
             m.rope().apply(k, n, c.kvHeads(), cos, sin);
             cache.store(l, k, v, n, pos0);
-            pool.run(attention, parts(n * c.heads(), 1));
+            if (n > 1 && blocks != null) {
+                if (blockScratch == null) blockScratch = new float[pool.size()][blocks.scratch(capacity)];
+                pool.run(attentionBlocks, parts(c.heads() * ((n + BlockAttention.L - 1) / BlockAttention.L), 1));
+            } else {
+                pool.run(attention, parts(n * c.heads(), 1));
+            }
             quantize(qAtt, att, c.qDim());
             wo.run();
             rmsNorm(x, 0, xb, w.ffnNorm(), n);
@@ -241,6 +250,15 @@ public final class FastSession implements DecoderSession {
             }
         }
 
+        /** Causal attention of a prompt batch, {@link BlockAttention}'s way; work units are (query block, head) pairs. */
+        private void attentionBlocks(int part, int parts, int worker) {
+            int heads = c.heads(), units = heads * ((n + BlockAttention.L - 1) / BlockAttention.L);
+            for (int u = WorkerPool.from(units, part, parts, 1), end = WorkerPool.from(units, part + 1, parts, 1); u < end; u++) {
+                int i0 = u / heads * BlockAttention.L;
+                blocks.block(cache, l, q, i0, Math.min(BlockAttention.L, n - i0), pos0, u % heads, blockScratch[worker], att);
+            }
+        }
+
         /** Gate and up; a decode step applies SwiGLU to its share at once, a batch in a step of its own ({@link #swiglu}). */
         private void gateUp(int part, int parts, int worker) {
             int f = c.ffn();
@@ -265,7 +283,12 @@ public final class FastSession implements DecoderSession {
 
     /** gate[r] = silu(gate[r]) * up[r] for r in [from, to). */
     private void silu(int from, int to) {
-        for (int r = from; r < to; r++) {
+        int r = from;
+        for (int up8 = from + S.loopBound(to - from); r < up8; r += S.length()) { // the Vector API's exp, in float
+            FloatVector g = FloatVector.fromArray(S, gate, r);
+            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(S, up, r)).intoArray(gate, r);
+        }
+        for (; r < to; r++) {
             float g = gate[r];
             gate[r] = g / (1f + (float) Math.exp(-g)) * up[r];
         }

@@ -260,6 +260,8 @@ public final class FastBert implements Encoder {
         return maxLength;
     }
 
+    private final java.util.concurrent.ConcurrentLinkedQueue<Work> work = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     @Override
     public float[][] embed(List<String> texts) {
         String prefix = model.conventions().queryPrefix();
@@ -315,8 +317,11 @@ public final class FastBert implements Encoder {
         int h = config.hidden(), n = x.length / h, f = config.intermediate();
         int[] starts = new int[seqs.length + 1];
         for (int i = 0; i < seqs.length; i++) starts[i + 1] = starts[i] + seqs[i].ids().length;
-        float[] qkv = new float[n * 3 * h], ctx = new float[n * h], tmp = new float[n * h], inter = new float[n * f];
-        Q8Act qa = anyInts ? new Q8Act(n, Math.max(h, f)) : null;
+        Work wk = work.poll();
+        if (wk == null) wk = new Work();
+        wk.fit(n, h, f, anyInts);
+        float[] qkv = wk.qkv, ctx = wk.ctx, tmp = wk.tmp, inter = wk.inter;
+        Q8Act qa = wk.qa;
         int heads = config.heads();
         for (Layer L : layers) {
             product(L.qkv, x, n, h, new Epilogue(L.qkvB, false, null), qkv, exec, qa);
@@ -335,7 +340,31 @@ public final class FastBert implements Encoder {
             product(L.out, inter, n, f, new Epilogue(L.outB, false, x), tmp, exec, qa);
             exec.run((w, k) -> layerNorm(tmp, x, WorkerPool.from(n, w, k, 1), WorkerPool.from(n, w + 1, k, 1), L.ln2g, L.ln2b));
         }
+        work.offer(wk);
         return x;
+    }
+
+    /**
+     * A forward pass's working arrays, kept for the next pass (two at once when the workers split a batch): a batch of
+     * 32 sentences needs ~8 MB of them, and allocating them every pass kept the collector scanning and freeing them.
+     */
+    private static final class Work {
+        float[] qkv = new float[0], ctx = qkv, tmp = qkv, inter = qkv;
+        Q8Act qa;
+        int qaRows;
+
+        void fit(int n, int h, int f, boolean ints) {
+            if (ctx.length < n * h) {
+                qkv = new float[n * 3 * h];
+                ctx = new float[n * h];
+                tmp = new float[n * h];
+                inter = new float[n * f];
+            }
+            if (ints && qaRows < n) {
+                qa = new Q8Act(n, Math.max(h, f));
+                qaRows = n;
+            }
+        }
     }
 
     /**

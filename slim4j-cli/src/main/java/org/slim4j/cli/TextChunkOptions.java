@@ -22,10 +22,10 @@ final class TextChunkOptions {
     Chunks chunks(CausalLM model) throws IOException {
         if (chunks == 0 || chunks < -1) throw new BadInputException("--chunks", null, "must be >= 1 (or left out for all chunks), got " + chunks);
         String text = TextFiles.read(file, "--file");
-        int[] tokens = model.tokenizer().encode(text, false);
         if (ctx < 4 || ctx > model.contextLength()) {
             throw new BadInputException("--ctx-size", null, ctx + " is outside 4.." + model.contextLength() + " (the model's context)");
         }
+        int[] tokens = Chunks.tokenize(model.tokenizer(), text, ctx, chunks);
         if (tokens.length < ctx) throw new BadInputException(file, "--ctx-size", "text has " + tokens.length + " tokens, fewer than one chunk of " + ctx);
         return Chunks.of(tokens, ctx, chunks, model.autoBos());
     }

@@ -13,6 +13,7 @@
 // A kernel computes y[i * y_stride + r] (+)= dot(W[r], x_i) for rows [16 g0, 16 g1) and activation rows i < n.
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <immintrin.h>
 
@@ -332,7 +333,22 @@ KERNEL_SIG(s4j_x16_q4z) {
 }
 
 // Q4_K and Q5_K: per pair j, sub-block 2j from the low nibbles (plus fifth bit 2j), 2j+1 from the high ones.
-AVX512 static inline __attribute__((always_inline)) void x16_k45(const uint8_t *p, int32_t g, int32_t i0, const int NI,
+AVX512 static inline __attribute__((always_inline)) void k45_codes(const uint8_t *t, int j, int m, int five, __m512i low, __m512i *lo, __m512i *hi) {
+    __m512i v = _mm512_loadu_si512(t + 320 + 512 * j + 64 * m);
+    *lo = _mm512_and_si512(v, low);
+    *hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+    if (five) {
+        __m512i h = _mm512_loadu_si512(t + T_Q4_K + 64 * m);
+        // bit 2j (2j + 1) of each qh byte moved to bit 4: shifts within 16-bit lanes, one mask
+        __m512i h0 = j < 2 ? _mm512_slli_epi16(h, 4 - 2 * j) : j == 2 ? h : _mm512_srli_epi16(h, 2);
+        __m512i h1 = j < 2 ? _mm512_slli_epi16(h, 3 - 2 * j) : _mm512_srli_epi16(h, 2 * j - 3);
+        *lo = _mm512_or_si512(*lo, _mm512_and_si512(h0, _mm512_set1_epi8(0x10)));
+        *hi = _mm512_or_si512(*hi, _mm512_and_si512(h1, _mm512_set1_epi8(0x10)));
+    }
+}
+
+// dec: as for Q6_K, the group's codes rebuilt once for a prompt batch (Q5_K), or NULL
+AVX512 static inline __attribute__((always_inline)) void x16_k45(const uint8_t *p, const uint8_t *dec, int32_t g, int32_t i0, const int NI,
         const int8_t *xq, const float *xd, const int32_t *xs, const int16_t *xs16, int32_t cols, float *y, int32_t y_stride,
         int32_t acc, int five) {
     (void) xs16;
@@ -351,18 +367,15 @@ AVX512 static inline __attribute__((always_inline)) void x16_k45(const uint8_t *
                 for (int j = 0; j < 4; j++) {
                     __m512i a0[4], a1[4];
                     for (int k = 0; k < NI; k++) a0[k] = a1[k] = _mm512_setzero_si512();
-                    const uint8_t *qs = t + 320 + 512 * j;
                     const int ab = 8 * b + 2 * j;
                     for (int m = 0; m < 8; m++) {
-                        __m512i v = _mm512_loadu_si512(qs + 64 * m);
-                        __m512i lo = _mm512_and_si512(v, low), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
-                        if (five) {
-                            __m512i h = _mm512_loadu_si512(t + T_Q4_K + 64 * m);
-                            // bit 2j (2j + 1) of each qh byte moved to bit 4: shifts within 16-bit lanes, one mask
-                            __m512i h0 = j < 2 ? _mm512_slli_epi16(h, 4 - 2 * j) : j == 2 ? h : _mm512_srli_epi16(h, 2);
-                            __m512i h1 = j < 2 ? _mm512_slli_epi16(h, 3 - 2 * j) : _mm512_srli_epi16(h, 2 * j - 3);
-                            lo = _mm512_or_si512(lo, _mm512_and_si512(h0, _mm512_set1_epi8(0x10)));
-                            hi = _mm512_or_si512(hi, _mm512_and_si512(h1, _mm512_set1_epi8(0x10)));
+                        __m512i lo, hi;
+                        if (dec) {
+                            const uint8_t *w = dec + (int64_t) (32 * b + 8 * j + m) * 128;
+                            lo = _mm512_load_si512(w);
+                            hi = _mm512_load_si512(w + 64);
+                        } else {
+                            k45_codes(t, j, m, five, low, &lo, &hi);
                         }
                         for (int k = 0; k < NI; k++) {
                             a0[k] = _mm512_dpbusd_epi32(a0[k], lo, bcast(A.q[k] + 32 * ab + 4 * m));
@@ -388,19 +401,49 @@ AVX512 static inline __attribute__((always_inline)) void x16_k45(const uint8_t *
 }
 
 PASS_SIG(pass_q4_k) {
-    x16_k45(p, g, i0, NI, xq, xd, xs, xs16, cols, y, y_stride, acc, 0);
+    x16_k45(p, NULL, g, i0, NI, xq, xd, xs, xs16, cols, y, y_stride, acc, 0);
 }
 
 PASS_SIG(pass_q5_k) {
-    x16_k45(p, g, i0, NI, xq, xd, xs, xs16, cols, y, y_stride, acc, 1);
+    x16_k45(p, NULL, g, i0, NI, xq, xd, xs, xs16, cols, y, y_stride, acc, 1);
 }
 
 KERNEL_SIG(s4j_x16_q4_k) {
     DISPATCH(pass_q4_k)
 }
 
+// A prompt batch rebuilds each group's codes with their fifth bits once (as Q6_K's, below).
 KERNEL_SIG(s4j_x16_q5_k) {
-    DISPATCH(pass_q5_k)
+    const int nb = cols / 256;
+    uint8_t *dec = n >= 16 ? aligned_alloc(64, (size_t) nb * 4096) : NULL;
+    if (!dec) {
+        DISPATCH(pass_q5_k)
+        return;
+    }
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    for (int32_t g = g0; g < g1; g++) {
+        const uint8_t *base = p + (int64_t) g * nb * T_Q5_K;
+        for (int b = 0; b < nb; b++) {
+            for (int j = 0; j < 4; j++) {
+                for (int m = 0; m < 8; m++) {
+                    __m512i lo, hi;
+                    k45_codes(base + (int64_t) b * T_Q5_K, j, m, 1, low, &lo, &hi);
+                    uint8_t *w = dec + (int64_t) (32 * b + 8 * j + m) * 128;
+                    _mm512_store_si512(w, lo);
+                    _mm512_store_si512(w + 64, hi);
+                }
+            }
+        }
+        for (int32_t i0 = 0; i0 < n; i0 += 4) {
+            switch (n - i0 < 4 ? n - i0 : 4) {
+                case 1: x16_k45(p, dec, g, i0, 1, xq, xd, xs, xs16, cols, y, y_stride, acc, 1); break;
+                case 2: x16_k45(p, dec, g, i0, 2, xq, xd, xs, xs16, cols, y, y_stride, acc, 1); break;
+                case 3: x16_k45(p, dec, g, i0, 3, xq, xd, xs, xs16, cols, y, y_stride, acc, 1); break;
+                default: x16_k45(p, dec, g, i0, 4, xq, xd, xs, xs16, cols, y, y_stride, acc, 1); break;
+            }
+        }
+    }
+    free(dec);
 }
 
 // Q6_K: per half h and word m (elements l = 4m..4m+3), ql word A (bytes l), ql word B (bytes 32 + l), qh word H give the
@@ -408,7 +451,20 @@ KERNEL_SIG(s4j_x16_q5_k) {
 // minus 32. The three words of (h, m) lie side by side and are read once, in the order they are stored: the words read
 // in storage order let the hardware prefetcher stream the tiles (read in three interleaved streams, as an earlier
 // layout had them, this kernel reached under half the memory bandwidth).
-PASS_SIG(pass_q6_k) {
+AVX512 static inline __attribute__((always_inline)) void q6_codes(const uint8_t *t, int h, int m, __m512i low, __m512i two, __m512i *c) {
+    const uint8_t *w = t + Q6_WORDS + 192 * (8 * h + m);
+    __m512i va = _mm512_loadu_si512(w), vb = _mm512_loadu_si512(w + 64), vh = _mm512_loadu_si512(w + 128);
+    c[0] = _mm512_or_si512(_mm512_and_si512(va, low), _mm512_and_si512(_mm512_slli_epi16(vh, 4), two));
+    c[1] = _mm512_or_si512(_mm512_and_si512(vb, low), _mm512_and_si512(_mm512_slli_epi16(vh, 2), two));
+    c[2] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(va, 4), low), _mm512_and_si512(vh, two));
+    c[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(vb, 4), low), _mm512_and_si512(_mm512_srli_epi16(vh, 2), two));
+}
+
+// One pass of Q6_K over 16 rows and NI activation rows. The codes come from the tile (dec == NULL: rebuilt from the
+// ql/qh words on the fly, a decode step's way) or from dec, the group's codes rebuilt once for a whole prompt batch.
+AVX512 static inline __attribute__((always_inline)) void q6_pass(const uint8_t *p, const uint8_t *dec, int32_t g, int32_t i0,
+        const int NI, const int8_t *xq, const float *xd, const int32_t *xs, const int16_t *xs16, int32_t cols, float *y,
+        int32_t y_stride, int32_t acc) {
     const int nb = cols / 256, ni = NI;
     const uint8_t *base = p + (int64_t) g * nb * T_Q6_K;
     const __m512i low = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x30);
@@ -428,13 +484,13 @@ PASS_SIG(pass_q6_k) {
                 }
                 for (int mm = 0; mm < 4; mm++) {
                     const int m = 4 * lh + mm;
-                    const uint8_t *w = t + Q6_WORDS + 192 * (8 * h + m);
-                    __m512i va = _mm512_loadu_si512(w), vb = _mm512_loadu_si512(w + 64), vh = _mm512_loadu_si512(w + 128);
                     __m512i c[4];
-                    c[0] = _mm512_or_si512(_mm512_and_si512(va, low), _mm512_and_si512(_mm512_slli_epi16(vh, 4), two));
-                    c[1] = _mm512_or_si512(_mm512_and_si512(vb, low), _mm512_and_si512(_mm512_slli_epi16(vh, 2), two));
-                    c[2] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(va, 4), low), _mm512_and_si512(vh, two));
-                    c[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(vb, 4), low), _mm512_and_si512(_mm512_srli_epi16(vh, 2), two));
+                    if (dec) {
+                        const uint8_t *w = dec + (int64_t) (16 * b + 8 * h + m) * 256;
+                        for (int q = 0; q < 4; q++) c[q] = _mm512_loadu_si512(w + 64 * q);
+                    } else {
+                        q6_codes(t, h, m, low, two, c);
+                    }
                     for (int q = 0; q < 4; q++) {
                         for (int k = 0; k < NI; k++) a[q][k] = _mm512_dpbusd_epi32(a[q][k], c[q], bcast(A.q[k] + 32 * (ab + q) + 4 * m));
                     }
@@ -449,6 +505,40 @@ PASS_SIG(pass_q6_k) {
     for (int k = 0; k < NI; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
 }
 
+PASS_SIG(pass_q6_k) {
+    q6_pass(p, NULL, g, i0, NI, xq, xd, xs, xs16, cols, y, y_stride, acc);
+}
+
+// A prompt batch (16 activation rows or more) rebuilds each group's codes once, into a buffer of 4 KB a block, and
+// every 4 activation rows read them from there: rebuilding them per 4 rows cost as much as the multiply-adds.
 KERNEL_SIG(s4j_x16_q6_k) {
-    DISPATCH(pass_q6_k)
+    const int nb = cols / 256;
+    uint8_t *dec = n >= 16 ? aligned_alloc(64, (size_t) nb * 4096) : NULL;
+    if (!dec) {
+        DISPATCH(pass_q6_k)
+        return;
+    }
+    const __m512i low = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x30);
+    for (int32_t g = g0; g < g1; g++) {
+        const uint8_t *base = p + (int64_t) g * nb * T_Q6_K;
+        for (int b = 0; b < nb; b++) {
+            for (int h = 0; h < 2; h++) {
+                for (int m = 0; m < 8; m++) {
+                    __m512i c[4];
+                    q6_codes(base + (int64_t) b * T_Q6_K, h, m, low, two, c);
+                    uint8_t *w = dec + (int64_t) (16 * b + 8 * h + m) * 256;
+                    for (int q = 0; q < 4; q++) _mm512_store_si512(w + 64 * q, c[q]);
+                }
+            }
+        }
+        for (int32_t i0 = 0; i0 < n; i0 += 4) {
+            switch (n - i0 < 4 ? n - i0 : 4) {
+                case 1: q6_pass(p, dec, g, i0, 1, xq, xd, xs, xs16, cols, y, y_stride, acc); break;
+                case 2: q6_pass(p, dec, g, i0, 2, xq, xd, xs, xs16, cols, y, y_stride, acc); break;
+                case 3: q6_pass(p, dec, g, i0, 3, xq, xd, xs, xs16, cols, y, y_stride, acc); break;
+                default: q6_pass(p, dec, g, i0, 4, xq, xd, xs, xs16, cols, y, y_stride, acc); break;
+            }
+        }
+    }
+    free(dec);
 }

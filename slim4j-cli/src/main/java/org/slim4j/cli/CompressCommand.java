@@ -35,7 +35,7 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Output folder: Hugging Face layout with compressed-tensors weights; report beside it.") Path out;
     @Option(names = "--dense", description = "Write the effective weights as float32 instead of compressed-tensors (for tools that cannot read it).") boolean dense;
     @Option(names = "--eval-text", paramLabel = "TEXT", description = "Decoders: held-out text for the KL divergence (default: wikitext-2-raw-test.txt).") Path evalText;
-    @Option(names = "--eval-chunks", defaultValue = "4", description = "Decoders: chunks of held-out text for KLD/perplexity.") int evalChunks;
+    @Option(names = "--eval-chunks", defaultValue = "4", description = "Decoders: chunks of held-out text for KLD/perplexity (GGUF schemes: 0 for none, so that no engine holds the model: one larger than memory still compresses).") int evalChunks;
     @Option(names = "--ctx", defaultValue = "128", description = "Decoders: tokens per evaluation chunk.") int ctx;
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads (default: all cores).") int threads;
     @Option(names = "--imatrix", description = "GGUF schemes: weight the quantization by an importance matrix from the calibration text (as llama-imatrix; every k-quant, Q4_x/Q5_x, IQ4_NL/IQ4_XS).") boolean imatrix;
@@ -78,7 +78,7 @@ final class CompressCommand implements Callable<Integer> {
         if (referencePoints != null) for (Path csv : referencePoints) reference.addAll(SizeKldChart.read(csv)); // bad input before any work
         CompressionResult r = scheme != null ? Slim4j.compress(model, scheme, o) : Slim4j.compress(model, recipe, o);
         spec.commandLine().getOut().print(r.summary());
-        if (gguf) spec.commandLine().getOut().printf("wrote %s%n", chart(r, reference));
+        if (gguf && r.report().has("quality")) spec.commandLine().getOut().printf("wrote %s%n", chart(r, reference)); // no chart without a KLD (--eval-chunks 0)
         return 0;
     }
 

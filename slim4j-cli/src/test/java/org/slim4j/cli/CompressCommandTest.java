@@ -44,6 +44,21 @@ class CompressCommandTest {
         assertTrue(report.get("matrix_bits_per_weight").asDouble() > 4.5, "Q4_K is 4.5 bits, Q6_K 6.5625");
     }
 
+    /** --eval-chunks 0: no engine holds the model (one larger than memory compresses); the same bytes, no KLD and no chart. */
+    @Test
+    void noEvaluationWritesTheSameFile(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("tiny.gguf");
+        CliErrorsTest.Run r = run("compress", "-m", Fixtures.TINY_LLAMA.toString(), "--scheme", "q4_k_m", "-o", out.toString(), "--eval-chunks", "0");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("no KL evaluation"), r.out());
+        try (GgufFile mine = GgufFile.open(out); GgufFile cpp = GgufFile.open(Fixtures.gguf("Q4_K_M"))) {
+            for (Tensor t : cpp.tensors()) assertEquals(-1, t.data().mismatch(mine.tensor(t.name()).data()), t.name());
+        }
+        assertFalse(new ObjectMapper().readTree(dir.resolve("tiny.gguf-report.json").toFile()).has("quality"));
+        assertFalse(java.nio.file.Files.exists(dir.resolve("tiny.gguf-size-kld.png")));
+        assertEquals(2, run("compress", "-m", Fixtures.TINY_LLAMA.toString(), "--scheme", "w4g64", "-o", dir.resolve("x").toString(), "--eval-chunks", "0").code());
+    }
+
     @Test
     void imatrixQuantizationWritesItsProvenance(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("q4_k_m-imatrix.gguf");

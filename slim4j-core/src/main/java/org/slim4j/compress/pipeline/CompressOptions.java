@@ -27,8 +27,9 @@ public final class CompressOptions {
         return n;
     }
 
+    /** At least 1, or 0 for no KL evaluation (GGUF schemes only: see {@link Compression}). */
     static int checkedEvalChunks(int n) {
-        if (n < 1) throw new BadInputException("--eval-chunks", null, "must be >= 1, got " + n);
+        if (n < 0) throw new BadInputException("--eval-chunks", null, "must be >= 0 (0: no evaluation), got " + n);
         return n;
     }
 

@@ -175,6 +175,7 @@ public final class Compression {
     }
 
     private static Chunks evalChunks(LlamaModel l, CompressOptions o) throws IOException {
+        if (o.evalChunks() == 0) throw new BadInputException("--eval-chunks", null, "0 (no evaluation) is for GGUF schemes; a recipe's report needs at least 1");
         Path text = o.evalText() != null ? o.evalText() : DataFiles.find("wikitext-2-raw-test.txt");
         int[] tokens = l.tokenizer().encode(TextFiles.read(text, "--eval-text"), false);
         if (o.ctx() < 4 || o.ctx() > l.contextLength()) throw new BadInputException("--ctx", null, o.ctx() + " is outside 4.." + l.contextLength());
@@ -272,8 +273,9 @@ public final class Compression {
         if (budget && !Files.isDirectory(src)) target(src, type, rules, o, flag); // a budget below the smallest file fails before any work
         Imatrix given = o.imatrixFile() != null ? checkedImatrix(o.imatrixFile(), src, out) : null; // as does an imatrix of another model
         try (LlamaModel l = LlamaLoader.load(src)) {
-            Chunks chunks = evalChunks(l, o);
-            try (LogitCache base = baseLogits(l, chunks, o)) {
+            // --eval-chunks 0: no KL evaluation, so no engine holds the model (one larger than memory compresses)
+            Chunks chunks = o.evalChunks() > 0 ? evalChunks(l, o) : null;
+            try (LogitCache base = chunks == null ? null : baseLogits(l, chunks, o)) {
                 Imatrix im = null;
                 int[][] calib = null;
                 if (o.imatrix() || o.gptq() || budget) {
@@ -329,11 +331,13 @@ public final class Compression {
                 r.types().types().forEach((k, v) -> types.put(k, v.name()));
                 ArrayNode fbs = report.putArray("fallbacks");
                 r.types().fallbacks().forEach(fbs::add);
-                KlDivergence.Result kld;
-                try (LlamaModel q = LlamaLoader.load(out); FastLlama fast = new FastLlama(q, o.threads(), false)) {
-                    kld = KlDivergence.run(fast, chunks, base);
+                KlDivergence.Result kld = null;
+                if (base != null) {
+                    try (LlamaModel q = LlamaLoader.load(out); FastLlama fast = new FastLlama(q, o.threads(), false)) {
+                        kld = KlDivergence.run(fast, chunks, base);
+                    }
+                    quality(report, kld, o, chunks);
                 }
-                quality(report, kld, o, chunks);
                 Map<String, LayerResult> errors = new LinkedHashMap<>();
                 for (LayerResult lr : r.layers()) errors.put(lr.name(), lr);
                 Map<String, Long> sizes = new LinkedHashMap<>();
@@ -351,7 +355,7 @@ public final class Compression {
                 });
                 String searchTable = report.has("search") ? searchTable(report.get("search")) : "";
                 Path[] reports = Reports.write(out, report, searchTable + table, "# GGUF export report", "tensor_types", "tensors", "search");
-                String summary = kld.table() + String.format(Locale.ROOT,
+                String summary = (kld != null ? kld.table() : "no KL evaluation (--eval-chunks 0)\n") + String.format(Locale.ROOT,
                         "wrote %s (%s, %s mix) in %.1fs: %.3f bits per weight overall, %.3f on the quantized matrices, %.2f MB; %d tensor(s) took the fallback%s%nwrote %s, %s%n",
                         out, type.name(), mixName, secs, r.bitsPerWeight(), r.matrixBitsPerWeight(), r.bytes() / 1e6,
                         r.types().fallbacks().size(), r.types().fallbacks().isEmpty() ? "" : " " + r.types().fallbacks(), reports[0], reports[1]);

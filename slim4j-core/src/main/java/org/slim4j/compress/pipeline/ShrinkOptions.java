@@ -73,7 +73,8 @@ public final class ShrinkOptions {
 
     /** Decoders: chunks of WikiText-2 and their length for the KL divergence. */
     public ShrinkOptions evaluation(int chunks, int ctx) {
-        this.evalChunks = CompressOptions.checkedEvalChunks(chunks);
+        if (chunks < 1) throw new org.slim4j.util.BadInputException("--eval-chunks", null, "must be >= 1, got " + chunks);
+        this.evalChunks = chunks;
         this.ctx = ctx;
         return this;
     }

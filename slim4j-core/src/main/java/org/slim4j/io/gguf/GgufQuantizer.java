@@ -104,7 +104,7 @@ public final class GgufQuantizer {
     }
 
     public static Result quantize(Path src, Path dst, Options o) {
-        try (GgufFile in = GgufFile.open(src); Arena arena = Arena.ofShared()) {
+        try (GgufFile in = GgufFile.open(src)) {
             Map<String, DType> types = types(in, o);
             GgufWriter w = new GgufWriter();
             in.metadata().forEach((k, v) -> {
@@ -135,10 +135,17 @@ public final class GgufQuantizer {
                     fallbacks.add(t.name());
                     types.put(t.name(), target);
                 }
-                MemorySegment data = target == t.dtype() ? t.data() : null;
-                if (data == null && o.encoder() != null) data = o.encoder().encode(t, target, arena);
-                if (data == null) data = encode(t, target, im == null || !target.isQuantized() ? null : im.importance(t.name()), arena);
-                w.addTensor(t.name(), target, t.shape(), data);
+                if (target == t.dtype()) {
+                    w.addTensor(t.name(), target, t.shape(), t.data());
+                    continue;
+                }
+                // encoded as the file is written, one tensor at a time (its bytes freed once written)
+                DType type = target;
+                float[] qw = im == null || !type.isQuantized() ? null : im.importance(t.name());
+                w.addTensor(t.name(), type, t.shape(), a -> {
+                    MemorySegment data = o.encoder() == null ? null : o.encoder().encode(t, type, a);
+                    return data != null ? data : encode(t, type, qw, a);
+                });
             }
             w.write(dst);
             Map<String, DType> written = new LinkedHashMap<>();

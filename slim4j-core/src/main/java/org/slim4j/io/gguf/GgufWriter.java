@@ -2,6 +2,7 @@ package org.slim4j.io.gguf;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -14,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.function.Function;
 import java.util.Map;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Dequant;
@@ -28,7 +30,8 @@ import org.slim4j.tensor.Tensor;
 public final class GgufWriter {
     private record Entry(GgufValueType type, Object value) {}
 
-    private record PendingTensor(String name, DType type, long[] ne, MemorySegment data) {}
+    /** A tensor to write: its bytes now ({@code data}), or made when written ({@code make}, into an arena then closed). */
+    private record PendingTensor(String name, DType type, long[] ne, long bytes, MemorySegment data, Function<Arena, MemorySegment> make) {}
 
     private final Map<String, Entry> metadata = new LinkedHashMap<>();
     private final Map<String, PendingTensor> tensors = new LinkedHashMap<>();
@@ -97,6 +100,19 @@ public final class GgufWriter {
 
     /** A tensor whose bytes (already in {@code type}'s encoding) are in {@code data}; shape in numpy order. */
     public GgufWriter addTensor(String name, DType type, long[] shape, MemorySegment data) {
+        return add(name, type, shape, data, null);
+    }
+
+    /**
+     * A tensor whose bytes {@code make} produces when the file is written, into an arena closed once they are: a
+     * quantizer writing tensor after tensor then holds one encoded tensor at a time, not the whole output (a 1B
+     * model's 0.8 GB), which is what lets a model larger than the memory it may use still compress.
+     */
+    public GgufWriter addTensor(String name, DType type, long[] shape, Function<Arena, MemorySegment> make) {
+        return add(name, type, shape, null, make);
+    }
+
+    private GgufWriter add(String name, DType type, long[] shape, MemorySegment data, Function<Arena, MemorySegment> make) {
         if (type.ggmlId < 0) throw new IllegalArgumentException(name + ": " + type + " has no ggml type id");
         if (shape.length > GgufFile.MAX_DIMS) throw new IllegalArgumentException(name + ": more than 4 dimensions");
         if (tensors.containsKey(name)) throw new IllegalArgumentException(name + ": duplicate tensor name");
@@ -107,14 +123,18 @@ public final class GgufWriter {
         }
         long row = shape.length == 0 ? 1 : shape[shape.length - 1];
         if (row % type.blockSize != 0) throw new IllegalArgumentException(name + ": rows are not whole " + type + " blocks");
-        if (data.byteSize() != type.bytesFor(elements)) {
-            throw new IllegalArgumentException(name + ": " + data.byteSize() + " bytes, " + type + " " + java.util.Arrays.toString(shape)
-                    + " needs " + type.bytesFor(elements));
-        }
+        if (data != null) checkSize(name, type, shape, data, type.bytesFor(elements));
         long[] ne = new long[shape.length];
         for (int i = 0; i < shape.length; i++) ne[i] = shape[shape.length - 1 - i];
-        tensors.put(name, new PendingTensor(name, type, ne, data));
+        tensors.put(name, new PendingTensor(name, type, ne, type.bytesFor(elements), data, make));
         return this;
+    }
+
+    private static void checkSize(String name, DType type, long[] shape, MemorySegment data, long bytes) {
+        if (data.byteSize() != bytes) {
+            throw new IllegalArgumentException(name + ": " + data.byteSize() + " bytes, " + type + " " + java.util.Arrays.toString(shape)
+                    + " needs " + bytes);
+        }
     }
 
     public GgufWriter addTensor(Tensor t) {
@@ -150,7 +170,7 @@ public final class GgufWriter {
             h.str(t.name()).i32(t.ne().length);
             for (long d : t.ne()) h.i64(d);
             h.i32(t.type().ggmlId).i64(offset);
-            long size = GgufFile.alignUp(t.data().byteSize(), alignment);
+            long size = GgufFile.alignUp(t.bytes(), alignment);
             padded.add(size);
             offset += size;
         }
@@ -161,11 +181,18 @@ public final class GgufWriter {
         MemorySegment chunkSeg = MemorySegment.ofBuffer(chunk);
         int i = 0;
         for (PendingTensor t : tensors.values()) {
-            long n = t.data().byteSize();
-            for (long p = 0; p < n; p += chunk.capacity()) {
-                int len = (int) Math.min(chunk.capacity(), n - p);
-                MemorySegment.copy(t.data(), p, chunkSeg, 0, len);
-                writeFully(ch, chunk.clear().limit(len));
+            long n = t.bytes();
+            try (Arena arena = t.make() == null ? null : Arena.ofShared()) { // shared: encoders fill rows on all cores
+                MemorySegment data = t.data();
+                if (data == null) {
+                    data = t.make().apply(arena);
+                    checkSize(t.name(), t.type(), t.ne(), data, n);
+                }
+                for (long p = 0; p < n; p += chunk.capacity()) {
+                    int len = (int) Math.min(chunk.capacity(), n - p);
+                    MemorySegment.copy(data, p, chunkSeg, 0, len);
+                    writeFully(ch, chunk.clear().limit(len));
+                }
             }
             writeFully(ch, ByteBuffer.allocate((int) (padded.get(i++) - n)));
         }

@@ -119,6 +119,25 @@ class GgufWriterTest {
         }
     }
 
+    /** Tensors made as the file is written (a quantizer's way) give the bytes of tensors given up front; a wrong size fails the write. */
+    @ParameterizedTest
+    @ValueSource(strings = {"Q4_K_M", "Q8_0"})
+    void tensorsMadeWhileWritingGiveTheSameFile(String type) throws IOException {
+        Path out = dir.resolve("lazy.gguf");
+        try (GgufFile f = GgufFile.open(Fixtures.gguf(type))) {
+            GgufWriter w = new GgufWriter().putAll(f);
+            for (Tensor t : f.tensors()) {
+                w.addTensor(t.name(), t.dtype(), t.shape(), a -> a.allocate(t.data().byteSize(), 64).copyFrom(t.data()));
+            }
+            w.write(out);
+        }
+        assertEquals(-1, Files.mismatch(Fixtures.gguf(type), out));
+        Path bad = dir.resolve("bad.gguf");
+        GgufWriter w = new GgufWriter().addTensor("t", DType.F32, new long[] {4}, a -> a.allocate(12));
+        assertThrows(IllegalArgumentException.class, () -> w.write(bad));
+        assertFalse(Files.exists(bad));
+    }
+
     @Test
     void invalidInputIsRejectedBeforeWriting() {
         GgufWriter w = new GgufWriter();

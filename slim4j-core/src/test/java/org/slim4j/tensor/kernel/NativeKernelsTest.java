@@ -100,7 +100,7 @@ class NativeKernelsTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K"})
     void sixteenRowLayoutDecodesExactlyAndMultipliesLikeTheRowKernel(DType t) {
-        int cols = t.blockSize == 256 ? 768 : 192, rows = 48, n = 5;
+        int cols = t.blockSize == 256 ? 768 : 192, rows = 48;
         Tensor w = MatVecTest.randomMatrix(t, rows, cols, 8);
         EngineOptions o = EngineOptions.defaults().withCKernels(true).withAct8(true);
         assertTrue(BoundMatrix.x16(w, o));
@@ -110,21 +110,23 @@ class NativeKernelsTest {
             packed.decodeRow(r, row, 3);
             for (int c = 0; c < cols; c++) assertEquals(deq[r * cols + c], row[3 + c], 0f, t + " row " + r + " col " + c);
         }
-        float[] x = MatVecTest.acts(n * cols);
-        Q8Act a = new Q8Act(n, cols);
-        a.quantizeRows(x, 0, n, cols);
-        float[] want = new float[n * rows], got = new float[n * rows];
-        plain.rows(0, rows, a, n, want, rows, false);
-        packed.rows(16, rows, a, n, got, rows, false);
-        packed.rows(0, 16, a, n, got, rows, false);
-        for (int i = 0; i < n * rows; i++) assertEquals(want[i], got[i], 1e-4f * (1 + Math.abs(want[i])), t + " output " + i);
-        Q8Act one = new Q8Act(cols);
-        one.quantize(x, 0, cols);
-        float[] y1 = new float[rows];
-        java.util.Arrays.fill(y1, 1f);
-        packed.rows(0, rows, one, x, y1, true, new float[MatVec.scratchSize(cols)]);
-        for (int r = 0; r < rows; r++) assertEquals(1f + want[r], y1[r], 1e-4f * (1 + Math.abs(want[r])), t + " one row, accumulated: " + r);
-        assertThrows(IllegalArgumentException.class, () -> packed.rows(0, 8, a, n, got, rows, false), "not whole groups");
+        for (int n : new int[] {5, 21}) { // 21: a prompt batch, whose K-quant codes the kernel rebuilds once per group
+            float[] x = MatVecTest.acts(n * cols);
+            Q8Act a = new Q8Act(n, cols);
+            a.quantizeRows(x, 0, n, cols);
+            float[] want = new float[n * rows], got = new float[n * rows];
+            plain.rows(0, rows, a, n, want, rows, false);
+            packed.rows(16, rows, a, n, got, rows, false);
+            packed.rows(0, 16, a, n, got, rows, false);
+            for (int i = 0; i < n * rows; i++) assertEquals(want[i], got[i], 1e-4f * (1 + Math.abs(want[i])), t + " n " + n + " output " + i);
+            Q8Act one = new Q8Act(cols);
+            one.quantize(x, 0, cols);
+            float[] y1 = new float[rows];
+            java.util.Arrays.fill(y1, 1f);
+            packed.rows(0, rows, one, x, y1, true, new float[MatVec.scratchSize(cols)]);
+            for (int r = 0; r < rows; r++) assertEquals(1f + want[r], y1[r], 1e-4f * (1 + Math.abs(want[r])), t + " one row, accumulated: " + r);
+            assertThrows(IllegalArgumentException.class, () -> packed.rows(0, 8, a, n, got, rows, false), "not whole groups");
+        }
     }
 
     @Test

@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
+import org.slim4j.tensor.kernel.VectorExp;
 
 /** Per-position statistics over rows of logits, in double precision (llama.cpp's perplexity/KL formulas). */
 public final class LogitMath {
@@ -15,7 +16,7 @@ public final class LogitMath {
 
     /**
      * log(sum(exp(row))) of logits[off..off+n), stable: llama.cpp's {@code log_softmax} arithmetic (exp in float of the
-     * logit minus the row's max, summed in double), vectorised: the Vector API's exp, each float lane widened before
+     * logit minus the row's max, summed in double), vectorised: {@link VectorExp}, each float lane widened before
      * it is added.
      */
     public static double logSumExp(float[] logits, int off, int n) {
@@ -26,7 +27,7 @@ public final class LogitMath {
         for (; i < n; i++) max = Math.max(max, logits[off + i]);
         DoubleVector s0 = DoubleVector.zero(D), s1 = DoubleVector.zero(D);
         for (i = 0; i < up; i += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, logits, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(F, logits, off + i).sub(max));
             s0 = s0.add(e.convertShape(VectorOperators.F2D, D, 0));
             s1 = s1.add(e.convertShape(VectorOperators.F2D, D, 1));
         }
@@ -57,7 +58,7 @@ public final class LogitMath {
         DoubleVector s0 = DoubleVector.zero(D), s1 = DoubleVector.zero(D);
         for (; i < up; i += F.length()) {
             FloatVector b = FloatVector.fromArray(F, base, bo + i);
-            FloatVector p = b.sub(hi).sub(lo).lanewise(VectorOperators.EXP);
+            FloatVector p = VectorExp.exp(b.sub(hi).sub(lo));
             FloatVector t = p.mul(b.sub(FloatVector.fromArray(F, cmp, co + i)).sub(dl));
             s0 = s0.add(t.convertShape(VectorOperators.F2D, D, 0));
             s1 = s1.add(t.convertShape(VectorOperators.F2D, D, 1));

@@ -1,8 +1,8 @@
 package org.slim4j.model.llama;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.slim4j.tensor.kernel.VectorExp;
 
 /**
  * Causal grouped-query attention of a prompt batch against a float32 cache, a block of {@link #L} consecutive query rows
@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * is headDim broadcast multiply-adds with no horizontal sums (the row-at-a-time path spends most of its time in the
  * per-key dot's lane reduction); the softmax runs down the lanes, and each value row is read once per four queries.
  * Same formulas as {@link Attention} (scores scaled by 1/sqrt(head dim), max subtracted), in float32 throughout: the
- * exp is the Vector API's and the softmax's sum is a float per query, so results agree with the row path to float
+ * exp is {@link VectorExp}'s and the softmax's sum is a float per query, so results agree with the row path to float
  * rounding, not bit for bit.
  */
 final class BlockAttention {
@@ -83,16 +83,7 @@ final class BlockAttention {
             for (int tt = from; tt < lo; tt++) scratch[st + (tt - from) * L + j] = Float.NEGATIVE_INFINITY;
             for (int tt = Math.max(pos + 1, from); tt <= last; tt++) scratch[st + (tt - from) * L + j] = Float.NEGATIVE_INFINITY;
         }
-        // softmax down the lanes (a padded lane j >= nq scores 0 everywhere and stays finite)
-        FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int i = 0; i < span; i++) max = max.max(FloatVector.fromArray(F, scratch, st + i * L));
-        FloatVector sum = FloatVector.zero(F);
-        for (int i = 0; i < span; i++) {
-            FloatVector e = FloatVector.fromArray(F, scratch, st + i * L).sub(max).lanewise(VectorOperators.EXP);
-            e.intoArray(scratch, st + i * L);
-            sum = sum.add(e);
-        }
-        FloatVector.broadcast(F, 1f).div(sum).intoArray(scratch, inv);
+        softmax(scratch, st, span, inv);
         // att_j = sum_t p[t][j] v_t / sum_j: one vector of head dims at a time, four queries per pass over the values
         for (int j0 = 0; j0 < nq; j0 += 4) {
             int o0 = (i0 + j0) * qDim + head * hd;
@@ -111,6 +102,23 @@ final class BlockAttention {
                 if (j0 + 3 < nq) a3.mul(scratch[inv + j0 + 3]).intoArray(att, o0 + 3 * qDim + dv);
             }
         }
+    }
+
+    /**
+     * Softmax down the lanes of scores [span][L] at {@code st}, in place, and each lane's 1 / sum at {@code inv} (a
+     * padded lane j >= nq scores 0 everywhere and stays finite). A method of its own so the JIT inlines
+     * {@link VectorExp#exp} here: in the whole block's method it ran out of inlining budget and boxed every vector.
+     */
+    private static void softmax(float[] scratch, int st, int span, int inv) {
+        FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < span; i++) max = max.max(FloatVector.fromArray(F, scratch, st + i * L));
+        FloatVector sum = FloatVector.zero(F);
+        for (int i = 0; i < span; i++) {
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(F, scratch, st + i * L).sub(max));
+            e.intoArray(scratch, st + i * L);
+            sum = sum.add(e);
+        }
+        FloatVector.broadcast(F, 1f).div(sum).intoArray(scratch, inv);
     }
 
     /** True when the head dimension is whole vectors, which {@link #block} needs. */

@@ -8,6 +8,7 @@ import org.slim4j.tensor.kernel.InterleavedRows;
 import org.slim4j.tensor.kernel.MatVec;
 import org.slim4j.tensor.kernel.PackedGemm;
 import org.slim4j.tensor.kernel.Q8Act;
+import org.slim4j.tensor.kernel.VectorExp;
 import org.slim4j.tensor.kernel.VectorOps;
 import org.slim4j.tensor.kernel.WorkerPool;
 
@@ -284,9 +285,9 @@ public final class FastSession implements DecoderSession {
     /** gate[r] = silu(gate[r]) * up[r] for r in [from, to). */
     private void silu(int from, int to) {
         int r = from;
-        for (int up8 = from + S.loopBound(to - from); r < up8; r += S.length()) { // the Vector API's exp, in float
+        for (int up8 = from + S.loopBound(to - from); r < up8; r += S.length()) { // exp in float (VectorExp)
             FloatVector g = FloatVector.fromArray(S, gate, r);
-            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(S, up, r)).intoArray(gate, r);
+            g.div(VectorExp.exp(g.neg()).add(1f)).mul(FloatVector.fromArray(S, up, r)).intoArray(gate, r);
         }
         for (; r < to; r++) {
             float g = gate[r];

@@ -20,7 +20,7 @@ class ChunksTest {
     @ParameterizedTest
     @CsvSource({"wikitext-2-raw-test.txt, 512, 20, hf", "tinyshakespeare.txt, 64, 3, gguf"})
     void aPrefixGivesTheWholeTextsTokens(String file, int ctx, int chunks, String form) throws Exception {
-        String text = Files.readString(Fixtures.DATA.resolve(file));
+        String text = Files.readString(Fixtures.DATA.resolve(file)).substring(0, 200_000); // the start of it: a shorter test
         try (CausalLM lm = Slim4j.loadCausalLM((form.equals("hf") ? Fixtures.TINY_LLAMA : Fixtures.gguf("Q8_0")).toString())) {
             int[] all = lm.tokenizer().encode(text, false);
             int[] some = Chunks.tokenize(lm.tokenizer(), text, ctx, chunks);

@@ -129,3 +129,36 @@ AVX512 void s4j_attention(const float *qkv, int32_t ld, int32_t n, int32_t q0, i
         }
     }
 }
+
+// The float GEMM's 512-bit tile (PackedGemm.wide6's arithmetic, in the same order, so the same bits): rows [r0, r1) of
+// a (lda floats a row) times two 16-column panels b, b2 (k-major, 16 floats per k, from bo / bo2) over k in [k0, k1),
+// into c's columns col..col+31 (ldc floats a row), starting from zero when first, else from c. Six rows at a time in
+// twelve accumulators: per k two panel loads, six broadcasts, twelve FMAs.
+AVX512 void s4j_sgemm2(const float *a, int32_t lda, int32_t r0, int32_t r1, int32_t k0, int32_t k1, const float *b, int32_t bo,
+                       const float *b2, int32_t bo2, float *c, int32_t ldc, int32_t col, int32_t first) {
+    for (int32_t r = r0; r < r1; r += 6) {
+        int32_t rows = r1 - r < 6 ? r1 - r : 6;
+        const float *ar[6];
+        for (int i = 0; i < 6; i++) ar[i] = a + (int64_t) (r + (i < rows ? i : rows - 1)) * lda;
+        __m512 acc[6][2];
+        for (int i = 0; i < 6; i++) {
+            const float *ci = c + (int64_t) (r + (i < rows ? i : rows - 1)) * ldc + col;
+            acc[i][0] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(ci);
+            acc[i][1] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(ci + 16);
+        }
+        const float *p0 = b + bo, *p1 = b2 + bo2;
+        for (int32_t k = k0; k < k1; k++, p0 += 16, p1 += 16) {
+            __m512 w0 = _mm512_loadu_ps(p0), w1 = _mm512_loadu_ps(p1);
+            for (int i = 0; i < 6; i++) {
+                __m512 x = _mm512_set1_ps(ar[i][k]);
+                acc[i][0] = _mm512_fmadd_ps(w0, x, acc[i][0]);
+                acc[i][1] = _mm512_fmadd_ps(w1, x, acc[i][1]);
+            }
+        }
+        for (int i = 0; i < rows; i++) {
+            float *ci = c + (int64_t) (r + i) * ldc + col;
+            _mm512_storeu_ps(ci, acc[i][0]);
+            _mm512_storeu_ps(ci + 16, acc[i][1]);
+        }
+    }
+}

@@ -41,7 +41,7 @@ public final class NativeKernels {
     private static final Map<DType, MethodHandle> INT_KERNELS = new EnumMap<>(DType.class);
     private static final Map<DType, MethodHandle> FLOAT_KERNELS = new EnumMap<>(DType.class);
     private static final Map<DType, MethodHandle> X16_KERNELS = new EnumMap<>(DType.class);
-    private static MethodHandle x16Pack, x16Row, x16Bytes, x16Q4z, epilogue, quantize, attention;
+    private static MethodHandle x16Pack, x16Row, x16Bytes, x16Q4z, epilogue, quantize, attention, sgemm2;
     private static final String STATUS;
 
     static {
@@ -77,6 +77,10 @@ public final class NativeKernels {
                     attention = linker.downcallHandle(syms.find("s4j_attention").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
                             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS), critical);
+                    FunctionDescriptor gemm = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                            ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
+                    sgemm2 = linker.downcallHandle(syms.find("s4j_sgemm2").orElseThrow(), gemm, critical);
                     x16Q4z = linker.downcallHandle(syms.find("s4j_x16_q4z").orElseThrow(), X16_KERNEL, critical);
                     x16Pack = linker.downcallHandle(syms.find("s4j_x16_pack").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT,
                             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
@@ -212,6 +216,19 @@ public final class NativeKernels {
     }
 
     /** Row {@code row} of a re-laid matrix decoded into dst[o, o + cols). */
+    /**
+     * The float GEMM's 512-bit tile over rows [r0, r1) ({@link PackedGemm}'s wide6, same arithmetic in the same order):
+     * c[r][col..col+31] (+)= a[r][k0..k1) times panels b (from bo) and b2 (from bo2), 16 floats per k each.
+     */
+    static void sgemm2(float[] a, int lda, int r0, int r1, int k0, int k1, float[] b, int bo, float[] b2, int bo2, float[] c, int ldc, int col, boolean first) {
+        try {
+            sgemm2.invokeExact(MemorySegment.ofArray(a), lda, r0, r1, k0, k1, MemorySegment.ofArray(b), bo, MemorySegment.ofArray(b2), bo2,
+                    MemorySegment.ofArray(c), ldc, col, first ? 1 : 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     static void x16Row(DType t, MemorySegment packed, int cols, int row, float[] dst, int o) {
         try {
             x16Row.invokeExact(t.ggmlId, packed, cols, row, MemorySegment.ofArray(dst).asSlice(4L * o));

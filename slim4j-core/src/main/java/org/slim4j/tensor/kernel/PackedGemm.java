@@ -23,6 +23,15 @@ public final class PackedGemm {
     private static final boolean WIDE = FloatKernels.W.vectorBitSize() == 512;
     private static final VectorSpecies<Float> Z = FloatVector.SPECIES_512;
     static final int MC = 72, KC = 384;
+    /** The 512-bit tile in C ({@link NativeKernels#sgemm2}) where the library loaded; the Java tile is its oracle. */
+    private static volatile boolean nativeTiles = WIDE && NativeKernels.available() && EngineOptions.defaults().cKernels();
+
+    /** Switches the C tile on or off (tests compare the two); returns the previous setting. */
+    static boolean nativeTiles(boolean on) {
+        boolean was = nativeTiles;
+        nativeTiles = on && WIDE && NativeKernels.available();
+        return was;
+    }
 
     /** What is done to each output value: + bias[col], + residual[row, col], then GELU (residual with GELU is not used). */
     public record Epilogue(float[] bias, boolean gelu, float[] residual) {
@@ -51,7 +60,10 @@ public final class PackedGemm {
                     float[] b2 = two ? wt.view(p + 1, k0, k1, buf2) : null;
                     int bo2 = two ? wt.base(p + 1, k0) : 0;
                     boolean first = k0 == 0, last = k1 == in;
-                    for (int r = r0; r < r1; ) {
+                    if (two && nativeTiles) {
+                        NativeKernels.sgemm2(a, in, r0, r1, k0, k1, b, bo, b2, bo2, c, out, p * W, first);
+                    }
+                    for (int r = two && nativeTiles ? r1 : r0; r < r1; ) {
                         int rows = Math.min(6, r1 - r);
                         if (two) {
                             wide6(a, in, r, rows, k0, k1, b, bo, b2, bo2, c, out, p * W, first);

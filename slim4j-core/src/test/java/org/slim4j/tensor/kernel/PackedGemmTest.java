@@ -41,6 +41,28 @@ class PackedGemmTest {
         }
     }
 
+    /** The C tile (where the library loaded) gives the Java tile's bits: same operations in the same order. */
+    @Test
+    void theCTileIsTheJavaTileBitForBit() {
+        Random r = new Random(3);
+        for (int[] s : new int[][] {{13, 64, 385}, {75, 96, 800}, {5, 32, 16}}) {
+            int n = s[0], out = s[1], in = s[2];
+            float[] x = gauss(r, n * in), w = gauss(r, out * in), bias = gauss(r, out), res = gauss(r, n * out);
+            F32Panels p = F32Panels.of(w, out, in);
+            Epilogue e = new Epilogue(bias, true, res);
+            float[] java = new float[n * out], c = new float[n * out];
+            boolean was = PackedGemm.nativeTiles(false);
+            try {
+                PackedGemm.run(x, n, p, e, java);
+                PackedGemm.nativeTiles(true);
+                PackedGemm.run(x, n, p, e, c);
+            } finally {
+                PackedGemm.nativeTiles(was);
+            }
+            assertArrayEquals(java, c, "n,out,in " + n + "," + out + "," + in);
+        }
+    }
+
     @Test
     void intPanelsDecodeToTheirDequantizedValuesAndMultiplyLikeThem() {
         Random r = new Random(5);

@@ -45,7 +45,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Timed repetitions after one warm-up (default: ${DEFAULT-VALUE}).") int reps;
     @Option(names = "--exact", description = "Use the float32 reference path (LlamaModel) instead of the fast one.") boolean exact;
     @Option(names = "--json", description = "Print JSON instead of a table.") boolean json;
-    @Option(names = "--vs-llama-bench", paramLabel = "PATH", description = "Also run llama.cpp's llama-bench on the same file and print the ratios.")
+    @Option(names = "--vs-llama-bench", paramLabel = "PATH", description = "Also run llama.cpp's llama-bench (the program, or the folder holding it) on the same file and print the ratios.")
     Path llamaBench;
     @Option(names = "--batch", split = ",", defaultValue = "1,32", description = "Encoders: batch sizes (default: ${DEFAULT-VALUE}).") int[] batches;
     @Option(names = "--sentences", defaultValue = "0", description = "Encoders: the first N STS-B dev sentences (default: all).") int sentences;
@@ -149,7 +149,9 @@ final class BenchCommand implements Callable<Integer> {
 
     /** llama-bench -m MODEL -p P -n N -t T -r R -o json: its pp and tg rows' mean and stddev tokens/s. */
     private JsonNode runLlamaBench(ObjectMapper om, int r) throws Exception {
-        List<String> cmd = new java.util.ArrayList<>(List.of(llamaBench.toString(), "-m", model.toString(), "-p", String.valueOf(nPrompt), "-n", String.valueOf(nGen),
+        Path exe = java.nio.file.Files.isDirectory(llamaBench) ? llamaBench.resolve("llama-bench") : llamaBench; // llama.cpp's bin folder will do
+        if (!java.nio.file.Files.isExecutable(exe)) throw new BadInputException(exe, "--vs-llama-bench", "not an executable llama-bench (scripts/llama-cpp.sh installs one)");
+        List<String> cmd = new java.util.ArrayList<>(List.of(exe.toString(), "-m", model.toString(), "-p", String.valueOf(nPrompt), "-n", String.valueOf(nGen),
                 "-t", String.valueOf(threads), "-r", String.valueOf(r), "-o", "json"));
         if (depth > 0) cmd.addAll(List.of("-d", String.valueOf(depth)));
         KvCacheOptions kv = cache.options();

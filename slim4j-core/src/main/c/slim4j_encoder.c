@@ -162,3 +162,75 @@ AVX512 void s4j_sgemm2(const float *a, int32_t lda, int32_t r0, int32_t r1, int3
         }
     }
 }
+
+// Causal attention of a decoder's prompt batch, BlockAttention's algorithm (model/llama/BlockAttention.java): query rows
+// [i0, i0 + nq) (nq <= 16; row i at position first + i - i0) of one head (columns q_off.. of q, q_dim floats a row)
+// lie transposed in the 16 lanes; key and value t of the head's kv group are at (kv0 + t % slots) * hd in keys and
+// values. Lane j sees keys [max(from, pos_j - window + 1), pos_j] (window 0: from on). Scratch: hd * 16 + span * 16
+// floats. Writes att's rows [i0, i0 + nq), columns q_off .. q_off + hd - 1 (hd a multiple of 16).
+AVX512 void s4j_block_attention(const float *q, int32_t q_dim, int32_t i0, int32_t nq, int32_t q_off, const float *keys,
+                                const float *values, int64_t kv0, int32_t slots, int32_t hd, int32_t first, int32_t from,
+                                int32_t window, float scale, float *scratch, float *att) {
+    float *qt = scratch, *st = scratch + (int64_t) hd * 16;
+    const int32_t last = first + nq - 1, span = last - from + 1;
+    for (int32_t d = 0; d < hd; d++) {
+        for (int j = 0; j < 16; j++) qt[d * 16 + j] = j < nq ? q[(int64_t) (i0 + j) * q_dim + q_off + d] * scale : 0.0f;
+    }
+    int32_t t = from;
+    for (; t + 3 <= last; t += 4) {
+        const float *k0 = keys + (kv0 + t % slots) * hd, *k1 = keys + (kv0 + (t + 1) % slots) * hd;
+        const float *k2 = keys + (kv0 + (t + 2) % slots) * hd, *k3 = keys + (kv0 + (t + 3) % slots) * hd;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int32_t d = 0; d < hd; d++) {
+            __m512 qv = _mm512_loadu_ps(qt + d * 16);
+            a0 = _mm512_fmadd_ps(qv, _mm512_set1_ps(k0[d]), a0);
+            a1 = _mm512_fmadd_ps(qv, _mm512_set1_ps(k1[d]), a1);
+            a2 = _mm512_fmadd_ps(qv, _mm512_set1_ps(k2[d]), a2);
+            a3 = _mm512_fmadd_ps(qv, _mm512_set1_ps(k3[d]), a3);
+        }
+        float *s = st + (int64_t) (t - from) * 16;
+        _mm512_storeu_ps(s, a0);
+        _mm512_storeu_ps(s + 16, a1);
+        _mm512_storeu_ps(s + 32, a2);
+        _mm512_storeu_ps(s + 48, a3);
+    }
+    for (; t <= last; t++) {
+        const float *k0 = keys + (kv0 + t % slots) * hd;
+        __m512 a0 = _mm512_setzero_ps();
+        for (int32_t d = 0; d < hd; d++) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(qt + d * 16), _mm512_set1_ps(k0[d]), a0);
+        _mm512_storeu_ps(st + (int64_t) (t - from) * 16, a0);
+    }
+    // lanes that see key t: j >= t - first, and j <= t - first + window - 1 with a window
+    __m512 max = _mm512_set1_ps(-__builtin_inff()), sum = _mm512_setzero_ps();
+    for (int32_t i = 0; i < span; i++) {
+        int32_t lo = from + i - first, hi = window > 0 ? from + i - first + window - 1 : 15;
+        lo = lo < 0 ? 0 : lo;
+        hi = hi > 15 ? 15 : hi;
+        __mmask16 m = lo > hi ? 0 : (__mmask16) (((1u << (hi + 1)) - 1) & ~((1u << lo) - 1));
+        max = _mm512_mask_max_ps(max, m, max, _mm512_loadu_ps(st + (int64_t) i * 16));
+    }
+    for (int32_t i = 0; i < span; i++) {
+        int32_t lo = from + i - first, hi = window > 0 ? from + i - first + window - 1 : 15;
+        lo = lo < 0 ? 0 : lo;
+        hi = hi > 15 ? 15 : hi;
+        __mmask16 m = lo > hi ? 0 : (__mmask16) (((1u << (hi + 1)) - 1) & ~((1u << lo) - 1));
+        __m512 e = _mm512_maskz_mov_ps(m, exp16(_mm512_sub_ps(_mm512_loadu_ps(st + (int64_t) i * 16), max)));
+        _mm512_storeu_ps(st + (int64_t) i * 16, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    float inv[16];
+    _mm512_storeu_ps(inv, _mm512_div_ps(_mm512_set1_ps(1.0f), sum));
+    for (int32_t j0 = 0; j0 < nq; j0 += 4) {
+        for (int32_t dv = 0; dv < hd; dv += 16) {
+            __m512 a[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int32_t i = 0; i < span; i++) {
+                __m512 v = _mm512_loadu_ps(values + (kv0 + (from + i) % slots) * hd + dv);
+                const float *p = st + (int64_t) i * 16 + j0;
+                for (int u = 0; u < 4; u++) a[u] = _mm512_fmadd_ps(v, _mm512_set1_ps(p[u]), a[u]);
+            }
+            for (int u = 0; u < 4 && j0 + u < nq; u++) {
+                _mm512_storeu_ps(att + (int64_t) (i0 + j0 + u) * q_dim + q_off + dv, _mm512_mul_ps(a[u], _mm512_set1_ps(inv[j0 + u])));
+            }
+        }
+    }
+}

@@ -55,6 +55,44 @@ public final class Slim4j {
     }
 
     /**
+     * The same, running {@code whileLoading} on the model's tokenizer on a thread of its own while the engine lays out
+     * the weights, and returning once both are done: an evaluation builds the tokenizer and tokenizes its text (a
+     * GGUF's vocabulary becomes a Hugging Face tokenizer first, ~0.7 s) while the weights are re-laid, not after. A
+     * failure in {@code whileLoading} is rethrown as it was thrown, the model closed.
+     */
+    public static CausalLM loadCausalLM(String spec, EngineOptions options, java.util.function.Consumer<org.slim4j.tokenizer.Tokenizer> whileLoading) {
+        org.slim4j.model.llama.LlamaModel m = Models.decoder(spec);
+        java.util.concurrent.FutureTask<Void> side = new java.util.concurrent.FutureTask<>(() -> whileLoading.accept(m.tokenizer()), null);
+        Thread t = new Thread(side, "slim4j-tokenize");
+        t.setDaemon(true);
+        t.start();
+        FastLlama f = null;
+        try {
+            f = new FastLlama(m, options, true);
+            side.get();
+            return f;
+        } catch (java.util.concurrent.ExecutionException e) {
+            close(f, m);
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error r) throw r;
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            close(f, m);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while loading " + spec, e);
+        } catch (RuntimeException | Error e) {
+            side.cancel(false);
+            close(f, m);
+            throw e;
+        }
+    }
+
+    private static void close(FastLlama f, org.slim4j.model.llama.LlamaModel m) {
+        if (f != null) f.close();
+        else m.close();
+    }
+
+    /**
      * A BERT-family encoder: a built-in name (all-minilm-l6-v2, bge-small-en-v1.5), an .onnx file with its tokenizer
      * (tokenizer.json or NAME-tokenizer.json beside it), or a Hugging Face folder (compressed-tensors included).
      */

@@ -21,8 +21,10 @@ final class PerplexityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         return Threads.run(model.threads, () -> {
-            try (CausalLM lm = Slim4j.loadCausalLM(model.model, model.engine().withKvCache(cache.options()))) {
-                Chunks chunks = text.chunks(lm);
+            text.check();
+            int[][] tokens = new int[1][]; // the text is read and tokenized while the engine loads
+            try (CausalLM lm = Slim4j.loadCausalLM(model.model, model.engine().withKvCache(cache.options()), tok -> tokens[0] = text.tokens(tok))) {
+                Chunks chunks = text.chunks(lm, tokens[0]);
                 Perplexity.Result r = Perplexity.run(lm, chunks);
                 spec.commandLine().getOut().println("Final estimate: " + r);
             }

@@ -1,9 +1,9 @@
 package org.slim4j.cli;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import org.slim4j.eval.Chunks;
 import org.slim4j.model.CausalLM;
+import org.slim4j.tokenizer.Tokenizer;
 import org.slim4j.util.BadInputException;
 import org.slim4j.util.TextFiles;
 import picocli.CommandLine.Option;
@@ -19,13 +19,27 @@ final class TextChunkOptions {
     @Option(names = "--chunks", defaultValue = "-1", paramLabel = "N", description = "Evaluate at most N chunks (default: all).")
     int chunks;
 
-    Chunks chunks(CausalLM model) throws IOException {
+    /** --chunks and --ctx-size's lower bound, checked before a model is loaded. */
+    void check() {
         if (chunks == 0 || chunks < -1) throw new BadInputException("--chunks", null, "must be >= 1 (or left out for all chunks), got " + chunks);
-        String text = TextFiles.read(file, "--file");
+        if (ctx < 4) throw new BadInputException("--ctx-size", null, ctx + " is below 4");
+    }
+
+    /** The text read and tokenized as far as the chunks need ({@link Chunks#tokenize}). */
+    int[] tokens(Tokenizer tok) {
+        return Chunks.tokenize(tok, TextFiles.read(file, "--file"), ctx, chunks);
+    }
+
+    Chunks chunks(CausalLM model) {
+        check();
+        return chunks(model, tokens(model.tokenizer()));
+    }
+
+    /** The chunks of {@code tokens} for {@code model} (its context bounds --ctx-size). */
+    Chunks chunks(CausalLM model, int[] tokens) {
         if (ctx < 4 || ctx > model.contextLength()) {
             throw new BadInputException("--ctx-size", null, ctx + " is outside 4.." + model.contextLength() + " (the model's context)");
         }
-        int[] tokens = Chunks.tokenize(model.tokenizer(), text, ctx, chunks);
         if (tokens.length < ctx) throw new BadInputException(file, "--ctx-size", "text has " + tokens.length + " tokens, fewer than one chunk of " + ctx);
         return Chunks.of(tokens, ctx, chunks, model.autoBos());
     }

@@ -2,6 +2,8 @@ package org.slim4j.model.llama;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.slim4j.tensor.kernel.EngineOptions;
+import org.slim4j.tensor.kernel.NativeKernels;
 import org.slim4j.tensor.kernel.VectorExp;
 
 /**
@@ -17,6 +19,16 @@ final class BlockAttention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Query rows per block: one per lane. */
     static final int L = F.length();
+
+    /** The C kernel ({@code s4j_block_attention}) where the library loaded: no warm-up in the JIT, which cost the first chunk of an evaluation. */
+    private static volatile boolean nativeKernel = NativeKernels.available() && EngineOptions.defaults().cKernels() && F.length() == 16;
+
+    /** Switches the C kernel on or off (tests compare the two with the row path); returns the previous setting. */
+    static boolean nativeKernel(boolean on) {
+        boolean was = nativeKernel;
+        nativeKernel = on && NativeKernels.available() && F.length() == 16;
+        return was;
+    }
 
     private final int group, headDim, qDim, window;
     private final float scale;
@@ -50,6 +62,10 @@ final class BlockAttention {
         int first = pos0 + i0, last = first + nq - 1; // positions of the block's first and last query
         int from = window > 0 ? Math.max(0, first - window + 1) : 0, span = last - from + 1;
         int st = hd * L, inv = st + span * L; // scratch: qt [hd][L] | scores [span][L] | 1/sum [L]
+        if (nativeKernel) {
+            NativeKernels.blockAttention(q, qDim, i0, nq, head * hd, kl, vl, keys.offset(g, 0) / hd, keys.slots(), hd, first, from, window, scale, scratch, att);
+            return;
+        }
         for (int d = 0; d < hd; d++) {
             for (int j = 0; j < L; j++) scratch[d * L + j] = j < nq ? q[(i0 + j) * qDim + head * hd + d] * scale : 0f;
         }

@@ -36,6 +36,11 @@ final class FloatRows implements KvCache.Keys, KvCache.Values {
         return (g * slots + t % slots) * headDim;
     }
 
+    /** Positions each kv head keeps (t's slot is t % slots). */
+    int slots() {
+        return slots;
+    }
+
     /** Row t of kv head g in layer l (an array and {@link #offset}). */
     float[] layer(int l) {
         return data[l];

@@ -41,7 +41,7 @@ public final class NativeKernels {
     private static final Map<DType, MethodHandle> INT_KERNELS = new EnumMap<>(DType.class);
     private static final Map<DType, MethodHandle> FLOAT_KERNELS = new EnumMap<>(DType.class);
     private static final Map<DType, MethodHandle> X16_KERNELS = new EnumMap<>(DType.class);
-    private static MethodHandle x16Pack, x16Row, x16Bytes, x16Q4z, epilogue, quantize, attention, sgemm2;
+    private static MethodHandle x16Pack, x16Row, x16Bytes, x16Q4z, epilogue, quantize, attention, sgemm2, blockAttention;
     private static final String STATUS;
 
     static {
@@ -81,6 +81,10 @@ public final class NativeKernels {
                             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
                             ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
                     sgemm2 = linker.downcallHandle(syms.find("s4j_sgemm2").orElseThrow(), gemm, critical);
+                    blockAttention = linker.downcallHandle(syms.find("s4j_block_attention").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                            ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, ValueLayout.ADDRESS), critical);
                     x16Q4z = linker.downcallHandle(syms.find("s4j_x16_q4z").orElseThrow(), X16_KERNEL, critical);
                     x16Pack = linker.downcallHandle(syms.find("s4j_x16_pack").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT,
                             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
@@ -224,6 +228,20 @@ public final class NativeKernels {
         try {
             sgemm2.invokeExact(MemorySegment.ofArray(a), lda, r0, r1, k0, k1, MemorySegment.ofArray(b), bo, MemorySegment.ofArray(b2), bo2,
                     MemorySegment.ofArray(c), ldc, col, first ? 1 : 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * A decoder's prompt attention for up to 16 query rows of one head (BlockAttention's algorithm; see
+     * {@code s4j_block_attention} in slim4j_encoder.c for the arguments).
+     */
+    public static void blockAttention(float[] q, int qDim, int i0, int nq, int qOff, float[] keys, float[] values, long kv0, int slots, int hd,
+                                      int first, int from, int window, float scale, float[] scratch, float[] att) {
+        try {
+            blockAttention.invokeExact(MemorySegment.ofArray(q), qDim, i0, nq, qOff, MemorySegment.ofArray(keys), MemorySegment.ofArray(values), kv0, slots, hd,
+                    first, from, window, scale, MemorySegment.ofArray(scratch), MemorySegment.ofArray(att));
         } catch (Throwable t) {
             throw rethrow(t);
         }

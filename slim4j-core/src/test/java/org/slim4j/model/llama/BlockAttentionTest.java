@@ -10,7 +10,8 @@ import org.slim4j.tensor.kernel.KvCacheOptions;
 /**
  * Prompt batches' blocked attention against the row-at-a-time path ({@link Attention#row}, the reference engine's) on
  * the same float32 cache: batches that start mid-sequence, batch sizes that are not whole blocks (padded lanes), a
- * sliding window shorter than a batch, and keys with large channels (sharp softmax). They agree to float rounding.
+ * sliding window shorter than a batch, and keys with large channels (sharp softmax). They agree to float rounding, in
+ * Java and in C.
  */
 class BlockAttentionTest {
 
@@ -38,12 +39,20 @@ class BlockAttentionTest {
         BlockAttention b = new BlockAttention(c);
         assertTrue(b.fits());
         float[] scratch = new float[b.scratch(total)];
-        for (int i0 = 0; i0 < n; i0 += BlockAttention.L) {
-            for (int h = 0; h < c.heads(); h++) b.block(cache, l, q, i0, Math.min(BlockAttention.L, n - i0), pos0, h, scratch, blocks);
+        for (boolean nativeKernel : new boolean[] {false, true}) { // the Java kernel, then the C one where it loaded
+            boolean was = BlockAttention.nativeKernel(nativeKernel);
+            try {
+                java.util.Arrays.fill(blocks, 0f);
+                for (int i0 = 0; i0 < n; i0 += BlockAttention.L) {
+                    for (int h = 0; h < c.heads(); h++) b.block(cache, l, q, i0, Math.min(BlockAttention.L, n - i0), pos0, h, scratch, blocks);
+                }
+            } finally {
+                BlockAttention.nativeKernel(was);
+            }
+            double worst = 0;
+            for (int j = 0; j < rows.length; j++) worst = Math.max(worst, Math.abs(rows[j] - blocks[j]));
+            assertTrue(worst < 2e-5, (nativeKernel ? "C" : "Java") + ": largest difference " + worst);
+            assertNotEquals(0f, blocks[blocks.length - 1]); // the last row was written
         }
-        double worst = 0;
-        for (int j = 0; j < rows.length; j++) worst = Math.max(worst, Math.abs(rows[j] - blocks[j]));
-        assertTrue(worst < 2e-5, "largest difference " + worst);
-        assertNotEquals(0f, blocks[blocks.length - 1]); // the last row was written
     }
 }

@@ -232,6 +232,35 @@ AVX512 static inline void store16(float *y, int64_t at, __m512 v, int32_t acc) {
         }                                                                                                              \
     }
 
+// As DISPATCH for a K-quant PASS that also takes the group's codes decoded (dec; NULL: the pass rebuilds them from the
+// tile). A prompt batch (16 activation rows or more) has DECODE rebuild each group's 8-bit codes once, 4 KB a block,
+// and every 4 activation rows read them from there: rebuilding them per 4 rows cost as much as the multiply-adds.
+#define ROWS_DECODED(PASS, DEC)                                                                                        \
+    for (int32_t i0 = 0; i0 < n; i0 += 4) {                                                                            \
+        switch (n - i0 < 4 ? n - i0 : 4) {                                                                             \
+            case 1: PASS(p, DEC, g, i0, 1, xq, xd, xs, xs16, cols, y, y_stride, acc); break;                           \
+            case 2: PASS(p, DEC, g, i0, 2, xq, xd, xs, xs16, cols, y, y_stride, acc); break;                           \
+            case 3: PASS(p, DEC, g, i0, 3, xq, xd, xs, xs16, cols, y, y_stride, acc); break;                           \
+            default: PASS(p, DEC, g, i0, 4, xq, xd, xs, xs16, cols, y, y_stride, acc); break;                          \
+        }                                                                                                              \
+    }
+
+// (The two branches give the compiler dec as NULL or as not NULL, so each inlined pass keeps one way to its codes: one
+// loop with both ran the batch at half speed.)
+#define DISPATCH_DECODED(PASS, DECODE)                                                                                 \
+    uint8_t *dec = n >= 16 ? aligned_alloc(64, (size_t) (cols / 256) * 4096) : NULL;                                   \
+    if (dec) {                                                                                                         \
+        for (int32_t g = g0; g < g1; g++) {                                                                            \
+            DECODE(p, g, cols / 256, dec);                                                                             \
+            ROWS_DECODED(PASS, dec)                                                                                    \
+        }                                                                                                              \
+        free(dec);                                                                                                     \
+    } else {                                                                                                           \
+        for (int32_t g = g0; g < g1; g++) {                                                                            \
+            ROWS_DECODED(PASS, NULL)                                                                                   \
+        }                                                                                                              \
+    }
+
 PASS_SIG(pass_q4_0) {
     (void) xs16;
     const int nb = cols / 32, ni = NI;
@@ -404,46 +433,35 @@ PASS_SIG(pass_q4_k) {
     x16_k45(p, NULL, g, i0, NI, xq, xd, xs, xs16, cols, y, y_stride, acc, 0);
 }
 
-PASS_SIG(pass_q5_k) {
-    x16_k45(p, NULL, g, i0, NI, xq, xd, xs, xs16, cols, y, y_stride, acc, 1);
+AVX512 static inline __attribute__((always_inline)) void q5_pass(const uint8_t *p, const uint8_t *dec, int32_t g, int32_t i0,
+        const int NI, const int8_t *xq, const float *xd, const int32_t *xs, const int16_t *xs16, int32_t cols, float *y,
+        int32_t y_stride, int32_t acc) {
+    x16_k45(p, dec, g, i0, NI, xq, xd, xs, xs16, cols, y, y_stride, acc, 1);
+}
+
+// Group g's Q5_K codes with their fifth bits, for DISPATCH_DECODED.
+AVX512 static void q5_decode(const uint8_t *p, int32_t g, int nb, uint8_t *dec) {
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    const uint8_t *base = p + (int64_t) g * nb * T_Q5_K;
+    for (int b = 0; b < nb; b++) {
+        for (int j = 0; j < 4; j++) {
+            for (int m = 0; m < 8; m++) {
+                __m512i lo, hi;
+                k45_codes(base + (int64_t) b * T_Q5_K, j, m, 1, low, &lo, &hi);
+                uint8_t *w = dec + (int64_t) (32 * b + 8 * j + m) * 128;
+                _mm512_store_si512(w, lo);
+                _mm512_store_si512(w + 64, hi);
+            }
+        }
+    }
 }
 
 KERNEL_SIG(s4j_x16_q4_k) {
     DISPATCH(pass_q4_k)
 }
 
-// A prompt batch rebuilds each group's codes with their fifth bits once (as Q6_K's, below).
 KERNEL_SIG(s4j_x16_q5_k) {
-    const int nb = cols / 256;
-    uint8_t *dec = n >= 16 ? aligned_alloc(64, (size_t) nb * 4096) : NULL;
-    if (!dec) {
-        DISPATCH(pass_q5_k)
-        return;
-    }
-    const __m512i low = _mm512_set1_epi8(0x0F);
-    for (int32_t g = g0; g < g1; g++) {
-        const uint8_t *base = p + (int64_t) g * nb * T_Q5_K;
-        for (int b = 0; b < nb; b++) {
-            for (int j = 0; j < 4; j++) {
-                for (int m = 0; m < 8; m++) {
-                    __m512i lo, hi;
-                    k45_codes(base + (int64_t) b * T_Q5_K, j, m, 1, low, &lo, &hi);
-                    uint8_t *w = dec + (int64_t) (32 * b + 8 * j + m) * 128;
-                    _mm512_store_si512(w, lo);
-                    _mm512_store_si512(w + 64, hi);
-                }
-            }
-        }
-        for (int32_t i0 = 0; i0 < n; i0 += 4) {
-            switch (n - i0 < 4 ? n - i0 : 4) {
-                case 1: x16_k45(p, dec, g, i0, 1, xq, xd, xs, xs16, cols, y, y_stride, acc, 1); break;
-                case 2: x16_k45(p, dec, g, i0, 2, xq, xd, xs, xs16, cols, y, y_stride, acc, 1); break;
-                case 3: x16_k45(p, dec, g, i0, 3, xq, xd, xs, xs16, cols, y, y_stride, acc, 1); break;
-                default: x16_k45(p, dec, g, i0, 4, xq, xd, xs, xs16, cols, y, y_stride, acc, 1); break;
-            }
-        }
-    }
-    free(dec);
+    DISPATCH_DECODED(q5_pass, q5_decode)
 }
 
 // Q6_K: per half h and word m (elements l = 4m..4m+3), ql word A (bytes l), ql word B (bytes 32 + l), qh word H give the
@@ -505,40 +523,22 @@ AVX512 static inline __attribute__((always_inline)) void q6_pass(const uint8_t *
     for (int k = 0; k < NI; k++) store16(y, (int64_t) (i0 + k) * y_stride + G * g, f[k], acc);
 }
 
-PASS_SIG(pass_q6_k) {
-    q6_pass(p, NULL, g, i0, NI, xq, xd, xs, xs16, cols, y, y_stride, acc);
+// Group g's Q6_K codes, for DISPATCH_DECODED.
+AVX512 static void q6_decode(const uint8_t *p, int32_t g, int nb, uint8_t *dec) {
+    const __m512i low = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x30);
+    const uint8_t *base = p + (int64_t) g * nb * T_Q6_K;
+    for (int b = 0; b < nb; b++) {
+        for (int h = 0; h < 2; h++) {
+            for (int m = 0; m < 8; m++) {
+                __m512i c[4];
+                q6_codes(base + (int64_t) b * T_Q6_K, h, m, low, two, c);
+                uint8_t *w = dec + (int64_t) (16 * b + 8 * h + m) * 256;
+                for (int q = 0; q < 4; q++) _mm512_store_si512(w + 64 * q, c[q]);
+            }
+        }
+    }
 }
 
-// A prompt batch (16 activation rows or more) rebuilds each group's codes once, into a buffer of 4 KB a block, and
-// every 4 activation rows read them from there: rebuilding them per 4 rows cost as much as the multiply-adds.
 KERNEL_SIG(s4j_x16_q6_k) {
-    const int nb = cols / 256;
-    uint8_t *dec = n >= 16 ? aligned_alloc(64, (size_t) nb * 4096) : NULL;
-    if (!dec) {
-        DISPATCH(pass_q6_k)
-        return;
-    }
-    const __m512i low = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x30);
-    for (int32_t g = g0; g < g1; g++) {
-        const uint8_t *base = p + (int64_t) g * nb * T_Q6_K;
-        for (int b = 0; b < nb; b++) {
-            for (int h = 0; h < 2; h++) {
-                for (int m = 0; m < 8; m++) {
-                    __m512i c[4];
-                    q6_codes(base + (int64_t) b * T_Q6_K, h, m, low, two, c);
-                    uint8_t *w = dec + (int64_t) (16 * b + 8 * h + m) * 256;
-                    for (int q = 0; q < 4; q++) _mm512_store_si512(w + 64 * q, c[q]);
-                }
-            }
-        }
-        for (int32_t i0 = 0; i0 < n; i0 += 4) {
-            switch (n - i0 < 4 ? n - i0 : 4) {
-                case 1: q6_pass(p, dec, g, i0, 1, xq, xd, xs, xs16, cols, y, y_stride, acc); break;
-                case 2: q6_pass(p, dec, g, i0, 2, xq, xd, xs, xs16, cols, y, y_stride, acc); break;
-                case 3: q6_pass(p, dec, g, i0, 3, xq, xd, xs, xs16, cols, y, y_stride, acc); break;
-                default: q6_pass(p, dec, g, i0, 4, xq, xd, xs, xs16, cols, y, y_stride, acc); break;
-            }
-        }
-    }
-    free(dec);
+    DISPATCH_DECODED(q6_pass, q6_decode)
 }

@@ -70,6 +70,7 @@ public final class FastBert implements Encoder {
     private final WorkerPool pool;
     private final boolean view; // shares another instance's packed weights and arena: closing it stops only its pool
     private final boolean cKernels;
+    private final boolean cTile; // the float GEMM's tile in C ({@link PackedGemm#run})
     private final boolean anyInts; // some linear runs on int8 activations: forward quantizes its inputs
     private final java.lang.foreign.Arena arena;
     private final int maxLength;
@@ -96,6 +97,7 @@ public final class FastBert implements Encoder {
      */
     public FastBert(BertModel model, EngineOptions options, int maxLength) {
         this.cKernels = options.cKernels() && options.act8() && NativeKernels.available();
+        this.cTile = options.cKernels();
         this.arena = java.lang.foreign.Arena.ofShared();
         int threads = options.threads();
         this.model = model;
@@ -139,6 +141,7 @@ public final class FastBert implements Encoder {
         this.config = shared.config;
         this.layers = shared.layers;
         this.cKernels = shared.cKernels;
+        this.cTile = shared.cTile;
         this.anyInts = shared.anyInts;
         this.arena = shared.arena;
         this.format = shared.format;
@@ -324,7 +327,7 @@ public final class FastBert implements Encoder {
         Q8Act qa = wk.qa;
         int heads = config.heads();
         for (Layer L : layers) {
-            product(L.qkv, x, n, h, new Epilogue(L.qkvB, false, null), qkv, exec, qa);
+            product(L.qkv, x, n, h, new Epilogue(L.qkvB, false, null), qkv, exec, qa, cTile);
             exec.run((w, k) -> {
                 int items = seqs.length * heads;
                 float[] scores = cKernels ? new float[maxLength] : null;
@@ -334,10 +337,10 @@ public final class FastBert implements Encoder {
                     else attention(qkv, starts[s], len, head, ctx);
                 }
             });
-            product(L.attnOut, ctx, n, h, new Epilogue(L.attnOutB, false, x), tmp, exec, qa);
+            product(L.attnOut, ctx, n, h, new Epilogue(L.attnOutB, false, x), tmp, exec, qa, cTile);
             exec.run((w, k) -> layerNorm(tmp, x, WorkerPool.from(n, w, k, 1), WorkerPool.from(n, w + 1, k, 1), L.ln1g, L.ln1b));
-            product(L.inter, x, n, h, new Epilogue(L.interB, true, null), inter, exec, qa);
-            product(L.out, inter, n, f, new Epilogue(L.outB, false, x), tmp, exec, qa);
+            product(L.inter, x, n, h, new Epilogue(L.interB, true, null), inter, exec, qa, cTile);
+            product(L.out, inter, n, f, new Epilogue(L.outB, false, x), tmp, exec, qa, cTile);
             exec.run((w, k) -> layerNorm(tmp, x, WorkerPool.from(n, w, k, 1), WorkerPool.from(n, w + 1, k, 1), L.ln2g, L.ln2b));
         }
         work.offer(wk);
@@ -371,9 +374,9 @@ public final class FastBert implements Encoder {
      * out = in W^T then the epilogue, over the steps of {@code exec}: the float GEMM on packed panels, or the input
      * quantized to int8 once (per 32-block, as llama.cpp does) and each step's rows through the C kernels.
      */
-    private static void product(Linear w, float[] in, int n, int inCols, Epilogue e, float[] out, Exec exec, Q8Act qa) {
+    private static void product(Linear w, float[] in, int n, int inCols, Epilogue e, float[] out, Exec exec, Q8Act qa, boolean cTile) {
         if (w.ints() == null) {
-            exec.run((s, k) -> PackedGemm.run(in, n, w.panels(), e, out, s, k));
+            exec.run((s, k) -> PackedGemm.run(in, n, w.panels(), e, out, s, k, cTile));
             return;
         }
         qa.quantizeRows(in, 0, n, inCols);

@@ -2,7 +2,6 @@ package org.slim4j.model.llama;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import org.slim4j.tensor.kernel.EngineOptions;
 import org.slim4j.tensor.kernel.NativeKernels;
 import org.slim4j.tensor.kernel.VectorExp;
 
@@ -20,20 +19,17 @@ final class BlockAttention {
     /** Query rows per block: one per lane. */
     static final int L = F.length();
 
-    /** The C kernel ({@code s4j_block_attention}) where the library loaded: no warm-up in the JIT, which cost the first chunk of an evaluation. */
-    private static volatile boolean nativeKernel = NativeKernels.available() && EngineOptions.defaults().cKernels() && F.length() == 16;
-
-    /** Switches the C kernel on or off (tests compare the two with the row path); returns the previous setting. */
-    static boolean nativeKernel(boolean on) {
-        boolean was = nativeKernel;
-        nativeKernel = on && NativeKernels.available() && F.length() == 16;
-        return was;
-    }
-
     private final int group, headDim, qDim, window;
     private final float scale;
+    private final boolean nativeKernel;
 
-    BlockAttention(LlamaConfig c) {
+    /**
+     * With {@code cKernel} (the engine's {@link org.slim4j.tensor.kernel.EngineOptions#cKernels}) the C kernel
+     * ({@code s4j_block_attention}) runs where the library loaded: no JIT warm-up, which cost an evaluation's first
+     * chunk; the Java code is its fallback.
+     */
+    BlockAttention(LlamaConfig c, boolean cKernel) {
+        this.nativeKernel = cKernel && NativeKernels.available() && L == 16;
         this.group = c.heads() / c.kvHeads();
         this.headDim = c.headDim();
         this.qDim = c.qDim();

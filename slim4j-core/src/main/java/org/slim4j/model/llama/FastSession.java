@@ -70,7 +70,7 @@ public final class FastSession implements DecoderSession {
         int workers = pool.size();
         scratch = new float[workers][MatVec.scratchSize(Math.max(Math.max(c.hidden(), c.ffn()), c.qDim()))];
         scores = new float[workers][cache.scoresLength()];
-        BlockAttention b = new BlockAttention(c);
+        BlockAttention b = new BlockAttention(c, m.options().cKernels());
         blocks = BlockAttention.serves(cache) && b.fits() ? b : null;
         int batchInt = m.batchInt8() ? rows : 1; // prompt batches quantized too where C kernels serve them
         qIn = new Q8Act(batchInt, c.hidden());
@@ -301,7 +301,7 @@ public final class FastSession implements DecoderSession {
      */
     private void share(BoundMatrix w, float[] in, Q8Act qa, float[] out, PackedGemm.Epilogue e, boolean residual, int part, int parts, int worker) {
         if (gemmPath(w)) {
-            PackedGemm.run(in, n, w.panels(), e, out, part, parts);
+            PackedGemm.run(in, n, w.panels(), e, out, part, parts, m.options().cKernels());
             return;
         }
         int rows = w.rows(), a = WorkerPool.from(rows, part, parts, grain), b = WorkerPool.from(rows, part + 1, parts, grain);

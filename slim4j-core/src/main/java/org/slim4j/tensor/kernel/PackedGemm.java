@@ -23,15 +23,6 @@ public final class PackedGemm {
     private static final boolean WIDE = FloatKernels.W.vectorBitSize() == 512;
     private static final VectorSpecies<Float> Z = FloatVector.SPECIES_512;
     static final int MC = 72, KC = 384;
-    /** The 512-bit tile in C ({@link NativeKernels#sgemm2}) where the library loaded; the Java tile is its oracle. */
-    private static volatile boolean nativeTiles = WIDE && NativeKernels.available() && EngineOptions.defaults().cKernels();
-
-    /** Switches the C tile on or off (tests compare the two); returns the previous setting. */
-    static boolean nativeTiles(boolean on) {
-        boolean was = nativeTiles;
-        nativeTiles = on && WIDE && NativeKernels.available();
-        return was;
-    }
 
     /** What is done to each output value: + bias[col], + residual[row, col], then GELU (residual with GELU is not used). */
     public record Epilogue(float[] bias, boolean gelu, float[] residual) {
@@ -40,8 +31,13 @@ public final class PackedGemm {
 
     private PackedGemm() {}
 
-    /** The share of worker {@code w} of {@code workers}: whole panels, so workers never write the same cache line. */
-    public static void run(float[] a, int n, PanelWeight wt, Epilogue e, float[] c, int w, int workers) {
+    /**
+     * The share of worker {@code w} of {@code workers}: whole panels, so workers never write the same cache line. With
+     * {@code cTile} (the engine's {@link EngineOptions#cKernels}) the 512-bit tile runs in C ({@link NativeKernels#sgemm2})
+     * where the library loaded; the Java tile is its fallback and oracle.
+     */
+    public static void run(float[] a, int n, PanelWeight wt, Epilogue e, float[] c, int w, int workers, boolean cTile) {
+        boolean nativeTiles = cTile && WIDE && NativeKernels.available();
         int p0 = firstColumn(wt.out(), w, workers) / W, p1 = firstColumn(wt.out(), w + 1, workers) / W;
         if (p0 >= p1 || n == 0) return;
         int in = wt.in(), out = wt.out();
@@ -62,18 +58,19 @@ public final class PackedGemm {
                     boolean first = k0 == 0, last = k1 == in;
                     if (two && nativeTiles) {
                         NativeKernels.sgemm2(a, in, r0, r1, k0, k1, b, bo, b2, bo2, c, out, p * W, first);
-                    }
-                    for (int r = two && nativeTiles ? r1 : r0; r < r1; ) {
-                        int rows = Math.min(6, r1 - r);
-                        if (two) {
-                            wide6(a, in, r, rows, k0, k1, b, bo, b2, bo2, c, out, p * W, first);
-                        } else if (rows > 4) {
-                            tile6(a, in, r, rows, k0, k1, b, bo, c, out, p * W, first);
-                        } else {
-                            rows = Math.min(4, rows);
-                            tile4(a, in, r, rows, k0, k1, b, bo, c, out, p * W, first);
+                    } else {
+                        for (int r = r0; r < r1; ) {
+                            int rows = Math.min(6, r1 - r);
+                            if (two) {
+                                wide6(a, in, r, rows, k0, k1, b, bo, b2, bo2, c, out, p * W, first);
+                            } else if (rows > 4) {
+                                tile6(a, in, r, rows, k0, k1, b, bo, c, out, p * W, first);
+                            } else {
+                                rows = Math.min(4, rows);
+                                tile4(a, in, r, rows, k0, k1, b, bo, c, out, p * W, first);
+                            }
+                            r += rows;
                         }
-                        r += rows;
                     }
                     if (last) {
                         epilogue(c, out, r0, r1, p * W, e);
@@ -90,9 +87,9 @@ public final class PackedGemm {
         return WorkerPool.from(out / W, w, workers, WIDE ? 2 : 1) * W;
     }
 
-    /** Whole product on the calling thread. */
+    /** Whole product on the calling thread, the C tile where the library loaded. */
     public static void run(float[] a, int n, PanelWeight wt, Epilogue e, float[] c) {
-        run(a, n, wt, e, c, 0, 1);
+        run(a, n, wt, e, c, 0, 1, true);
     }
 
     /** Up to 6 rows from r times panels b (columns col..col+15) and b2 (the next 16), 512-bit. */

@@ -36,18 +36,13 @@ class BlockAttentionTest {
         float[] s = new float[cache.scoresLength()];
         Attention a = new Attention(c);
         for (int i = 0; i < n; i++) for (int h = 0; h < c.heads(); h++) a.row(cache, l, q, i, pos0, h, s, rows);
-        BlockAttention b = new BlockAttention(c);
-        assertTrue(b.fits());
-        float[] scratch = new float[b.scratch(total)];
         for (boolean nativeKernel : new boolean[] {false, true}) { // the Java kernel, then the C one where it loaded
-            boolean was = BlockAttention.nativeKernel(nativeKernel);
-            try {
-                java.util.Arrays.fill(blocks, 0f);
-                for (int i0 = 0; i0 < n; i0 += BlockAttention.L) {
-                    for (int h = 0; h < c.heads(); h++) b.block(cache, l, q, i0, Math.min(BlockAttention.L, n - i0), pos0, h, scratch, blocks);
-                }
-            } finally {
-                BlockAttention.nativeKernel(was);
+            BlockAttention b = new BlockAttention(c, nativeKernel);
+            assertTrue(b.fits());
+            float[] scratch = new float[b.scratch(total)];
+            java.util.Arrays.fill(blocks, 0f);
+            for (int i0 = 0; i0 < n; i0 += BlockAttention.L) {
+                for (int h = 0; h < c.heads(); h++) b.block(cache, l, q, i0, Math.min(BlockAttention.L, n - i0), pos0, h, scratch, blocks);
             }
             double worst = 0;
             for (int j = 0; j < rows.length; j++) worst = Math.max(worst, Math.abs(rows[j] - blocks[j]));

@@ -25,7 +25,7 @@ class PackedGemmTest {
             for (Epilogue e : new Epilogue[] {Epilogue.NONE, new Epilogue(bias, false, res), new Epilogue(bias, true, null)}) {
                 for (int workers : new int[] {1, 3}) {
                     float[] y = new float[n * out];
-                    for (int wk = 0; wk < workers; wk++) PackedGemm.run(x, n, p, e, y, wk, workers);
+                    for (int wk = 0; wk < workers; wk++) PackedGemm.run(x, n, p, e, y, wk, workers, true);
                     for (int i = 0; i < n; i++) {
                         for (int o = 0; o < out; o++) {
                             double v = 0;
@@ -51,14 +51,8 @@ class PackedGemmTest {
             F32Panels p = F32Panels.of(w, out, in);
             Epilogue e = new Epilogue(bias, true, res);
             float[] java = new float[n * out], c = new float[n * out];
-            boolean was = PackedGemm.nativeTiles(false);
-            try {
-                PackedGemm.run(x, n, p, e, java);
-                PackedGemm.nativeTiles(true);
-                PackedGemm.run(x, n, p, e, c);
-            } finally {
-                PackedGemm.nativeTiles(was);
-            }
+            PackedGemm.run(x, n, p, e, java, 0, 1, false);
+            PackedGemm.run(x, n, p, e, c, 0, 1, true);
             assertArrayEquals(java, c, "n,out,in " + n + "," + out + "," + in);
         }
     }

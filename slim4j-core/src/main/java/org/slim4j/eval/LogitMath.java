@@ -48,13 +48,14 @@ public final class LogitMath {
 
     /**
      * As {@link #kl(float[], int, float[], int, int)} with both rows' {@link #logSumExp} already known: sum of p (log p -
-     * log q), p's exp in float (of the log-probability taken against lseP split into two floats), the log-ratio as (base - cmp) - (lseP - lseQ) (the logits' difference is exact in
-     * float where they are close), each product widened to double before it is added.
+     * log q), p's exp in float (of the log-probability taken against lseP split into two floats), the log-ratio as
+     * (base - cmp) - (lseP - lseQ) (the logits' difference is exact in float where they are close), each product
+     * widened to double before it is added.
      */
     public static double kl(float[] base, int bo, double lseP, float[] cmp, int co, double lseQ, int n) {
         int up = F.loopBound(n), i = 0;
-        float hi = (float) lseP, lo = (float) (lseP - hi), dl = (float) (lseP - lseQ); // lseP as hi + lo: where p is
-        // large, the logit is near hi and their difference exact
+        // lseP as hi + lo: where p is large, the logit is near hi and their difference exact
+        float hi = (float) lseP, lo = (float) (lseP - hi), dl = (float) (lseP - lseQ);
         DoubleVector s0 = DoubleVector.zero(D), s1 = DoubleVector.zero(D);
         for (; i < up; i += F.length()) {
             FloatVector b = FloatVector.fromArray(F, base, bo + i);

@@ -51,7 +51,7 @@ public final class Perplexity {
     public static ChunkSums scoreChunk(CausalLM model, Chunks chunks, int c, float[] logits) {
         int vocab = model.vocabSize();
         chunks.scoredLogits(model, c, logits);
-        int first = chunks.firstScored(), n = chunks.nCtx() - 1 - first;
+        int first = chunks.firstScored(), n = chunks.scoredPerChunk();
         // positions are independent: their log-sum-exps on all cores, summed in position order (the same bits)
         double[] v = new double[n];
         IntStream.range(0, n).parallel().forEach(j -> v[j] = LogitMath.nll(logits, j * vocab, vocab, chunks.target(c, first + j)));

@@ -257,7 +257,7 @@ public final class FastLlama implements Decoder {
 
     @Override
     public float[] logits(int[] tokens, int from, int to) {
-        if (from < 0 || to > tokens.length || from > to) throw new IllegalArgumentException("rows [" + from + ", " + to + ") of " + tokens.length);
+        checkRows(tokens, from, to);
         float[] out = new float[(to - from) * config.vocab()];
         logits(tokens, from, to, out);
         return out;
@@ -269,7 +269,7 @@ public final class FastLlama implements Decoder {
      */
     @Override
     public void logits(int[] tokens, int from, int to, float[] out) {
-        if (from < 0 || to > tokens.length || from > to) throw new IllegalArgumentException("rows [" + from + ", " + to + ") of " + tokens.length);
+        checkRows(tokens, from, to);
         if (out.length < (long) (to - from) * config.vocab()) throw new IllegalArgumentException("out holds " + out.length + " floats, " + (to - from) + " rows need more");
         if (from == to) return;
         if (to > contextLength()) throw new IllegalArgumentException(to + " positions exceed the context of " + contextLength());
@@ -277,6 +277,10 @@ public final class FastLlama implements Decoder {
         if (s == null || s.capacity() < to) s = new FastSession(this, to, EVAL_BATCH);
         s.logits(tokens, from, to, out);
         evalSession.set(s);
+    }
+
+    private static void checkRows(int[] tokens, int from, int to) {
+        if (from < 0 || to > tokens.length || from > to) throw new IllegalArgumentException("rows [" + from + ", " + to + ") of " + tokens.length);
     }
 
     @Override

@@ -219,7 +219,6 @@ public final class NativeKernels {
         }
     }
 
-    /** Row {@code row} of a re-laid matrix decoded into dst[o, o + cols). */
     /**
      * The float GEMM's 512-bit tile over rows [r0, r1) ({@link PackedGemm}'s wide6, same arithmetic in the same order):
      * c[r][col..col+31] (+)= a[r][k0..k1) times panels b (from bo) and b2 (from bo2), 16 floats per k each.
@@ -247,6 +246,7 @@ public final class NativeKernels {
         }
     }
 
+    /** Row {@code row} of a re-laid matrix decoded into dst[o, o + cols). */
     static void x16Row(DType t, MemorySegment packed, int cols, int row, float[] dst, int o) {
         try {
             x16Row.invokeExact(t.ggmlId, packed, cols, row, MemorySegment.ofArray(dst).asSlice(4L * o));

@@ -44,12 +44,13 @@ final class KlFitness {
         float[] y = blocks.outputInput(x);
         int n = y.length / hidden;
         TreeSet<Integer> keep = new TreeSet<>();
+        MemorySegment all = rowsOf(out, null); // decoded once, not once per block of positions
         int chunk = 64; // positions per full-vocabulary logits block, to bound the memory
         for (int p0 = 0; p0 < n; p0 += chunk) {
             int m = Math.min(chunk, n - p0);
             float[] full = new float[m * vocab];
             float[] part = java.util.Arrays.copyOfRange(y, p0 * hidden, (p0 + m) * hidden);
-            MatMulF32.forward(rowsOf(out, null), vocab, hidden, part, m, full, true);
+            MatMulF32.forward(all, vocab, hidden, part, m, full, true);
             for (int i = 0; i < m; i++) for (int t : top(full, i * vocab, vocab)) keep.add(t);
         }
         rows = keep.stream().mapToInt(Integer::intValue).toArray();

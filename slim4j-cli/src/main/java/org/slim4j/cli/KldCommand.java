@@ -42,10 +42,9 @@ final class KldCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (save != null && base.model == null) throw new BadInputException("--save-base-logits", null, "needs --base MODEL");
         return Threads.run(model.threads, () -> {
-            text.check();
-            int[][] tokens = new int[1][]; // the text is read and tokenized while the engine loads
-            try (CausalLM lm = Slim4j.loadCausalLM(model.model, model.engine().withKvCache(cache.options()), tok -> tokens[0] = text.tokens(tok))) {
-                Chunks chunks = text.chunks(lm, tokens[0]);
+            try (TextChunkOptions.Loaded loaded = text.load(model.model, model.engine().withKvCache(cache.options()))) {
+                CausalLM lm = loaded.lm();
+                Chunks chunks = loaded.chunks();
                 KlDivergence.Result r;
                 if (base.logits != null) {
                     try (LogitCache cache = LogitCache.open(base.logits)) {

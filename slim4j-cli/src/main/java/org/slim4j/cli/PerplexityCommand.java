@@ -1,7 +1,6 @@
 package org.slim4j.cli;
 
 import java.util.concurrent.Callable;
-import org.slim4j.Slim4j;
 import org.slim4j.eval.Chunks;
 import org.slim4j.eval.Perplexity;
 import org.slim4j.model.CausalLM;
@@ -21,10 +20,9 @@ final class PerplexityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         return Threads.run(model.threads, () -> {
-            text.check();
-            int[][] tokens = new int[1][]; // the text is read and tokenized while the engine loads
-            try (CausalLM lm = Slim4j.loadCausalLM(model.model, model.engine().withKvCache(cache.options()), tok -> tokens[0] = text.tokens(tok))) {
-                Chunks chunks = text.chunks(lm, tokens[0]);
+            try (TextChunkOptions.Loaded loaded = text.load(model.model, model.engine().withKvCache(cache.options()))) {
+                CausalLM lm = loaded.lm();
+                Chunks chunks = loaded.chunks();
                 Perplexity.Result r = Perplexity.run(lm, chunks);
                 spec.commandLine().getOut().println("Final estimate: " + r);
             }

@@ -1,9 +1,10 @@
 package org.slim4j.cli;
 
 import java.nio.file.Path;
+import org.slim4j.Slim4j;
 import org.slim4j.eval.Chunks;
 import org.slim4j.model.CausalLM;
-import org.slim4j.tokenizer.Tokenizer;
+import org.slim4j.tensor.kernel.EngineOptions;
 import org.slim4j.util.BadInputException;
 import org.slim4j.util.TextFiles;
 import picocli.CommandLine.Option;
@@ -19,24 +20,34 @@ final class TextChunkOptions {
     @Option(names = "--chunks", defaultValue = "-1", paramLabel = "N", description = "Evaluate at most N chunks (default: all).")
     int chunks;
 
-    /** --chunks and --ctx-size's lower bound, checked before a model is loaded. */
-    void check() {
+    /** A loaded model and the chunks of the text it is evaluated on; closing it closes the model. */
+    record Loaded(CausalLM lm, Chunks chunks) implements AutoCloseable {
+        @Override
+        public void close() {
+            lm.close();
+        }
+    }
+
+    /**
+     * {@code model} loaded with {@code options}, the text read and tokenized (as far as the chunks need,
+     * {@link Chunks#tokenize}) on a thread of its own while the engine lays out the weights. --chunks and --ctx-size's
+     * lower bound are checked first.
+     */
+    Loaded load(String model, EngineOptions options) {
         if (chunks == 0 || chunks < -1) throw new BadInputException("--chunks", null, "must be >= 1 (or left out for all chunks), got " + chunks);
         if (ctx < 4) throw new BadInputException("--ctx-size", null, ctx + " is below 4");
-    }
-
-    /** The text read and tokenized as far as the chunks need ({@link Chunks#tokenize}). */
-    int[] tokens(Tokenizer tok) {
-        return Chunks.tokenize(tok, TextFiles.read(file, "--file"), ctx, chunks);
-    }
-
-    Chunks chunks(CausalLM model) {
-        check();
-        return chunks(model, tokens(model.tokenizer()));
+        int[][] tokens = new int[1][];
+        CausalLM lm = Slim4j.loadCausalLM(model, options, tok -> tokens[0] = Chunks.tokenize(tok, TextFiles.read(file, "--file"), ctx, chunks));
+        try {
+            return new Loaded(lm, chunks(lm, tokens[0]));
+        } catch (RuntimeException e) {
+            lm.close();
+            throw e;
+        }
     }
 
     /** The chunks of {@code tokens} for {@code model} (its context bounds --ctx-size). */
-    Chunks chunks(CausalLM model, int[] tokens) {
+    private Chunks chunks(CausalLM model, int[] tokens) {
         if (ctx < 4 || ctx > model.contextLength()) {
             throw new BadInputException("--ctx-size", null, ctx + " is outside 4.." + model.contextLength() + " (the model's context)");
         }

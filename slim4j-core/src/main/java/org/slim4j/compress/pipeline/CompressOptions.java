@@ -27,9 +27,9 @@ public final class CompressOptions {
         return n;
     }
 
-    /** At least 1, or 0 for no KL evaluation (GGUF schemes only: see {@link Compression}). */
-    static int checkedEvalChunks(int n) {
-        if (n < 0) throw new BadInputException("--eval-chunks", null, "must be >= 0 (0: no evaluation), got " + n);
+    /** At least {@code least}: 1, or 0 where no KL evaluation is allowed (compress's GGUF schemes: see {@link Compression}). */
+    static int checkedEvalChunks(int n, int least) {
+        if (n < least) throw new BadInputException("--eval-chunks", null, (least == 0 ? "must be >= 0 (0: no evaluation), got " : "must be >= 1, got ") + n);
         return n;
     }
 
@@ -95,7 +95,7 @@ public final class CompressOptions {
 
     /** Decoders: chunks of the evaluation text (default 4) of {@code ctx} tokens (default 128). */
     public CompressOptions evaluation(int chunks, int ctx) {
-        this.evalChunks = checkedEvalChunks(chunks);
+        this.evalChunks = checkedEvalChunks(chunks, 0);
         this.ctx = ctx;
         return this;
     }

@@ -73,8 +73,7 @@ public final class ShrinkOptions {
 
     /** Decoders: chunks of WikiText-2 and their length for the KL divergence. */
     public ShrinkOptions evaluation(int chunks, int ctx) {
-        if (chunks < 1) throw new org.slim4j.util.BadInputException("--eval-chunks", null, "must be >= 1, got " + chunks);
-        this.evalChunks = chunks;
+        this.evalChunks = CompressOptions.checkedEvalChunks(chunks, 1);
         this.ctx = ctx;
         return this;
     }

@@ -44,6 +44,25 @@ class LogitMathTest {
     }
 
     @Test
+    void theCRowsAreTheJavaArithmetic() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.slim4j.tensor.kernel.NativeKernels.available(), "no C kernels here");
+        java.util.Random r = new java.util.Random(8);
+        for (int n : new int[] {1, 16, 31, 49_152 + 5}) {
+            float[] a = new float[n + 3], b = new float[n + 3];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) (r.nextGaussian() * 4 + 10);
+                b[i] = a[i] + (float) (r.nextGaussian() * 0.3);
+            }
+            a[3] = -1e4f; // exp flushes to zero
+            double java = LogitMath.logSumExpJava(a, 3, n), c = org.slim4j.tensor.kernel.NativeKernels.logSumExp(a, 3, n);
+            assertEquals(java, c, 1e-13 * Math.abs(java), "n " + n); // the same exp bits, summed in another order
+            double lb = LogitMath.logSumExpJava(b, 3, n);
+            double klJava = LogitMath.klJava(a, 3, java, b, 3, lb, n);
+            assertEquals(klJava, org.slim4j.tensor.kernel.NativeKernels.kl(a, 3, java, b, 3, lb, n), 1e-12 * Math.max(klJava, 1e-6), "n " + n);
+        }
+    }
+
+    @Test
     void percentilesInterpolateLinearly() {
         double[] sorted = {0, 1, 2, 3, 4};
         assertEquals(4, KlDivergence.percentile(sorted, 100), 0);

@@ -1,14 +1,11 @@
 package org.slim4j.model.llama;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 import org.slim4j.tensor.kernel.BoundMatrix;
 import org.slim4j.tensor.kernel.InterleavedRows;
 import org.slim4j.tensor.kernel.MatVec;
 import org.slim4j.tensor.kernel.PackedGemm;
 import org.slim4j.tensor.kernel.Q8Act;
-import org.slim4j.tensor.kernel.VectorExp;
+import org.slim4j.tensor.kernel.RowKernels;
 import org.slim4j.tensor.kernel.VectorOps;
 import org.slim4j.tensor.kernel.WorkerPool;
 
@@ -23,7 +20,6 @@ import org.slim4j.tensor.kernel.WorkerPool;
  * Decoding allocates nothing.
  */
 public final class FastSession implements DecoderSession {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private final FastLlama m;
     private final LlamaConfig c;
@@ -284,15 +280,7 @@ public final class FastSession implements DecoderSession {
 
     /** gate[r] = silu(gate[r]) * up[r] for r in [from, to). */
     private void silu(int from, int to) {
-        int r = from;
-        for (int up8 = from + S.loopBound(to - from); r < up8; r += S.length()) { // exp in float (VectorExp)
-            FloatVector g = FloatVector.fromArray(S, gate, r);
-            g.div(VectorExp.exp(g.neg()).add(1f)).mul(FloatVector.fromArray(S, up, r)).intoArray(gate, r);
-        }
-        for (; r < to; r++) {
-            float g = gate[r];
-            gate[r] = g / (1f + (float) Math.exp(-g)) * up[r];
-        }
+        RowKernels.swiglu(gate, up, from, to, m.options().cKernels());
     }
 
     /**
@@ -363,23 +351,6 @@ public final class FastSession implements DecoderSession {
 
     /** Rows [row, row + count) of {@code in}, normalised into rows [0, count) of {@code out}. */
     private void rmsNorm(float[] in, int row, float[] out, float[] weight, int count) {
-        int h = c.hidden();
-        for (int i = 0; i < count; i++) {
-            int o = i * h, io = (row + i) * h;
-            FloatVector acc = FloatVector.zero(S);
-            int j = 0;
-            for (; j + S.length() <= h; j += S.length()) {
-                FloatVector a = FloatVector.fromArray(S, in, io + j);
-                acc = a.fma(a, acc);
-            }
-            double ss = acc.reduceLanes(VectorOperators.ADD);
-            for (; j < h; j++) ss += (double) in[io + j] * in[io + j];
-            float inv = (float) (1.0 / Math.sqrt(ss / h + c.rmsEps()));
-            j = 0;
-            for (; j + S.length() <= h; j += S.length()) {
-                FloatVector.fromArray(S, in, io + j).mul(inv).mul(FloatVector.fromArray(S, weight, j)).intoArray(out, o + j);
-            }
-            for (; j < h; j++) out[o + j] = in[io + j] * inv * weight[j];
-        }
+        RowKernels.rmsNorm(in, row * c.hidden(), count, c.hidden(), weight, c.rmsEps(), out, 0, m.options().cKernels());
     }
 }

@@ -41,7 +41,7 @@ public final class NativeKernels {
     private static final Map<DType, MethodHandle> INT_KERNELS = new EnumMap<>(DType.class);
     private static final Map<DType, MethodHandle> FLOAT_KERNELS = new EnumMap<>(DType.class);
     private static final Map<DType, MethodHandle> X16_KERNELS = new EnumMap<>(DType.class);
-    private static MethodHandle x16Pack, x16Row, x16Bytes, x16Q4z, epilogue, quantize, attention, sgemm2, blockAttention;
+    private static MethodHandle x16Pack, x16Row, x16Bytes, x16Q4z, epilogue, quantize, attention, sgemm2, blockAttention, rmsNorm, swiglu, lse, kl;
     private static final String STATUS;
 
     static {
@@ -85,6 +85,14 @@ public final class NativeKernels {
                             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
                             ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                             ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, ValueLayout.ADDRESS), critical);
+                    rmsNorm = linker.downcallHandle(syms.find("s4j_rmsnorm").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS), critical);
+                    swiglu = linker.downcallHandle(syms.find("s4j_swiglu").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+                            ValueLayout.ADDRESS, ValueLayout.JAVA_INT), critical);
+                    lse = linker.downcallHandle(syms.find("s4j_lse").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE,
+                            ValueLayout.ADDRESS, ValueLayout.JAVA_INT), critical);
+                    kl = linker.downcallHandle(syms.find("s4j_kl").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE,
+                            ValueLayout.ADDRESS, ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_INT), critical);
                     x16Q4z = linker.downcallHandle(syms.find("s4j_x16_q4z").orElseThrow(), X16_KERNEL, critical);
                     x16Pack = linker.downcallHandle(syms.find("s4j_x16_pack").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT,
                             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
@@ -241,6 +249,43 @@ public final class NativeKernels {
         try {
             blockAttention.invokeExact(MemorySegment.ofArray(q), qDim, i0, nq, qOff, MemorySegment.ofArray(keys), MemorySegment.ofArray(values), kv0, slots, hd,
                     first, from, window, scale, MemorySegment.ofArray(scratch), MemorySegment.ofArray(att));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@link RowKernels#rmsNorm}'s work in C (slim4j_rows.c). */
+    static void rmsNorm(float[] in, int inOff, int rows, int h, float[] w, float eps, float[] out, int outOff) {
+        try {
+            rmsNorm.invokeExact(MemorySegment.ofArray(in).asSlice(4L * inOff), rows, h, MemorySegment.ofArray(w), eps,
+                    MemorySegment.ofArray(out).asSlice(4L * outOff));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@link RowKernels#swiglu}'s work in C. */
+    static void swiglu(float[] gate, float[] up, int from, int to) {
+        try {
+            swiglu.invokeExact(MemorySegment.ofArray(gate).asSlice(4L * from), MemorySegment.ofArray(up).asSlice(4L * from), to - from);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** log(sum(exp(x))) over x[off, off + n), as {@code LogitMath.logSumExp} computes it. */
+    public static double logSumExp(float[] x, int off, int n) {
+        try {
+            return (double) lse.invokeExact(MemorySegment.ofArray(x).asSlice(4L * off), n);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** KL(P || Q) of two rows of logits with their log-sum-exps, as {@code LogitMath.kl} computes it. */
+    public static double kl(float[] base, int bo, double lseP, float[] cmp, int co, double lseQ, int n) {
+        try {
+            return (double) kl.invokeExact(MemorySegment.ofArray(base).asSlice(4L * bo), lseP, MemorySegment.ofArray(cmp).asSlice(4L * co), lseQ, n);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -72,11 +72,38 @@ final class Cursor {
     /** A uint64 count that must fit the bytes left, each item taking at least minItemBytes: never allocate from a lying length. */
     long count(String field, int minItemBytes) {
         long n = i64(field);
-        if (n < 0 || n > remaining() / Math.max(1, minItemBytes)) {
-            throw bad(field, "length " + Long.toUnsignedString(n) + " is larger than the " + remaining()
-                    + " bytes left in the file (truncated or corrupt)");
-        }
+        if (n < 0 || n > remaining() / Math.max(1, minItemBytes)) throw tooLong(field, n);
         return n;
+    }
+
+    private BadInputException tooLong(String field, long n) {
+        return bad(field, "length " + Long.toUnsignedString(n) + " is larger than the " + remaining() + " bytes left in the file (truncated or corrupt)");
+    }
+
+    /**
+     * An array of n strings (each a uint64 length and its UTF-8 bytes) as one byte array of their bytes end to end and
+     * each one's end: a vocabulary's tokens and merges take about their file size, not ~100k String objects (9 MB of
+     * heap for SmolLM2's, held as long as the model). Errors name the element as {@link #string} would.
+     */
+    GgufArray.Utf8 strings(int n, String field) {
+        long start = pos, total = 0;
+        int[] ends = new int[n];
+        for (int i = 0; i < n; i++) {
+            long len = remaining() >= 8 ? seg.get(I64, pos) : i64(field + "[" + i + "]"); // i64 throws: truncated
+            pos += 8;
+            if (len < 0 || len > remaining()) throw tooLong(field + "[" + i + "]", len);
+            pos += len;
+            total += len;
+            if (total > Integer.MAX_VALUE - 8) throw bad(field, "strings of " + total + " bytes in all are too long");
+            ends[i] = (int) total;
+        }
+        byte[] data = new byte[(int) total];
+        for (int i = 0, from = 0; i < n; from = ends[i++]) {
+            start += 8;
+            MemorySegment.copy(seg, I8, start, data, from, ends[i] - from);
+            start += ends[i] - from;
+        }
+        return new GgufArray.Utf8(data, ends);
     }
 
     /** n values of {@code layout}, copied in bulk into a new array made by {@code make} (byte[], short[], int[], ...). */

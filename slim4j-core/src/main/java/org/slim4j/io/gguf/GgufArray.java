@@ -1,5 +1,6 @@
 package org.slim4j.io.gguf;
 
+import java.nio.charset.StandardCharsets;
 import java.util.AbstractList;
 import java.util.List;
 import java.util.RandomAccess;
@@ -15,7 +16,7 @@ public final class GgufArray extends AbstractList<Object> implements RandomAcces
     private final GgufValueType elementType;
     /**
      * As read from a file: byte[] (uint8, int8, bool), short[] (uint16, int16), int[] (uint32, int32), long[], float[],
-     * double[], or Object[] (strings, arrays); as built from a list: Object[] of the list's items.
+     * double[], {@link Utf8} (strings) or Object[] (arrays); as built from a list: Object[] of the list's items.
      */
     private final Object values;
     private final int size;
@@ -41,6 +42,7 @@ public final class GgufArray extends AbstractList<Object> implements RandomAcces
     public Object get(int index) {
         java.util.Objects.checkIndex(index, size);
         if (values instanceof Object[] boxed) return boxed[index];
+        if (values instanceof Utf8 strings) return strings.get(index);
         return switch (elementType) {
             case UINT8 -> ((byte[]) values)[index] & 0xff;
             case INT8 -> (int) ((byte[]) values)[index];
@@ -52,7 +54,7 @@ public final class GgufArray extends AbstractList<Object> implements RandomAcces
             case UINT64, INT64 -> ((long[]) values)[index];
             case FLOAT32 -> ((float[]) values)[index];
             case FLOAT64 -> ((double[]) values)[index];
-            case STRING, ARRAY -> throw new IllegalStateException("unreachable: strings and arrays are boxed");
+            case STRING, ARRAY -> throw new IllegalStateException("unreachable: strings are Utf8, arrays boxed");
         };
     }
 
@@ -88,5 +90,13 @@ public final class GgufArray extends AbstractList<Object> implements RandomAcces
     @Override
     public int size() {
         return size;
+    }
+
+    /** A file's array of strings: their UTF-8 bytes end to end, and where each ends; a String is made when asked for. */
+    record Utf8(byte[] data, int[] ends) {
+        String get(int i) {
+            int from = i == 0 ? 0 : ends[i - 1];
+            return new String(data, from, ends[i] - from, StandardCharsets.UTF_8);
+        }
     }
 }

@@ -202,7 +202,7 @@ public final class GgufFile implements TensorFile {
         };
     }
 
-    /** An array's elements: numbers and bools copied in bulk into one primitive array, strings and arrays one by one. */
+    /** An array's elements: numbers and bools copied in bulk into one primitive array, strings into one byte array, arrays one by one. */
     private static GgufArray readArray(Cursor c, GgufValueType et, int n, String field, int depth) {
         Object values = switch (et) {
             case UINT8, INT8, BOOL -> {
@@ -219,7 +219,8 @@ public final class GgufFile implements TensorFile {
             case UINT64, INT64 -> c.array(n, Cursor.I64, long[]::new, field);
             case FLOAT32 -> c.array(n, Cursor.F32, float[]::new, field);
             case FLOAT64 -> c.array(n, Cursor.F64, double[]::new, field);
-            case STRING, ARRAY -> {
+            case STRING -> c.strings(n, field);
+            case ARRAY -> {
                 Object[] items = new Object[n];
                 for (int i = 0; i < n; i++) items[i] = readValue(c, et, field + "[" + i + "]", depth + 1);
                 yield items;

@@ -29,7 +29,7 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--scheme", paramLabel = "S", description = "Shortcut: w8, w4g128, w4g64-gptq, w4g32-awq, w3g32-gptq-asym, ... (-emb: quantize embeddings too); or a llama.cpp type (q8_0, q4_0, q4_k_m, q6_k, ...) to write a GGUF; or lossless (the same bits, exponents Huffman-coded).") String scheme;
     @Option(names = "--recipe", paramLabel = "YAML", description = "Recipe file (stages of modifiers).") Path recipe;
     @Option(names = "--calib", paramLabel = "FILE", description = "Calibration text, one or more (default: STS-B train sentences for encoders, kjv-bible.txt for decoders).") List<Path> calib;
-    @Option(names = "--samples", paramLabel = "N", description = "Calibration samples (default: 512 sentences / 64 sequences).") Integer samples;
+    @Option(names = "--samples", paramLabel = "N", description = "Calibration samples (default: 1024 sentences / 64 sequences).") Integer samples;
     @Option(names = "--seq-len", paramLabel = "L", defaultValue = "256", description = "Decoder calibration sequence length (default: 256).") int seqLen;
     @Option(names = "--seed", defaultValue = "42", description = "Calibration sampling seed.") long seed;
     @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Output folder: Hugging Face layout with compressed-tensors weights; report beside it.") Path out;

@@ -1,6 +1,7 @@
 package org.slim4j.compress.calib;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,8 @@ import org.slim4j.tokenizer.HfTokenizer;
 public final class BertBlocks implements BlockModel {
     private static final String[] LINEARS = {"q", "k", "v", "attnOut", "inter", "out"};
     private static final String[] EXTRAS = {"wordEmb", "posEmb", "typeEmb"};
+    private static final int CHUNK_TOKENS = 4096;
+    private final int chunkTokens;
     private final BertModel model;
     private final HfTokenizer.Encoded[] batch;
     private final int[] lengths;
@@ -22,7 +25,13 @@ public final class BertBlocks implements BlockModel {
     private final Map<String, Object[]> where = new HashMap<>();
 
     public BertBlocks(BertModel model, List<String> sentences) {
+        this(model, sentences, CHUNK_TOKENS);
+    }
+
+    /** With the batch run through a block {@code chunkTokens} tokens at a time (whole sentences; see {@link #forward}). */
+    BertBlocks(BertModel model, List<String> sentences, int chunkTokens) {
         this.model = model;
+        this.chunkTokens = chunkTokens;
         this.batch = new HfTokenizer.Encoded[sentences.size()];
         this.lengths = new int[batch.length];
         for (int i = 0; i < batch.length; i++) {
@@ -85,9 +94,24 @@ public final class BertBlocks implements BlockModel {
         return model.embedRows(batch);
     }
 
+    /**
+     * Runs the batch through a block a few thousand tokens at a time (whole sentences): a layer's temporaries (Q, K, V,
+     * context, the FFN's intermediate: 13.8 KB a token for MiniLM) then take tens of MB instead of ~0.4 GB for 2048
+     * sentences. Each sentence attends only to itself and the hook's statistics are sums, so the result is the same up to
+     * float rounding.
+     */
     @Override
     public void forward(int block, float[] x, LinearHook hook) {
-        model.runLayer(block, x, lengths, hook, true);
+        int h = model.config().hidden();
+        for (int s0 = 0, t0 = 0; s0 < lengths.length; ) {
+            int s1 = s0, t1 = t0;
+            while (s1 < lengths.length && (s1 == s0 || t1 - t0 + lengths[s1] <= chunkTokens)) t1 += lengths[s1++];
+            float[] part = Arrays.copyOfRange(x, t0 * h, t1 * h);
+            model.runLayer(block, part, Arrays.copyOfRange(lengths, s0, s1), hook, true);
+            System.arraycopy(part, 0, x, t0 * h, part.length);
+            s0 = s1;
+            t0 = t1;
+        }
     }
 
     private Tensor tensor(String name) {

@@ -7,7 +7,7 @@ import org.slim4j.util.Threads;
 
 /**
  * How {@link Compression} runs: where it writes, what it calibrates and evaluates on, how many threads it uses.
- * Defaults: calibration on STS-B train sentences (encoders, 512) or kjv-bible.txt (decoders, 64 sequences of 256
+ * Defaults: calibration on STS-B train sentences (encoders, 1024) or kjv-bible.txt (decoders, 64 sequences of 256
  * tokens), evaluation on STS-B dev (encoders) or 4 chunks of 128 tokens of WikiText-2 (decoders), all cores.
  */
 public final class CompressOptions {
@@ -70,7 +70,7 @@ public final class CompressOptions {
         return this;
     }
 
-    /** Calibration sentences (encoders, default 512) or sequences (decoders, default 64). */
+    /** Calibration sentences (encoders, default 1024) or sequences (decoders, default 64). */
     public CompressOptions samples(Integer n) {
         this.samples = checkedSamples(n);
         return this;

@@ -42,7 +42,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-n", "--n-gen"}, defaultValue = "64", description = "Generated tokens for tg (default: ${DEFAULT-VALUE}).") int nGen;
     @Option(names = {"-d", "--n-depth"}, defaultValue = "0", description = "Tokens already in the cache when pp and tg start (llama-bench's -d; default: ${DEFAULT-VALUE}).") int depth;
     @Mixin CacheOptions cache;
-    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Timed repetitions after one warm-up (default: ${DEFAULT-VALUE}).") int reps;
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Timed repetitions after the warm-up (decoders: 2 s of untimed runs; default: ${DEFAULT-VALUE}).") int reps;
     @Option(names = "--exact", description = "Use the float32 reference path (LlamaModel) instead of the fast one.") boolean exact;
     @Option(names = "--json", description = "Print JSON instead of a table.") boolean json;
     @Option(names = "--vs-llama-bench", paramLabel = "PATH", description = "Also run llama.cpp's llama-bench (the program, or the folder holding it) on the same file and print the ratios.")

@@ -11,7 +11,8 @@ import org.slim4j.model.llama.DecoderSession;
  * llama-bench's protocol for a decoder: pp = one batch of {@code promptTokens} random tokens, tg = {@code genTokens}
  * single-token decode steps, each from a cache holding {@code depth} random tokens (llama-bench's -d; 0: an empty
  * cache, as its plain pp and tg), repeated and averaged after untimed warm-up runs (2 s, at least one). Filling the
- * cache to the depth is not timed. Tokens/s are tokens over wall time of the timed part only. The session's KV cache bytes come with the result.
+ * cache to the depth is not timed. Tokens/s are tokens over wall time of the timed part only. The session's KV cache
+ * bytes come with the result.
  */
 public final class DecoderBench {
     public record Result(double ppTps, double ppStd, double tgTps, double tgStd, long cacheBytes) {}
@@ -47,14 +48,14 @@ public final class DecoderBench {
         double[] pp = new double[reps], tg = new double[reps], ignored = new double[1];
         if (warmUp) { // untimed runs (JIT, page cache) until WARM_UP_NANOS have passed, at least one
             long end = System.nanoTime() + WARM_UP_NANOS;
-            do once(m, s, context, prompt, genTokens, ignored, ignored, 0); while (System.nanoTime() < end);
+            do once(s, context, prompt, genTokens, ignored, ignored, 0); while (System.nanoTime() < end);
         }
-        for (int r = 0; r < reps; r++) once(m, s, context, prompt, genTokens, pp, tg, r);
+        for (int r = 0; r < reps; r++) once(s, context, prompt, genTokens, pp, tg, r);
         return new Result(mean(pp), std(pp), mean(tg), std(tg), s.cacheBytes());
     }
 
     /** One run: pp into pp[r] and tg into tg[r] (tokens/s), each from a cache holding {@code context}. */
-    private static void once(Decoder m, DecoderSession s, int[] context, int[] prompt, int genTokens, double[] pp, double[] tg, int r) {
+    private static void once(DecoderSession s, int[] context, int[] prompt, int genTokens, double[] pp, double[] tg, int r) {
         if (prompt.length > 0) {
             fill(s, context);
             long t0 = System.nanoTime();

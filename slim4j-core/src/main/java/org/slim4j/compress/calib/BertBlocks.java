@@ -28,7 +28,7 @@ public final class BertBlocks implements BlockModel {
         this(model, sentences, CHUNK_TOKENS);
     }
 
-    /** With the batch run through a block {@code chunkTokens} tokens at a time (whole sentences; see {@link #forward}). */
+    /** With the batch run through a block {@code chunkTokens} tokens at a time (whole sentences; {@link #forward}). */
     BertBlocks(BertModel model, List<String> sentences, int chunkTokens) {
         this.model = model;
         this.chunkTokens = chunkTokens;
@@ -97,8 +97,8 @@ public final class BertBlocks implements BlockModel {
     /**
      * Runs the batch through a block a few thousand tokens at a time (whole sentences): a layer's temporaries (Q, K, V,
      * context, the FFN's intermediate: 13.8 KB a token for MiniLM) then take tens of MB instead of ~0.4 GB for 2048
-     * sentences. Each sentence attends only to itself and the hook's statistics are sums, so the result is the same up to
-     * float rounding.
+     * sentences. Each sentence attends only to itself and the hook's statistics are sums, so the result is the same
+     * up to float rounding.
      */
     @Override
     public void forward(int block, float[] x, LinearHook hook) {

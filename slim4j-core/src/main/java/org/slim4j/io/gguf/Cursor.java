@@ -77,7 +77,8 @@ final class Cursor {
     }
 
     private BadInputException tooLong(String field, long n) {
-        return bad(field, "length " + Long.toUnsignedString(n) + " is larger than the " + remaining() + " bytes left in the file (truncated or corrupt)");
+        return bad(field, "length " + Long.toUnsignedString(n) + " is larger than the " + remaining()
+                + " bytes left in the file (truncated or corrupt)");
     }
 
     /**

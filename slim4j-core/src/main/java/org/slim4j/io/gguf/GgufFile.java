@@ -202,7 +202,10 @@ public final class GgufFile implements TensorFile {
         };
     }
 
-    /** An array's elements: numbers and bools copied in bulk into one primitive array, strings into one byte array, arrays one by one. */
+    /**
+     * An array's elements: numbers and bools copied in bulk into one primitive array, strings into one byte array,
+     * arrays one by one.
+     */
     private static GgufArray readArray(Cursor c, GgufValueType et, int n, String field, int depth) {
         Object values = switch (et) {
             case UINT8, INT8, BOOL -> {

@@ -163,6 +163,13 @@ AVX512 void s4j_sgemm2(const float *a, int32_t lda, int32_t r0, int32_t r1, int3
     }
 }
 
+// The lanes (query rows j of a block) that see the key d = t - first positions after the block's first query: j >= d,
+// and with a window, j <= d + window - 1.
+static inline __mmask16 seen_by(int32_t d, int32_t window) {
+    int32_t lo = d < 0 ? 0 : d, hi = window > 0 && d + window - 1 < 15 ? d + window - 1 : 15;
+    return lo > hi ? 0 : (__mmask16) (((1u << (hi + 1)) - 1) & ~((1u << lo) - 1));
+}
+
 // Causal attention of a decoder's prompt batch, BlockAttention's algorithm (model/llama/BlockAttention.java): query rows
 // [i0, i0 + nq) (nq <= 16; row i at position first + i - i0) of one head (columns q_off.. of q, q_dim floats a row)
 // lie transposed in the 16 lanes; key and value t of the head's kv group are at (kv0 + t % slots) * hd in keys and
@@ -200,20 +207,12 @@ AVX512 void s4j_block_attention(const float *q, int32_t q_dim, int32_t i0, int32
         for (int32_t d = 0; d < hd; d++) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(qt + d * 16), _mm512_set1_ps(k0[d]), a0);
         _mm512_storeu_ps(st + (int64_t) (t - from) * 16, a0);
     }
-    // lanes that see key t: j >= t - first, and j <= t - first + window - 1 with a window
     __m512 max = _mm512_set1_ps(-__builtin_inff()), sum = _mm512_setzero_ps();
     for (int32_t i = 0; i < span; i++) {
-        int32_t lo = from + i - first, hi = window > 0 ? from + i - first + window - 1 : 15;
-        lo = lo < 0 ? 0 : lo;
-        hi = hi > 15 ? 15 : hi;
-        __mmask16 m = lo > hi ? 0 : (__mmask16) (((1u << (hi + 1)) - 1) & ~((1u << lo) - 1));
-        max = _mm512_mask_max_ps(max, m, max, _mm512_loadu_ps(st + (int64_t) i * 16));
+        max = _mm512_mask_max_ps(max, seen_by(from + i - first, window), max, _mm512_loadu_ps(st + (int64_t) i * 16));
     }
     for (int32_t i = 0; i < span; i++) {
-        int32_t lo = from + i - first, hi = window > 0 ? from + i - first + window - 1 : 15;
-        lo = lo < 0 ? 0 : lo;
-        hi = hi > 15 ? 15 : hi;
-        __mmask16 m = lo > hi ? 0 : (__mmask16) (((1u << (hi + 1)) - 1) & ~((1u << lo) - 1));
+        __mmask16 m = seen_by(from + i - first, window);
         __m512 e = _mm512_maskz_mov_ps(m, exp16(_mm512_sub_ps(_mm512_loadu_ps(st + (int64_t) i * 16), max)));
         _mm512_storeu_ps(st + (int64_t) i * 16, e);
         sum = _mm512_add_ps(sum, e);

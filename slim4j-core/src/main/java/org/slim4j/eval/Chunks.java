@@ -58,7 +58,12 @@ public record Chunks(int[] tokens, int nCtx, int count, int bos) {
 
     /** Scored positions per chunk. */
     public int scoredPerChunk() {
-        return nCtx - 1 - firstScored();
+        return scoredPerChunk(nCtx);
+    }
+
+    /** Scored positions in a chunk of nCtx tokens: those after the first half, each predicting the next token. */
+    public static int scoredPerChunk(int nCtx) {
+        return nCtx - 1 - nCtx / 2;
     }
 
     /** The model's logits of chunk i's scored positions: [scoredPerChunk][vocab]. */

@@ -105,7 +105,7 @@ public final class LogitCache implements KlDivergence.BaseLogits, AutoCloseable 
             int vocab = seg.get(Dequant.I32, 12), nCtx = seg.get(Dequant.I32, 16), nChunks = seg.get(Dequant.I32, 20);
             int bos = seg.get(Dequant.I32, 24);
             if (vocab <= 0 || nCtx < 4 || nChunks <= 0) fail(arena, path, "header", "vocab/n_ctx/n_chunks out of range");
-            long expected = HEADER + 4L * nChunks * nCtx + 2L * nChunks * scored(nCtx) * vocab;
+            long expected = HEADER + 4L * nChunks * nCtx + 2L * nChunks * Chunks.scoredPerChunk(nCtx) * vocab;
             if (size != expected) fail(arena, path, "size", "file is " + size + " bytes, header implies " + expected);
             return new LogitCache(path, arena, seg, vocab, nCtx, nChunks, bos);
         } catch (IOException e) {
@@ -137,14 +137,9 @@ public final class LogitCache implements KlDivergence.BaseLogits, AutoCloseable 
         }
     }
 
-    /** Scored positions of a chunk of nCtx ({@link Chunks#scoredPerChunk}). */
-    private static int scored(int nCtx) {
-        return nCtx - 1 - nCtx / 2;
-    }
-
     @Override
     public float[] chunk(int c) {
-        float[] out = new float[scored(nCtx) * vocab];
+        float[] out = new float[Chunks.scoredPerChunk(nCtx) * vocab];
         chunk(c, out);
         return out;
     }
@@ -152,7 +147,7 @@ public final class LogitCache implements KlDivergence.BaseLogits, AutoCloseable 
     /** Chunk c's logits into {@code out}, rows converted on all cores. */
     @Override
     public void chunk(int c, float[] out) {
-        int per = scored(nCtx);
+        int per = Chunks.scoredPerChunk(nCtx);
         long off = logitsOffset + 2L * c * per * vocab;
         java.util.stream.IntStream.range(0, per).parallel().forEach(r -> {
             long o = off + 2L * r * vocab;

@@ -85,11 +85,37 @@ public final class InputStats {
 
     /** X^T X [cols, cols], symmetric, summed over every sample (not normalised). */
     public double[] gram() {
-        if (gram == null) throw new IllegalStateException("these statistics were collected without the Gram matrix");
-        double[] g = gram.clone();
+        double[] g = requireGram().clone();
         // the float kernel's summation order differs per element: make it exactly symmetric
         for (int a = 0; a < cols; a++) for (int b = a + 1; b < cols; b++) g[b * cols + a] = g[a * cols + b] = 0.5 * (g[a * cols + b] + g[b * cols + a]);
         return g;
+    }
+
+    /** {@link #gram()} rounded to float, made without the double copy (an 8192-input layer's is 537 MB). */
+    public float[] gramFloat() {
+        double[] g = requireGram();
+        float[] f = new float[cols * cols];
+        for (int a = 0; a < cols; a++) {
+            f[a * cols + a] = (float) g[a * cols + a];
+            for (int b = a + 1; b < cols; b++) f[b * cols + a] = f[a * cols + b] = (float) (0.5 * (g[a * cols + b] + g[b * cols + a]));
+        }
+        return f;
+    }
+
+    /**
+     * Each input's mean square as the Gram matrix summed it (diag X^T X / n): llama.cpp's importance matrix entry, which
+     * its rounding weighs each column by.
+     */
+    public float[] meanSquares() {
+        double[] g = requireGram();
+        float[] r = new float[cols];
+        for (int j = 0; j < cols; j++) r[j] = (float) (g[j * cols + j] / Math.max(1, samples));
+        return r;
+    }
+
+    private double[] requireGram() {
+        if (gram == null) throw new IllegalStateException("these statistics were collected without the Gram matrix");
+        return gram;
     }
 
     /** GPTQ's Hessian of the layer-wise squared error: 2 X^T X / n. */

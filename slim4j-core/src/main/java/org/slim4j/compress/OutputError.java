@@ -9,7 +9,15 @@ public final class OutputError {
     private OutputError() {}
 
     public static double relative(float[] w, float[] q, int rows, int cols, double[] gram) {
-        float[] g = toFloat(gram);
+        return relative(w, q, rows, cols, toFloat(gram));
+    }
+
+    /** Over the inputs that {@code stats} summed (their Gram matrix made float without a double copy of it). */
+    public static double relative(float[] w, float[] q, int rows, int cols, InputStats stats) {
+        return relative(w, q, rows, cols, stats.gramFloat());
+    }
+
+    private static double relative(float[] w, float[] q, int rows, int cols, float[] g) {
         double ref = 0, err = 0;
         // ROWS rows at a time: the difference and W G for a 128k-vocabulary output matrix were 1 GB each (Llama-3.2-1B's
         // GPTQ ran out of a 3.4 GB heap here); a multiple of the kernel's 15-row tile and one running sum, so the same sums in the same order

@@ -94,7 +94,7 @@ public final class GgufCalibration {
             blocks.setWeight(emb, eff);
             sink.accept(emb, q);
             results.add(new LayerResult(emb, w.rows(), w.cols(), q.describe() + ", as the output matrix", q.storageBits(),
-                    OutputError.relative(w.w(), eff, w.rows(), w.cols(), outputStats.gram()), (System.nanoTime() - t0) / 1e9));
+                    OutputError.relative(w.w(), eff, w.rows(), w.cols(), outputStats), (System.nanoTime() - t0) / 1e9));
             new Progress("gptq " + emb, 1).step(1, String.format(Locale.ROOT, "rel. output error %.5f", results.getLast().relError()));
         }
         CompressionPlan plan = name -> name.startsWith("blk.") && types.get(name) != null && types.get(name).isQuantized() ? List.of(gptq) : List.of();

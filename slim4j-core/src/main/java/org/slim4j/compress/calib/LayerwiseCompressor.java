@@ -167,7 +167,7 @@ public final class LayerwiseCompressor {
             sink.accept(name, q);
             float[] unfolded = q.effectiveWeight(); // what the layer computes on its own input: W diag(s) / s
             for (int k = 0; k < unfolded.length; k++) unfolded[k] /= s[k % w.cols()];
-            double err = OutputError.relative(w.w(), unfolded, w.rows(), w.cols(), stats.gram());
+            double err = OutputError.relative(w.w(), unfolded, w.rows(), w.cols(), stats);
             out.add(new LayerResult(name, w.rows(), w.cols(), q.describe() + ", input scale folded into " + norm, q.storageBits(), err,
                     shared + (System.nanoTime() - t1) / 1e9));
         }
@@ -193,7 +193,7 @@ public final class LayerwiseCompressor {
         model.setWeight(name, w.w());
         sink.accept(name, result);
         double err = stats != null && stats.hasGram()
-                ? OutputError.relative(original.w(), w.w(), w.rows(), w.cols(), stats.gram())
+                ? OutputError.relative(original.w(), w.w(), w.rows(), w.cols(), stats)
                 : relative(original.w(), w.w());
         return new LayerResult(name, w.rows(), w.cols(), result.describe(), result.storageBits(), err, (System.nanoTime() - t0) / 1e9);
     }

@@ -100,7 +100,7 @@ public final class TypeBudget {
 
     private static Curve curve(Probe p, LlamaBlocks probe, String name, List<DType> candidates, InputStats st, DType probeType, Progress progress, int done) {
         LinearWeight w = probe.weight(name);
-        float[] qw = importance(st);
+        float[] qw = st.meanSquares();
         double[] d = new double[candidates.size()];
         for (int i = 0; i < d.length; i++) d[i] = outputError(w, candidates.get(i), qw, st);
         double dp = candidates.contains(probeType) ? d[candidates.indexOf(probeType)] : outputError(w, probeType, qw, st);
@@ -164,15 +164,6 @@ public final class TypeBudget {
         return s;
     }
 
-    /** The importance llama.cpp's rounding weighs each column by: the input's mean square (an imatrix entry). */
-    static float[] importance(InputStats st) {
-        double[] g = st.gram();
-        int c = st.cols();
-        float[] qw = new float[c];
-        for (int j = 0; j < c; j++) qw[j] = (float) (g[j * c + j] / Math.max(1, st.samples()));
-        return qw;
-    }
-
     /** tr(dW G dW^T) / n over (a stride of) the rows, scaled to all rows: the output's squared error per token. */
     static double outputError(LinearWeight w, DType type, float[] qw, InputStats st) {
         int rows = w.rows(), cols = w.cols(), stride = Math.max(1, (rows + MAX_ROWS - 1) / MAX_ROWS), m = (rows + stride - 1) / stride;
@@ -181,9 +172,7 @@ public final class TypeBudget {
             float[] r = roundTrip(w, type, qw, i * stride, i * stride + 1);
             for (int j = 0; j < cols; j++) dw[i * cols + j] = w.w()[i * stride * cols + j] - r[j];
         });
-        double[] g = st.gram();
-        float[] gf = new float[g.length];
-        for (int i = 0; i < g.length; i++) gf[i] = (float) g[i];
+        float[] gf = st.gramFloat();
         float[] y = new float[m * cols];
         try (Arena a = Arena.ofShared()) {
             MatMulF32.forward(NativeFloats.of(gf, a), cols, cols, dw, m, y, true);

@@ -1,7 +1,7 @@
 package org.slim4j.compress.lowrank;
 
 import org.ejml.data.DMatrixRMaj;
-import org.slim4j.compress.prune.Cholesky;
+import org.slim4j.compress.Cholesky;
 import org.ejml.dense.row.SingularOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;

@@ -92,7 +92,7 @@ public final class PruneThenQuantize implements Compressor {
             SparseQuantizedLinear fixed = (SparseQuantizedLinear) new SparseGpt(sparse.pattern(), 0.01, scheme).prune(sw, stats.hessian(), sparse.keep());
             QuantizedLinear g = (QuantizedLinear) quantizer.compress(sw, stats);
             SparseQuantizedLinear remasked = new SparseQuantizedLinear(SparseLinear.of(w.rows(), w.cols(), sparse.keep(), g.effectiveWeight(), sparse.pattern(), name()), g);
-            float[] gram = org.slim4j.compress.OutputError.toFloat(stats.gram());
+            float[] gram = stats.gramFloat();
             return error(w, fixed, gram) <= error(w, remasked, gram) ? relabel(fixed, sparse, w) : remasked;
         }
         QuantizedLinear q = (QuantizedLinear) quantizer.compress(sw, stats);

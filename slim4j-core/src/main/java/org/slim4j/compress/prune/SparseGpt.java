@@ -3,6 +3,7 @@ package org.slim4j.compress.prune;
 import java.util.stream.IntStream;
 import org.slim4j.compress.CompressedLinear;
 import org.slim4j.compress.Compressor;
+import org.slim4j.compress.HessianInverse;
 import org.slim4j.compress.InputStats;
 import org.slim4j.compress.LinearWeight;
 import org.slim4j.compress.quant.QuantGrid;

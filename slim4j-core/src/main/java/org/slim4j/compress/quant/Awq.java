@@ -75,7 +75,7 @@ public final class Awq implements Compressor, InputScaling {
      */
     @Override
     public float[] sharedScale(java.util.List<LinearWeight> ws, InputStats stats) {
-        float[] g = OutputError.toFloat(stats.gram());
+        float[] g = stats.gramFloat();
         double[] act = stats.meanAbs();
         double bestErr = Double.POSITIVE_INFINITY;
         float[] best = null;

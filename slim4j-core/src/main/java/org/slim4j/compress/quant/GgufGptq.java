@@ -53,11 +53,7 @@ public final class GgufGptq implements Compressor {
 
     @Override
     public CompressedLinear compress(LinearWeight weight, InputStats stats) {
-        double[] gram = stats.gram();
-        int cols = weight.cols();
-        float[] importance = new float[cols];
-        for (int j = 0; j < cols; j++) importance[j] = (float) (gram[j * cols + j] / Math.max(1, stats.samples()));
-        return quantize(weight, typeOf.apply(weight.name()), stats.hessian(), importance);
+        return quantize(weight, typeOf.apply(weight.name()), stats.hessian(), stats.meanSquares());
     }
 
     /** {@code weight} in {@code type} against Hessian h [cols, cols] (modified), blocks fitted with importance qw [cols]. */

@@ -4,8 +4,6 @@ import org.slim4j.tensor.quant.QuantScheme;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Random;
-import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.CommonOps_DDRM;
 import org.junit.jupiter.api.Test;
 import org.slim4j.compress.InputStats;
 import org.slim4j.compress.LinearWeight;
@@ -64,22 +62,21 @@ class GptqTest {
     }
 
     @Test
-    void inverseAndCholeskyAgreeWithEjmlSolve() {
+    void actOrderPermutesTheHessianInPlace() {
         Random rnd = new Random(11);
-        int n = 40;
-        InputStats stats = new InputStats(n, true);
-        stats.add(inputs(200, n, rnd), 200);
-        double[] h = stats.hessian();
-        double[] inv = HessianInverse.inverse(h.clone(), n);
-        DMatrixRMaj solved = new DMatrixRMaj(n, n);
-        assertTrue(CommonOps_DDRM.solve(new DMatrixRMaj(n, n, true, h), CommonOps_DDRM.identity(n), solved));
-        double scale = CommonOps_DDRM.elementMaxAbs(solved);
-        for (int i = 0; i < n * n; i++) assertEquals(solved.data[i], inv[i], 1e-9 * scale);
-        double[] u = HessianInverse.upperCholesky(inv, n);
-        DMatrixRMaj U = new DMatrixRMaj(n, n, true, u), utu = new DMatrixRMaj(n, n);
-        CommonOps_DDRM.multTransA(U, U, utu);
-        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) assertEquals(0, u[i * n + j]);
-        for (int i = 0; i < n * n; i++) assertEquals(inv[i], utu.data[i], 1e-9 * scale);
+        int n = 37;
+        double[] h = new double[n * n];
+        for (int i = 0; i < h.length; i++) h[i] = rnd.nextGaussian();
+        int[] perm = new int[n];
+        for (int i = 0; i < n; i++) perm[i] = i;
+        for (int i = n - 1; i > 0; i--) { // Fisher-Yates: several cycles of several lengths
+            int k = rnd.nextInt(i + 1), t = perm[i];
+            perm[i] = perm[k];
+            perm[k] = t;
+        }
+        double[] p = h.clone();
+        Gptq.permuteSymmetric(p, n, perm);
+        for (int a = 0; a < n; a++) for (int b = 0; b < n; b++) assertEquals(h[perm[a] * n + perm[b]], p[a * n + b]);
     }
 
     @Test

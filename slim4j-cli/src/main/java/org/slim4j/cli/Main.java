@@ -88,7 +88,9 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
             String limit = System.getProperty("slim4j.heap.source") != null
                     ? "the heap is limited to " + mb + " MB (" + (System.getProperty("slim4j.heap.source").isEmpty() ? "./slim4j sets it from the models' sizes" : "SLIM4J_HEAP") + ")"
                     : "the heap is limited to " + mb + " MB";
-            return "out of memory (" + ex.getMessage() + "): " + limit + "; give it more (SLIM4J_HEAP=16g ./slim4j ..., or java -Xmx16g), or use a smaller model, context or batch";
+            // ForkJoinTask rethrows a worker's error as a new one without its message: the cause has it
+            String what = ex.getMessage() != null ? ex.getMessage() : ex.getCause() != null ? ex.getCause().getMessage() : null;
+            return "out of memory" + (what != null ? " (" + what + ")" : "") + ": " + limit + "; give it more (SLIM4J_HEAP=16g ./slim4j ..., or java -Xmx16g), or use a smaller model, context or batch";
         }
         if (ex instanceof StackOverflowError) return "stack overflow: the input nests too deeply (run with --verbose to see where)";
         // HotSpot turns a fault in a memory-mapped file (SIGBUS: the file shrank underneath) into an InternalError

@@ -304,8 +304,23 @@ public final class FastBert implements Encoder {
         return cut;
     }
 
+    /**
+     * Texts [from, to) in forward passes of at most {@link #MAX_PASS_TOKENS} tokens (one text at least): a pass's
+     * working arrays are ~14 KB a token, so all 2910 STS-B dev sentences in one had needed ~600 MB (the same embeddings:
+     * every row of a pass is computed on its own).
+     */
     private void embedRange(HfTokenizer.Encoded[] enc, int from, int to, float[][] out, Exec exec) {
-        if (from >= to) return;
+        for (int a = from; a < to; ) {
+            int b = a + 1, tokens = enc[a].ids().length;
+            while (b < to && tokens + enc[b].ids().length <= MAX_PASS_TOKENS) tokens += enc[b++].ids().length;
+            embedPass(enc, a, b, out, exec);
+            a = b;
+        }
+    }
+
+    private static final int MAX_PASS_TOKENS = 4096;
+
+    private void embedPass(HfTokenizer.Encoded[] enc, int from, int to, float[][] out, Exec exec) {
         HfTokenizer.Encoded[] part = java.util.Arrays.copyOfRange(enc, from, to);
         float[] hidden = forward(part, exec);
         int row = 0;

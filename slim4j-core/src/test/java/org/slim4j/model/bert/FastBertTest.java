@@ -52,6 +52,19 @@ class FastBertTest {
     }
 
     @Test
+    void aCorpusInOneCallRunsInBoundedPassesWithTheSameEmbeddings() throws Exception {
+        List<String> sentences = StsB.read(Fixtures.DATA.resolve("stsb-dev.tsv")).sentences().subList(0, 800); // > 4096 tokens a worker
+        try (FastBert fast = new FastBert(DefaultModels.allMiniLmL6V2(), 2, 0)) {
+            float[][] all = fast.embed(sentences);
+            for (int i = 0; i < sentences.size(); i += 32) {
+                List<String> batch = sentences.subList(i, Math.min(sentences.size(), i + 32));
+                float[][] want = fast.embed(batch);
+                for (int j = 0; j < batch.size(); j++) assertArrayEquals(want[j], all[i + j], batch.get(j));
+            }
+        }
+    }
+
+    @Test
     void integerCodesGiveTheEmbeddingsOfTheirLoadTimeDequantization() throws Exception {
         Path src = HfFolders.miniLm(dir.resolve("src"));
         Map<String, CompressedLinear> layers = HfFolders.compressAll(src, n -> n.startsWith("encoder."), w -> w.name().contains("query")

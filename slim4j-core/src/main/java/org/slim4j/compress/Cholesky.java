@@ -121,17 +121,19 @@ public final class Cholesky {
         return s;
     }
 
-    /** c[r, j] += sign * sum_k a[r, k] b[k, j] for r < rows, j < cols, k < depth (row-major, given leading dimensions). */
-    static void gemm(double[] a, int ao, int lda, double[] b, int bo, int ldb, double[] c, int co, int ldc,
-                     int rows, int cols, int depth, double sign) {
-        int w = 2 * D.length();
-        int r = 0;
-        for (; r + TR <= rows; r += TR) {
-            int j = 0;
-            for (; j + w <= cols; j += w) tile(a, ao + r * lda, lda, b, bo + j, ldb, c, co + r * ldc + j, ldc, depth, sign);
-            if (j < cols) axpyRows(a, ao + r * lda, lda, b, bo + j, ldb, c, co + r * ldc + j, ldc, TR, cols - j, depth, sign);
+    /**
+     * c[r, j] += sign * sum_k a[r, k] b[k, j] for r < rows, j < cols, k < depth (row-major, given leading dimensions).
+     * Column strips outside, row tiles inside: a strip of b (depth x 2 vectors) stays in cache for every row.
+     */
+    public static void gemm(double[] a, int ao, int lda, double[] b, int bo, int ldb, double[] c, int co, int ldc,
+                            int rows, int cols, int depth, double sign) {
+        int w = 2 * D.length(), full = rows / TR * TR;
+        int j = 0;
+        for (; j + w <= cols; j += w) {
+            for (int r = 0; r < full; r += TR) tile(a, ao + r * lda, lda, b, bo + j, ldb, c, co + r * ldc + j, ldc, depth, sign);
         }
-        if (r < rows) axpyRows(a, ao + r * lda, lda, b, bo, ldb, c, co + r * ldc, ldc, rows - r, cols, depth, sign);
+        if (j < cols && full > 0) axpyRows(a, ao, lda, b, bo + j, ldb, c, co + j, ldc, full, cols - j, depth, sign);
+        if (full < rows) axpyRows(a, ao + full * lda, lda, b, bo, ldb, c, co + full * ldc, ldc, rows - full, cols, depth, sign);
     }
 
     /** {@link #gemm}'s edges, one row at a time as scaled rows of b. */

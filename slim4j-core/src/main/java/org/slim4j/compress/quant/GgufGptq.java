@@ -2,7 +2,6 @@ package org.slim4j.compress.quant;
 
 import java.util.Locale;
 import java.util.function.Function;
-import java.util.stream.IntStream;
 import org.slim4j.compress.CompressedLinear;
 import org.slim4j.compress.Compressor;
 import org.slim4j.compress.InputStats;
@@ -64,19 +63,17 @@ public final class GgufGptq implements Compressor {
         Gptq.Factor f = Gptq.factor(weight.w(), rows, cols, h, actOrder, dampening);
         long rowBytes = type.bytesFor(cols);
         byte[] data = new byte[Math.toIntExact(rows * rowBytes)];
-        IntStream.range(0, rows).parallel().forEach(r -> quantizeRow(f, r, cols, type, qw, data, (int) (r * rowBytes)));
+        Gptq.pass(rows, cols, f, blockSize, (r, x, at) -> row(f, r, cols, type, qw, x, at, data, (int) (r * rowBytes)));
         return new GgufBlocks(rows, cols, type, data, String.format(Locale.ROOT, "gptq%s damp %.3g", actOrder ? " act-order" : "", dampening));
     }
 
-    private void quantizeRow(Gptq.Factor f, int r, int cols, DType type, float[] qw, byte[] data, int at) {
+    private Gptq.Row row(Gptq.Factor f, int r, int cols, DType type, float[] qw, double[] x, int at, byte[] data, int out) {
         int bs = type.blockSize, nb = cols / bs;
         int[] perm = f.perm();
-        float[] w = f.w();
         float[] row = new float[cols];
-        System.arraycopy(w, r * cols, row, 0, cols);
+        System.arraycopy(f.w(), r * cols, row, 0, cols);
         float rowSigma2 = meanSquare(row);
-        double[] x = new double[cols];
-        for (int j = 0; j < cols; j++) x[j] = row[perm[j]];
+        for (int j = 0; j < cols; j++) x[at + j] = row[perm[j]];
         byte[][] blocks = new byte[nb][type.blockBytes];
         byte[][] codes = new byte[nb][bs];
         BlockFit.Grid[] grids = new BlockFit.Grid[nb];
@@ -87,21 +84,28 @@ public final class GgufGptq implements Compressor {
             }
         }
         float[] current = new float[cols];
-        Gptq.errorFeedback(x, f.u(), cols, blockSize, perm, (j, c, xs) -> {
-            int k = c / bs, i = c % bs;
-            if (grids[k] == null) { // no act-order, so c == j: fit the block on its values as updated so far
-                for (int t = 0; t < bs; t++) current[k * bs + t] = (float) xs[j + t];
-                BlockFit.fit(type, current, k * bs, qw, k * bs, rowSigma2, blocks[k]);
-                grids[k] = BlockFit.grid(type, blocks[k]);
+        return new Gptq.Row() {
+            @Override
+            public double round(int j, int c, double[] xs, int o) {
+                int k = c / bs, i = c % bs;
+                if (grids[k] == null) { // no act-order, so c == j: fit the block on its values as updated so far
+                    for (int t = 0; t < bs; t++) current[k * bs + t] = (float) xs[o + j + t];
+                    BlockFit.fit(type, current, k * bs, qw, k * bs, rowSigma2, blocks[k]);
+                    grids[k] = BlockFit.grid(type, blocks[k]);
+                }
+                int level = grids[k].nearest(i, (float) xs[o + j]);
+                codes[k][i] = (byte) level;
+                return grids[k].value(i, level);
             }
-            int level = grids[k].nearest(i, (float) xs[j]);
-            codes[k][i] = (byte) level;
-            return grids[k].value(i, level);
-        });
-        for (int k = 0; k < nb; k++) {
-            BlockFit.pack(type, codes[k], blocks[k]);
-            System.arraycopy(blocks[k], 0, data, at + k * type.blockBytes, type.blockBytes);
-        }
+
+            @Override
+            public void done() {
+                for (int k = 0; k < nb; k++) {
+                    BlockFit.pack(type, codes[k], blocks[k]);
+                    System.arraycopy(blocks[k], 0, data, out + k * type.blockBytes, type.blockBytes);
+                }
+            }
+        };
     }
 
     private static float meanSquare(float[] v) {

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.IntStream;
 import org.slim4j.compress.CompressedLinear;
+import org.slim4j.compress.Cholesky;
 import org.slim4j.compress.Compressor;
 import org.slim4j.compress.HessianInverse;
 import org.slim4j.compress.InputStats;
@@ -79,7 +80,7 @@ public final class Gptq implements Compressor {
             scales[0] = tensorGrid.scale();
             zeros[0] = tensorGrid.zero();
         }
-        IntStream.range(0, rows).parallel().forEach(r -> quantizeRow(w0, cols, r, f, tensorGrid, codes, scales, zeros, groups, width));
+        pass(rows, cols, f, blockSize, (r, x, at) -> row(w0, cols, r, f.perm(), x, at, tensorGrid, codes, scales, zeros, groups, width));
         return new QuantizedLinear(rows, cols, scheme, codes, scales, zeros, 16, describeMethod());
     }
 
@@ -135,32 +136,59 @@ public final class Gptq implements Compressor {
     @FunctionalInterface
     public interface Rounding {
         /**
-         * @param j the position in the pass, {@code c} = perm[j] the column; x holds the row in pass order as updated so
-         *          far (x[j] is the value to round; later positions may be read, e.g. to fit a group as it starts)
+         * @param j the position in the pass, {@code c} = perm[j] the column; the row's values in pass order as updated so
+         *          far are x[at, at + cols) (x[at + j] is the value to round; later positions may be read, e.g. to fit a
+         *          group as it starts)
          */
-        double round(int j, int c, double[] x);
+        double round(int j, int c, double[] x, int at);
+    }
+
+    /** One row's part of GPTQ's pass: its rounding, and what to keep once every value is rounded. */
+    public interface Row extends Rounding {
+        default void done() {}
+    }
+
+    /** Starts row r: writes its values in pass order to x[at, at + cols) and returns its rounding. */
+    @FunctionalInterface
+    public interface Rows {
+        Row start(int r, double[] x, int at);
+    }
+
+    /** Rows a task of the pass takes at once: the lazy updates of all of them are one matrix product. */
+    private static final int ROW_TILE = 32;
+
+    /** GPTQ's pass over every row of a layer, tiles of rows in parallel. */
+    public static void pass(int rows, int cols, Factor f, int blockSize, Rows start) {
+        IntStream.range(0, (rows + ROW_TILE - 1) / ROW_TILE).parallel().forEach(t -> {
+            int r0 = t * ROW_TILE, n = Math.min(ROW_TILE, rows - r0);
+            double[] x = new double[n * cols];
+            Row[] row = new Row[n];
+            for (int i = 0; i < n; i++) row[i] = start.start(r0 + i, x, i * cols);
+            errorFeedback(x, n, f.u(), cols, blockSize, f.perm(), row);
+            for (Row r : row) r.done();
+        });
     }
 
     /**
-     * GPTQ's pass over one row x (in pass order, updated in place): each value rounded in turn and its error, divided by
-     * U's diagonal, spread over the later columns through U's row, lazily in batches of {@code blockSize} columns (the
-     * paper's batching: exact, and cache-friendly).
+     * GPTQ's pass over the rows x [n, cols] (in pass order, updated in place): each value rounded in turn and its error,
+     * divided by U's diagonal, spread over the later columns through U's row; lazily in batches of {@code blockSize}
+     * columns (the paper's batching: exact, and cache-friendly), a batch's update of the columns after it for all n
+     * rows at once as one matrix product, X[:, i2:] -= E U[i1:i2, i2:].
      */
-    public static void errorFeedback(double[] x, double[] u, int cols, int blockSize, int[] perm, Rounding rounding) {
-        double[] err = new double[blockSize];
+    public static void errorFeedback(double[] x, int n, double[] u, int cols, int blockSize, int[] perm, Rounding[] rounding) {
+        double[] err = new double[n * blockSize];
         for (int i1 = 0; i1 < cols; i1 += blockSize) {
-            int i2 = Math.min(cols, i1 + blockSize);
-            for (int j = i1; j < i2; j++) {
-                double e = (x[j] - rounding.round(j, perm[j], x)) / u[j * cols + j];
-                err[j - i1] = e;
-                int row = j * cols;
-                for (int k = j + 1; k < i2; k++) x[k] -= e * u[row + k];
+            int i2 = Math.min(cols, i1 + blockSize), b = i2 - i1;
+            for (int r = 0; r < n; r++) {
+                int at = r * cols;
+                for (int j = i1; j < i2; j++) {
+                    double e = (x[at + j] - rounding[r].round(j, perm[j], x, at)) / u[j * cols + j];
+                    err[r * b + j - i1] = e;
+                    int row = j * cols;
+                    for (int k = j + 1; k < i2; k++) x[at + k] -= e * u[row + k];
+                }
             }
-            for (int j = i1; j < i2; j++) { // the lazy batch update of every later column
-                double e = err[j - i1];
-                int row = j * cols;
-                for (int k = i2; k < cols; k++) x[k] -= e * u[row + k];
-            }
+            if (i2 < cols) Cholesky.gemm(err, 0, b, u, i1 * cols + i2, cols, x, i2, cols, n, cols - i2, b, -1);
         }
     }
 
@@ -168,11 +196,9 @@ public final class Gptq implements Compressor {
         return String.format(Locale.ROOT, "gptq%s damp %.3g", actOrder ? " act-order" : "", dampening);
     }
 
-    private void quantizeRow(float[] orig, int cols, int r, Factor f, QuantGrid tensorGrid, byte[] codes,
-                             float[] scales, int[] zeros, int groups, int width) {
-        int[] perm = f.perm();
-        double[] x = new double[cols];
-        for (int j = 0; j < cols; j++) x[j] = orig[r * cols + perm[j]];
+    private Row row(float[] orig, int cols, int r, int[] perm, double[] x, int at, QuantGrid tensorGrid, byte[] codes,
+                    float[] scales, int[] zeros, int groups, int width) {
+        for (int j = 0; j < cols; j++) x[at + j] = orig[r * cols + perm[j]];
         QuantGrid[] grid = new QuantGrid[groups];
         if (tensorGrid != null) {
             grid[0] = tensorGrid;
@@ -180,23 +206,29 @@ public final class Gptq implements Compressor {
             for (int g = 0; g < groups; g++) grid[g] = Rtn.best(orig, r * cols + g * width, width, scheme, mseClip);
         }
         float[] current = new float[width];
-        errorFeedback(x, f.u(), cols, blockSize, perm, (j, c, xs) -> {
-            int g = tensorGrid != null ? 0 : c / width;
-            if (grid[g] == null || (!staticGroups && tensorGrid == null && c % width == 0)) {
-                // dynamic groups (no act-order, so c == j): the grid of the group's weights as updated so far
-                for (int k = 0; k < width; k++) current[k] = (float) xs[j + k];
-                grid[g] = Rtn.best(current, 0, width, scheme, mseClip);
+        return new Row() {
+            @Override
+            public double round(int j, int c, double[] xs, int o) {
+                int g = tensorGrid != null ? 0 : c / width;
+                if (grid[g] == null || (!staticGroups && tensorGrid == null && c % width == 0)) {
+                    // dynamic groups (no act-order, so c == j): the grid of the group's weights as updated so far
+                    for (int k = 0; k < width; k++) current[k] = (float) xs[o + j + k];
+                    grid[g] = Rtn.best(current, 0, width, scheme, mseClip);
+                }
+                int q = grid[g].quantize((float) xs[o + j]);
+                codes[r * cols + c] = (byte) q;
+                return grid[g].dequantize(q);
             }
-            int q = grid[g].quantize((float) xs[j]);
-            codes[r * cols + c] = (byte) q;
-            return grid[g].dequantize(q);
-        });
-        if (tensorGrid == null) {
-            for (int g = 0; g < groups; g++) {
-                scales[r * groups + g] = grid[g].scale();
-                zeros[r * groups + g] = grid[g].zero();
+
+            @Override
+            public void done() {
+                if (tensorGrid != null) return;
+                for (int g = 0; g < groups; g++) {
+                    scales[r * groups + g] = grid[g].scale();
+                    zeros[r * groups + g] = grid[g].zero();
+                }
             }
-        }
+        };
     }
 
     /** The grid this quantizer rounds onto (compositions such as prune-then-quantize reuse it). */

@@ -61,6 +61,48 @@ class GptqTest {
         }
     }
 
+    /** The pass row by row with each lazy update applied column after column: the paper's loop, as an oracle. */
+    private static void scalarPass(double[] x, double[] u, int cols, int blockSize, java.util.function.IntToDoubleFunction round) {
+        for (int i1 = 0; i1 < cols; i1 += blockSize) {
+            int i2 = Math.min(cols, i1 + blockSize);
+            double[] err = new double[i2 - i1];
+            for (int j = i1; j < i2; j++) {
+                err[j - i1] = (x[j] - round.applyAsDouble(j)) / u[j * cols + j];
+                for (int k = j + 1; k < i2; k++) x[k] -= err[j - i1] * u[j * cols + k];
+            }
+            for (int j = i1; j < i2; j++) for (int k = i2; k < cols; k++) x[k] -= err[j - i1] * u[j * cols + k];
+        }
+    }
+
+    @Test
+    void tiledPassIsTheRowByRowPass() {
+        Random rnd = new Random(13);
+        int rows = 37, cols = 203, blockSize = 24; // no multiple of a tile, a vector or a block
+        InputStats stats = new InputStats(cols, true);
+        stats.add(inputs(600, cols, rnd), 600);
+        float[] w = weight(rows, cols, rnd).w();
+        Gptq.Factor f = Gptq.factor(w, rows, cols, stats.hessian(), true, 0.01);
+        double step = 0.02; // round to a fixed grid, so that both passes round the same values the same way
+        double[] tiled = new double[rows * cols];
+        Gptq.pass(rows, cols, f, blockSize, (r, x, at) -> {
+            for (int j = 0; j < cols; j++) x[at + j] = w[r * cols + f.perm()[j]];
+            return new Gptq.Row() {
+                @Override
+                public double round(int j, int c, double[] xs, int o) {
+                    return tiled[r * cols + j] = Math.rint(xs[o + j] / step) * step;
+                }
+            };
+        });
+        int differ = 0;
+        for (int r = 0; r < rows; r++) {
+            double[] x = new double[cols], q = new double[cols];
+            for (int j = 0; j < cols; j++) x[j] = w[r * cols + f.perm()[j]];
+            scalarPass(x, f.u(), cols, blockSize, j -> q[j] = Math.rint(x[j] / step) * step);
+            for (int j = 0; j < cols; j++) if (q[j] != tiled[r * cols + j]) differ++;
+        }
+        assertTrue(differ <= rows * cols / 1000, differ + " of " + rows * cols + " values rounded differently");
+    }
+
     @Test
     void actOrderPermutesTheHessianInPlace() {
         Random rnd = new Random(11);

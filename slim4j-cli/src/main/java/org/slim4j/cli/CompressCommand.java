@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
             "With no arguments: all-MiniLM-L6-v2 with the best 4-bit recipe (" + Compression.BEST + "), before/after table."})
 final class CompressCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "MODEL", description = "Model (default with no arguments: all-minilm-l6-v2).") String model;
-    @Option(names = "--scheme", paramLabel = "S", description = "Shortcut: w8, w4g128, w4g64-gptq, w4g32-awq, w3g32-gptq-asym, ... (-emb: quantize embeddings too); or a llama.cpp type (q8_0, q4_0, q4_k_m, q6_k, ...) to write a GGUF; or lossless (the same bits, exponents Huffman-coded).") String scheme;
+    @Option(names = "--scheme", paramLabel = "S", description = "Shortcut: w8, w4g128, w4g64-gptq, w4g32-awq, w3g32-gptq-asym, ... (-emb: quantize embeddings too; -mix: attention value/output projections at 8 bits, embeddings in groups of 32); or a llama.cpp type (q8_0, q4_0, q4_k_m, q6_k, ...) to write a GGUF; or lossless (the same bits, exponents Huffman-coded).") String scheme;
     @Option(names = "--recipe", paramLabel = "YAML", description = "Recipe file (stages of modifiers).") Path recipe;
     @Option(names = "--calib", paramLabel = "FILE", description = "Calibration text, one or more (default: STS-B train sentences for encoders, kjv-bible.txt for decoders).") List<Path> calib;
     @Option(names = "--samples", paramLabel = "N", description = "Calibration samples (default: 1024 sentences / 64 sequences).") Integer samples;

@@ -44,9 +44,20 @@ public final class FastBert implements Encoder {
      * One linear layer as it runs: integer codes through the C kernels on int8 activations ({@link IntLinear}), else
      * packed panels through the float GEMM (float weights, or codes the C kernels cannot take exactly).
      */
-    private record Linear(PanelWeight panels, IntLinear ints) {
+    private record Linear(PanelWeight panels, List<IntLinear> ints) {
         long bytes() {
-            return ints != null ? ints.bytes() : panels.bytes();
+            return ints != null ? ints.stream().mapToLong(IntLinear::bytes).sum() : panels.bytes();
+        }
+
+        int rows() {
+            return ints.stream().mapToInt(IntLinear::rows).sum();
+        }
+
+        /** Bits of each integer weight (a stack may mix them), none for floats. */
+        java.util.stream.IntStream bits() {
+            if (ints != null) return ints.stream().mapToInt(IntLinear::bits);
+            List<PanelWeight> parts = panels instanceof StackedPanels s ? s.parts() : List.of(panels);
+            return parts.stream().filter(p -> p instanceof IntPanels).mapToInt(p -> ((IntPanels) p).bits());
         }
     }
 
@@ -109,9 +120,9 @@ public final class FastBert implements Encoder {
             throw new IllegalArgumentException("the fast path needs hidden and intermediate sizes in multiples of 16, heads of 8k and full-width (unpruned) layers, got " + config);
         }
         CompressedTensorsFile codes = model.owner() instanceof CompressedTensorsFile c ? c : null;
-        String fmt = null;
         long bytes = 0;
-        boolean ints = false;
+        boolean ints = false, allInts = true;
+        java.util.SortedSet<Integer> bits = new java.util.TreeSet<>();
         for (int l = 0; l < config.layers(); l++) {
             BertWeights.Layer L = model.weights().layers().get(l);
             Linear qkv = ints(codes, L.q(), L.k(), L.v());
@@ -124,13 +135,11 @@ public final class FastBert implements Encoder {
             for (Linear w : new Linear[] {qkv, o, i, d}) {
                 bytes += w.bytes();
                 ints |= w.ints() != null;
-            }
-            if (fmt == null) {
-                fmt = qkv.ints() != null ? "int" + qkv.ints().bits() + " (C)"
-                        : ((StackedPanels) qkv.panels()).first() instanceof IntPanels ip ? "int" + ip.bits() : "fp32";
+                allInts &= w.ints() != null;
+                w.bits().forEach(bits::add);
             }
         }
-        this.format = fmt == null ? "fp32" : fmt;
+        this.format = bits.isEmpty() ? "fp32" : "int" + bits.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining("+")) + (allInts ? " (C)" : "");
         this.weightBytes = bytes;
         this.anyInts = ints;
         this.pool = WorkerPool.of(threads);
@@ -168,40 +177,32 @@ public final class FastBert implements Encoder {
     }
 
     /**
-     * The weights' codes as one {@link IntLinear} (their rows stacked: Q, K and V read the same input), or null when
-     * they are not codes, not all alike, or not what the C kernels can take exactly.
+     * The weights' codes as {@link IntLinear}s whose outputs sit side by side (Q, K and V read the same input, and may
+     * differ in bits: a mix keeps V at 8), or null when one is not codes or not what the C kernels can take exactly.
      */
     private Linear ints(CompressedTensorsFile codes, Tensor... ws) {
         if (codes == null || !cKernels) return null;
-        List<CompressedTensorsFile.Codes> cs = new ArrayList<>();
+        List<IntLinear> parts = new ArrayList<>();
         for (Tensor w : ws) {
             String name = w.name();
-            var c = name.endsWith(".weight") ? codes.codes(name.substring(0, name.length() - ".weight".length())) : java.util.Optional.<CompressedTensorsFile.Codes>empty();
-            if (c.isEmpty() || c.get().gIdx() != null) return null;
-            cs.add(c.get());
-        }
-        var first = cs.getFirst();
-        int rows = 0;
-        for (var c : cs) {
-            if (c.cols() != first.cols() || c.bits() != first.bits() || c.groupsPerRow() != first.groupsPerRow() || c.width() != first.width()) return null;
-            rows += c.rows();
-        }
-        int cols = first.cols(), gpr = Math.max(1, first.groupsPerRow()), at = 0, gat = 0;
-        int[] q = new int[rows * cols], zeros = new int[rows * gpr];
-        float[] scales = new float[rows * gpr];
-        for (var c : cs) {
-            System.arraycopy(c.q(), 0, q, at, c.q().length);
-            for (int r = 0; r < c.rows(); r++) {
-                for (int g = 0; g < gpr; g++) {
-                    int src = c.groupsPerRow() == 0 ? 0 : r * c.groupsPerRow() + g; // per tensor: one scale
-                    scales[gat] = c.scales()[src];
-                    zeros[gat++] = c.zeros()[src];
+            var o = name.endsWith(".weight") ? codes.codes(name.substring(0, name.length() - ".weight".length())) : java.util.Optional.<CompressedTensorsFile.Codes>empty();
+            if (o.isEmpty() || o.get().gIdx() != null) return null;
+            var c = o.get();
+            int gpr = Math.max(1, c.groupsPerRow()); // per tensor (0 groups): its one scale on every row
+            float[] scales = new float[c.rows() * gpr];
+            int[] zeros = new int[c.rows() * gpr];
+            for (int r = 0, at = 0; r < c.rows(); r++) {
+                for (int g = 0; g < gpr; g++, at++) {
+                    int src = c.groupsPerRow() == 0 ? 0 : r * c.groupsPerRow() + g;
+                    scales[at] = c.scales()[src];
+                    zeros[at] = c.zeros()[src];
                 }
             }
-            at += c.q().length;
+            IntLinear il = IntLinear.of(c.rows(), c.cols(), c.bits(), c.q(), scales, zeros, gpr, c.groupsPerRow() == 0 ? c.cols() : c.width(), arena);
+            if (il == null) return null;
+            parts.add(il);
         }
-        IntLinear il = IntLinear.of(rows, cols, first.bits(), q, scales, zeros, gpr, first.groupsPerRow() == 0 ? cols : first.width(), arena);
-        return il == null ? null : new Linear(null, il);
+        return new Linear(null, List.copyOf(parts));
     }
 
     private static PanelWeight panels(Tensor w, CompressedTensorsFile codes) {
@@ -234,7 +235,10 @@ public final class FastBert implements Encoder {
         return r;
     }
 
-    /** "fp32", "int8", "int4": how the linear weights are held. */
+    /**
+     * How the linear weights are held: "fp32", "int8", "int4", or the bits of a mix ("int4+8"); " (C)" when every
+     * linear runs on the C kernels with int8 activations.
+     */
     public String format() {
         return format;
     }
@@ -395,11 +399,15 @@ public final class FastBert implements Encoder {
             return;
         }
         qa.quantizeRows(in, 0, n, inCols);
-        int rows = w.ints().rows();
+        int rows = w.rows();
         exec.run((s, k) -> {
             int a = WorkerPool.from(rows, s, k, PanelWeight.WIDTH), b = WorkerPool.from(rows, s + 1, k, PanelWeight.WIDTH);
             if (a >= b) return;
-            w.ints().rows(a, b, qa, n, out, rows);
+            for (int p = 0, off = 0; p < w.ints().size(); off += w.ints().get(p++).rows()) {
+                IntLinear part = w.ints().get(p);
+                int lo = Math.max(a, off), hi = Math.min(b, off + part.rows());
+                if (lo < hi) part.rows(lo - off, hi - off, qa, n, out, off, rows);
+            }
             NativeKernels.epilogue(out, rows, n, a, b, e.bias(), e.residual(), e.gelu());
         });
     }

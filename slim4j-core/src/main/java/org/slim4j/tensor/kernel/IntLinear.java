@@ -96,9 +96,12 @@ public final class IntLinear {
         return data.byteSize();
     }
 
-    /** y[i * yStride + r] = dot(W[r], x_i) for rows [r0, r1) (whole groups of 16) and the n activation rows in {@code a}. */
-    public void rows(int r0, int r1, Q8Act a, int n, float[] y, int yStride) {
-        if (type != null) NativeKernels.x16Rows(type, data, r0 / 16, r1 / 16, a, n, y, yStride, false);
-        else NativeKernels.x16Q4zRows(data, r0 / 16, r1 / 16, a, n, y, yStride);
+    /**
+     * y[i * yStride + yOffset + r] = dot(W[r], x_i) for rows [r0, r1) (whole groups of 16) and the n activation rows in
+     * {@code a}; {@code yOffset}: where this layer's outputs start in a row of y (a part of a stacked product).
+     */
+    public void rows(int r0, int r1, Q8Act a, int n, float[] y, int yOffset, int yStride) {
+        if (type != null) NativeKernels.x16Rows(type, data, r0 / 16, r1 / 16, a, n, y, yOffset, yStride, false);
+        else NativeKernels.x16Q4zRows(data, r0 / 16, r1 / 16, a, n, y, yOffset, yStride);
     }
 }

@@ -163,8 +163,13 @@ public final class NativeKernels {
 
     /** Rows [16 g0, 16 g1) of a re-laid W times n int8 activation rows into y. */
     static void x16Rows(DType t, MemorySegment packed, int g0, int g1, Q8Act a, int n, float[] y, int yStride, boolean acc) {
+        x16Rows(t, packed, g0, g1, a, n, y, 0, yStride, acc);
+    }
+
+    /** The same with row r's outputs in column {@code yOffset + r} of y (one part of a stacked product). */
+    static void x16Rows(DType t, MemorySegment packed, int g0, int g1, Q8Act a, int n, float[] y, int yOffset, int yStride, boolean acc) {
         try {
-            X16_KERNELS.get(t).invokeExact(packed, g0, g1, a.q8Seg, a.dSeg, a.sumSeg, a.sum16Seg, a.cols(), n, MemorySegment.ofArray(y), yStride, acc ? 1 : 0);
+            X16_KERNELS.get(t).invokeExact(packed, g0, g1, a.q8Seg, a.dSeg, a.sumSeg, a.sum16Seg, a.cols(), n, MemorySegment.ofArray(y).asSlice(4L * yOffset), yStride, acc ? 1 : 0);
         } catch (Throwable e) {
             throw rethrow(e);
         }
@@ -174,9 +179,9 @@ public final class NativeKernels {
      * Rows [16 g0, 16 g1) of an asymmetric 4-bit matrix in the 16-row layout with integer zeros ({@link IntLinear})
      * times n int8 activation rows into y.
      */
-    static void x16Q4zRows(MemorySegment packed, int g0, int g1, Q8Act a, int n, float[] y, int yStride) {
+    static void x16Q4zRows(MemorySegment packed, int g0, int g1, Q8Act a, int n, float[] y, int yOffset, int yStride) {
         try {
-            x16Q4z.invokeExact(packed, g0, g1, a.q8Seg, a.dSeg, a.sumSeg, a.sum16Seg, a.cols(), n, MemorySegment.ofArray(y), yStride, 0);
+            x16Q4z.invokeExact(packed, g0, g1, a.q8Seg, a.dSeg, a.sumSeg, a.sum16Seg, a.cols(), n, MemorySegment.ofArray(y).asSlice(4L * yOffset), yStride, 0);
         } catch (Throwable e) {
             throw rethrow(e);
         }

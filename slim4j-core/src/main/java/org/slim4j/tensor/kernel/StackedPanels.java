@@ -6,9 +6,9 @@ public final class StackedPanels implements PanelWeight {
     private final int[] firstPanel;
     private final int out, in;
 
-    /** The first stacked weight (they are alike: how it is held is how they all are). */
-    public PanelWeight first() {
-        return parts[0];
+    /** The stacked weights, in order. */
+    public java.util.List<PanelWeight> parts() {
+        return java.util.List.of(parts);
     }
 
     public StackedPanels(PanelWeight... parts) {

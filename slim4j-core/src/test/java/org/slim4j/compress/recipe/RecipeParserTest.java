@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.slim4j.compress.CompressionPlan;
 import org.slim4j.compress.quant.Gptq;
 import org.slim4j.compress.quant.Rtn;
+import org.slim4j.tensor.quant.QuantScheme;
 import org.slim4j.util.BadInputException;
 
 class RecipeParserTest {
@@ -68,6 +69,28 @@ class RecipeParserTest {
         assertEquals("rtn", g.stagesFor("embeddings.position_embeddings.weight").getFirst().name());
         assertEquals("rtn", g.stagesFor("embeddings.token_type_embeddings.weight").getFirst().name());
         assertThrows(BadInputException.class, () -> Schemes.recipe("w4g64-foo"));
+        assertThrows(BadInputException.class, () -> Schemes.recipe("w4g64-mix-emb"), "suffixes in their order");
         assertThrows(BadInputException.class, () -> Schemes.recipe("w9"));
+    }
+
+    @Test
+    void theMixKeepsValueAndOutputProjectionsAt8BitsAndGroupsEmbeddingsBy32() {
+        String v = "encoder.layer.3.attention.self.value.weight", o = "encoder.layer.3.attention.output.dense.weight";
+        String q = "encoder.layer.3.attention.self.query.weight", down = "encoder.layer.3.output.dense.weight";
+        String llamaV = "model.layers.0.self_attn.v_proj.weight", llamaO = "model.layers.0.self_attn.o_proj.weight";
+        String llamaDown = "model.layers.0.mlp.down_proj.weight";
+        CompressionPlan mix = Schemes.recipe("w4g64-gptq-asym-emb-mix").plan(Set.of(v, o, q, down, llamaV, llamaO, llamaDown));
+        for (String eight : List.of(v, o, llamaV, llamaO)) {
+            assertEquals(List.of(mix.stagesFor(eight).getFirst()), mix.stagesFor(eight), eight);
+            assertInstanceOf(Gptq.class, mix.stagesFor(eight).getFirst(), eight);
+            assertEquals(new QuantScheme(8, QuantScheme.PER_CHANNEL, true), mix.stagesFor(eight).getFirst().grid(), eight);
+        }
+        for (String four : List.of(q, down, llamaDown)) {
+            assertEquals(new QuantScheme(4, 64, false), mix.stagesFor(four).getFirst().grid(), four);
+        }
+        assertEquals(new QuantScheme(4, 32, false), mix.stagesFor("embeddings.word_embeddings.weight").getFirst().grid());
+        assertEquals(new QuantScheme(8, QuantScheme.PER_CHANNEL, true), mix.stagesFor("embeddings.position_embeddings.weight").getFirst().grid());
+        assertEquals(new QuantScheme(4, 64, false), Schemes.recipe("w4g64-gptq-asym-emb").plan(Set.of(v)).stagesFor(v).getFirst().grid(), "no mix: all at the scheme");
+        assertEquals(new QuantScheme(4, 16, true), Schemes.recipe("w4g16-emb-mix").plan(Set.of()).stagesFor("emb").getFirst().grid(), "groups already finer than 32 stay");
     }
 }

@@ -75,7 +75,7 @@ class FastBertTest {
         List<String> texts = List.of("A man is playing a guitar.", "The cat sat on the mat.", "Stocks fell sharply on Monday.");
         var floatActivations = org.slim4j.tensor.kernel.EngineOptions.defaults().withThreads(2).withCKernels(false);
         try (BertModel exact = BertLoader.loadHf(out, Conventions.ALL_MINILM); FastBert fast = new FastBert(BertLoader.loadHf(out, Conventions.ALL_MINILM), floatActivations, 0)) {
-            assertEquals("int8", fast.format()); // named by the first linear (query: int8); the rest is int4
+            assertEquals("int4+8", fast.format()); // query int8, the rest int4, on float activations
             float[][] want = exact.embed(texts), got = fast.embed(texts);
             for (int i = 0; i < texts.size(); i++) assertTrue(OrtReference.cosine(want[i], got[i]) > 1 - 1e-6, texts.get(i));
             long f32Bytes = 6L * 4 * (4 * 384 * 384 + 2 * 384 * 1536);
@@ -93,7 +93,8 @@ class FastBertTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(org.slim4j.tensor.kernel.NativeKernels.available(), org.slim4j.tensor.kernel.NativeKernels.status());
         Path src = HfFolders.miniLm(dir.resolve("src2"));
         Map<String, CompressedLinear> layers = HfFolders.compressAll(src, n -> n.startsWith("encoder."), w -> {
-            QuantScheme s = w.name().contains("intermediate") ? new QuantScheme(4, 64, false)
+            // Q and K 4-bit asymmetric, V 8-bit: one stacked product of parts in two layouts (the -mix scheme's shape)
+            QuantScheme s = w.name().contains("intermediate") || w.name().contains("query") || w.name().contains("key") ? new QuantScheme(4, 64, false)
                     : w.name().contains("attention.output") ? new QuantScheme(4, 32, true) : new QuantScheme(8, QuantScheme.PER_CHANNEL, true);
             return Rtn.quantize(w, s, false, "rtn");
         });
@@ -103,7 +104,7 @@ class FastBertTest {
         var on = org.slim4j.tensor.kernel.EngineOptions.defaults().withThreads(2).withCKernels(true);
         try (FastBert c = new FastBert(BertLoader.loadHf(out, Conventions.ALL_MINILM), on, 0);
              FastBert java = new FastBert(BertLoader.loadHf(out, Conventions.ALL_MINILM), on.withCKernels(false), 0)) {
-            assertEquals("int8 (C)", c.format());
+            assertEquals("int4+8 (C)", c.format()); // every linear on the C kernels, the mixed Q/K/V stack included
             float[][] want = java.embed(texts), got = c.embed(texts);
             double worst = 1;
             for (int i = 0; i < texts.size(); i++) worst = Math.min(worst, OrtReference.cosine(want[i], got[i]));

@@ -61,11 +61,28 @@ class OnnxQuantExportTest {
         check("int4 MatMulNBits g64 sym, layer 0 only", layers, "MatMulNBits");
     }
 
+    /** The -mix scheme's shape: attention value and output projections 8-bit QDQ, the rest 4-bit MatMulNBits. */
+    @Test
+    void aMixExportsEachLayerByItsBits() throws Exception {
+        Map<String, CompressedLinear> layers = HfFolders.compressAll(src, n -> n.startsWith("encoder."), w -> eightBits(w.name())
+                ? Rtn.quantize(w, new QuantScheme(8, QuantScheme.PER_CHANNEL, true), false, "rtn")
+                : Rtn.quantize(w, new QuantScheme(4, 64, false), false, "rtn"));
+        check("mix int8 QDQ and int4 MatMulNBits", layers, name -> eightBits(name) ? "DequantizeLinear+MatMul" : "MatMulNBits");
+    }
+
+    private static boolean eightBits(String name) {
+        return name.contains("attention.self.value") || name.contains("attention.output.dense");
+    }
+
     private void check(String label, Map<String, CompressedLinear> layers, String op) throws Exception {
+        check(label, layers, name -> op);
+    }
+
+    private void check(String label, Map<String, CompressedLinear> layers, java.util.function.UnaryOperator<String> opOf) throws Exception {
         Path out = dir.resolve(label.replace(' ', '_') + ".onnx");
         OnnxQuantExport.Result r = OnnxQuantExport.export(onnx, layers, out);
         assertEquals(layers.size(), r.ops().size());
-        assertTrue(r.ops().values().stream().allMatch(op::equals), r.ops().toString());
+        r.ops().forEach((name, op) -> assertEquals(opOf.apply(name), op, name));
         Path fake = HfFolders.fakeQuant(src, layers, dir.resolve(label.replace(' ', '_') + "-fake"));
         double worst = 1, worstVsFloat = 1;
         try (HfTokenizer tok = HfTokenizer.load(tokenizer);

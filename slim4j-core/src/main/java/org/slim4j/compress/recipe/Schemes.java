@@ -14,7 +14,7 @@ import org.slim4j.util.BadInputException;
  * method rtn; symmetric unless -asym. The method applies to the linear layers; with -emb the embeddings (lookup
  * tables: no inputs to calibrate on) are quantized too, by RTN with MSE clipping at the same scheme, except position
  * and token-type embeddings: those rows are added to every token, so their rounding error is a bias shared by all
- * inputs rather than noise on a few; they take 8-bit per-channel RTN (0.2M of MiniLM's 22.7M weights; at 4 bits
+ * inputs rather than noise on a few; they take 8-bit per-channel RTN (0.2M of MiniLM's 22.7M weights; at
  * 4 bits, MiniLM's w4g64-gptq-asym-emb had top-10 overlap .8975 on STS-B dev; with them at 8 bits, .9054).
  *
  * <p>{@code -mix} spends bits where the error travels furthest, as llama.cpp's {@code _M} mixes do: the attention

@@ -17,7 +17,7 @@ import java.util.List;
  * are not installed.
  */
 public final class GgmlOracle {
-    private static final Path SCRIPT = Path.of("scripts", "ggml-oracle.sh").toAbsolutePath();
+    private static final Path SCRIPT = Fixtures.ROOT.resolve("scripts").resolve("ggml-oracle.sh");
     private static final Path LIB = Path.of(System.getProperty("user.home"), ".cache", "slim4j", "llama.cpp", "root", "usr", "lib",
             "x86_64-linux-gnu", "libggml-base.so.0");
 

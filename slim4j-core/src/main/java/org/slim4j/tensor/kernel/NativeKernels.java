@@ -166,10 +166,16 @@ public final class NativeKernels {
         x16Rows(t, packed, g0, g1, a, n, y, 0, yStride, acc);
     }
 
+    /** y from column {@code yOffset} on; the whole array, with no slice made, at 0 (the decoder's path, every call). */
+    private static MemorySegment outputs(float[] y, int yOffset) {
+        MemorySegment s = MemorySegment.ofArray(y);
+        return yOffset == 0 ? s : s.asSlice(4L * yOffset);
+    }
+
     /** The same with row r's outputs in column {@code yOffset + r} of y (one part of a stacked product). */
     static void x16Rows(DType t, MemorySegment packed, int g0, int g1, Q8Act a, int n, float[] y, int yOffset, int yStride, boolean acc) {
         try {
-            X16_KERNELS.get(t).invokeExact(packed, g0, g1, a.q8Seg, a.dSeg, a.sumSeg, a.sum16Seg, a.cols(), n, MemorySegment.ofArray(y).asSlice(4L * yOffset), yStride, acc ? 1 : 0);
+            X16_KERNELS.get(t).invokeExact(packed, g0, g1, a.q8Seg, a.dSeg, a.sumSeg, a.sum16Seg, a.cols(), n, outputs(y, yOffset), yStride, acc ? 1 : 0);
         } catch (Throwable e) {
             throw rethrow(e);
         }
@@ -181,7 +187,7 @@ public final class NativeKernels {
      */
     static void x16Q4zRows(MemorySegment packed, int g0, int g1, Q8Act a, int n, float[] y, int yOffset, int yStride) {
         try {
-            x16Q4z.invokeExact(packed, g0, g1, a.q8Seg, a.dSeg, a.sumSeg, a.sum16Seg, a.cols(), n, MemorySegment.ofArray(y).asSlice(4L * yOffset), yStride, 0);
+            x16Q4z.invokeExact(packed, g0, g1, a.q8Seg, a.dSeg, a.sumSeg, a.sum16Seg, a.cols(), n, outputs(y, yOffset), yStride, 0);
         } catch (Throwable e) {
             throw rethrow(e);
         }

@@ -78,7 +78,9 @@ final class BenchCommand implements Callable<Integer> {
         Decoder d = exact ? llama : new FastLlama(llama, EngineOptions.defaults().withThreads(threads).withKvCache(cache.options()), true);
         double loadS = (System.nanoTime() - t0) / 1e9;
         DecoderBench.Result r;
-        ObjectMapper om = new ObjectMapper();
+        // Jackson only when llama-bench's JSON is read during the run: otherwise its ~350 classes would count in the
+        // decoder's peak RSS below, and decoding (slim4j generate, the Java API) loads none of them
+        ObjectMapper om = llamaBench == null ? null : new ObjectMapper();
         JsonNode cpp = null;
         try (d) {
             if (llamaBench == null) {
@@ -107,6 +109,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         long rss = DecoderBench.peakRss();
+        if (om == null) om = new ObjectMapper();
         long fileBytes = org.slim4j.io.ModelFiles.bytesOnDisk(model);
         var c = llama.config();
         int positions = DecoderBench.capacity(nPrompt, nGen, depth);

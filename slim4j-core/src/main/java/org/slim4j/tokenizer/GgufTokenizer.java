@@ -23,15 +23,16 @@ public final class GgufTokenizer {
     private static final int CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
 
     // Pre-tokenizer regexes by tokenizer.ggml.pre, as published with each model's tokenizer.json.
-    private static final String LLAMA3_SPLIT =
+    static final String LLAMA3_SPLIT =
             "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-    private static final String QWEN2_SPLIT =
+    static final String QWEN2_SPLIT =
             "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     private GgufTokenizer() {}
 
     public static HfTokenizer from(GgufFile gguf) {
-        return HfTokenizer.fromJson(toTokenizerJson(gguf), gguf.path().toString());
+        // the ids run 0 .. tokens - 1 (added tokens are among them) and both GGUF vocabularies become a BPE model
+        return HfTokenizer.fromJson(toTokenizerJson(gguf), gguf.path().toString(), new VocabSize(gguf.array("tokenizer.ggml.tokens").size(), "BPE"));
     }
 
     /**
@@ -46,17 +47,33 @@ public final class GgufTokenizer {
             throw new BadInputException(source, "tokenizer.ggml.token_type", gguf.ints("tokenizer.ggml.token_type").length + " entries for " + n + " tokens");
         }
         switch (model) {
-            case "gpt2" -> preTokenizer(gguf.optString("tokenizer.ggml.pre").orElse("default"), source);
+            case "gpt2" -> preTokenizer(pre(gguf), source);
             case "llama" -> {
                 int scores = gguf.floats("tokenizer.ggml.scores").length;
                 if (scores != n) throw new BadInputException(source, "tokenizer.ggml.scores", scores + " entries for " + n + " tokens");
             }
             default -> throw new BadInputException(source, "tokenizer.ggml.model", "'" + model + "' is not supported (supported: gpt2, llama)");
         }
+        if (model.equals("gpt2")) return new LazyTokenizer(n, () -> byteLevel(gguf, pre(gguf)));
         return new LazyTokenizer(n, () -> from(gguf));
     }
 
+    /** A gpt2 vocabulary's tokenizer in Java ({@link ByteLevelBpe}) with the pre-tokenizer that {@code pre} names. */
+    static ByteLevelBpe byteLevel(GgufFile gguf, String pre) {
+        return new ByteLevelBpe(gguf.stringsView("tokenizer.ggml.tokens"), gguf.has("tokenizer.ggml.token_type") ? gguf.ints("tokenizer.ggml.token_type") : null,
+                gguf.stringsView("tokenizer.ggml.merges"), pre, gguf.path().toString());
+    }
+
+    private static String pre(GgufFile gguf) {
+        return gguf.optString("tokenizer.ggml.pre").orElse("default");
+    }
+
     public static String toTokenizerJson(GgufFile meta) {
+        return toTokenizerJson(meta, pre(meta));
+    }
+
+    /** The tokenizer.json of {@code meta}'s vocabulary; a gpt2 vocabulary with the pre-tokenizer {@code pre} names. */
+    static String toTokenizerJson(GgufFile meta, String pre) {
         String source = meta.path().toString();
         String model = meta.string("tokenizer.ggml.model");
         List<String> tokens = meta.strings("tokenizer.ggml.tokens");
@@ -70,7 +87,7 @@ public final class GgufTokenizer {
         root.putNull("padding");
         root.set("added_tokens", addedTokens(tokens, types));
         switch (model) {
-            case "gpt2" -> byteLevelBpe(root, meta, tokens, source);
+            case "gpt2" -> byteLevelBpe(root, meta, tokens, pre, source);
             case "llama" -> sentencePieceBpe(root, meta, tokens, types, source);
             default -> throw new BadInputException(source, "tokenizer.ggml.model",
                     "'" + model + "' is not supported (supported: gpt2, llama)");
@@ -95,8 +112,7 @@ public final class GgufTokenizer {
         return added;
     }
 
-    private static void byteLevelBpe(ObjectNode root, GgufFile meta, List<String> tokens, String source) {
-        String pre = meta.optString("tokenizer.ggml.pre").orElse("default");
+    private static void byteLevelBpe(ObjectNode root, GgufFile meta, List<String> tokens, String pre, String source) {
         root.putNull("normalizer");
         root.set("pre_tokenizer", preTokenizer(pre, source));
         root.putNull("post_processor");

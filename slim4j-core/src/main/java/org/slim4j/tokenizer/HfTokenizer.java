@@ -39,11 +39,18 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
 
     /** A tokenizer from the text of a tokenizer.json; {@code source} names it in error messages. */
     public static HfTokenizer fromJson(String json, String source) {
+        return fromJson(json, source, VocabSize.of(json, source));
+    }
+
+    /**
+     * A tokenizer from a tokenizer.json text whose vocabulary size and model type are known: no second parse into a
+     * JSON tree (for a GGUF's 50-150k tokens and merges, ~20 MB of objects that live just long enough to be promoted).
+     */
+    static HfTokenizer fromJson(String json, String source, VocabSize vocab) {
         Map<String, String> options = new HashMap<>();
         options.put("addSpecialTokens", "false");
         options.put("truncation", "false");
         options.put("padding", "false");
-        VocabSize vocab = VocabSize.of(json, source);
         try (InputStream in = new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8))) {
             return new HfTokenizer(HuggingFaceTokenizer.newInstance(in, options), source, vocab);
         } catch (IOException | RuntimeException e) {

@@ -3,22 +3,22 @@ package org.slim4j.tokenizer;
 import java.util.function.Supplier;
 
 /**
- * A tokenizer built on first use. A GGUF's vocabulary becomes a tokenizer.json string and a native Hugging Face
- * tokenizer; building them left ~50 MB resident (heap pages touched by the JSON, the library's tables) in runs
- * that never tokenize, such as {@code slim4j bench} on token ids. The vocabulary size is known up front.
+ * A tokenizer built on first use, so runs that never tokenize (such as {@code slim4j bench} on token ids) do not pay
+ * for its tables (a GGUF's llama vocabulary becomes a tokenizer.json string and a native Hugging Face tokenizer: ~50
+ * MB resident). The vocabulary size is known up front.
  */
 public final class LazyTokenizer implements Tokenizer, AutoCloseable {
     private final int vocabSize;
-    private Supplier<HfTokenizer> build;
-    private HfTokenizer tok;
+    private Supplier<? extends Tokenizer> build;
+    private Tokenizer tok;
 
-    public LazyTokenizer(int vocabSize, Supplier<HfTokenizer> build) {
+    public LazyTokenizer(int vocabSize, Supplier<? extends Tokenizer> build) {
         this.vocabSize = vocabSize;
         this.build = build;
     }
 
     /** The tokenizer, built now if it was not yet. */
-    public synchronized HfTokenizer get() {
+    public synchronized Tokenizer get() {
         if (tok == null) {
             if (build == null) throw new IllegalStateException("tokenizer closed");
             tok = build.get();
@@ -44,7 +44,13 @@ public final class LazyTokenizer implements Tokenizer, AutoCloseable {
     @Override
     public synchronized void close() {
         build = null;
-        if (tok != null) tok.close();
+        if (tok instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
         tok = null;
     }
 }

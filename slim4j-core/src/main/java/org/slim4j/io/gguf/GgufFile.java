@@ -147,6 +147,9 @@ public final class GgufFile implements TensorFile {
         this.tensors = Collections.unmodifiableList(ts);
         this.byName = bn;
         this.offsets = ob;
+        // the header is parsed: its pages (a vocabulary's strings, ~3 MB) leave the resident set; an array read later
+        // (the tokenizer, on first use) faults its pages back in from the page cache
+        org.slim4j.util.MappedPages.release(seg.asSlice(0, Math.min(dataOffset, c.size)));
     }
 
     /** Maps and parses the file; any malformation is a one-line BadInputException naming the file and field. */
@@ -374,6 +377,26 @@ public final class GgufFile implements TensorFile {
 
     public GgufArray array(String key) {
         return expect(key, GgufValueType.ARRAY, GgufArray.class);
+    }
+
+    /**
+     * The array's strings without a copy: each {@code get} decodes its string from the file again. For one pass over a
+     * large vocabulary, whose copy would be garbage a moment later.
+     */
+    public List<String> stringsView(String key) {
+        GgufArray a = array(key);
+        if (a.elementType() != GgufValueType.STRING) throw wrongType(key, "array of string");
+        return new java.util.AbstractList<>() {
+            @Override
+            public String get(int i) {
+                return (String) a.get(i);
+            }
+
+            @Override
+            public int size() {
+                return a.size();
+            }
+        };
     }
 
     public List<String> strings(String key) {

@@ -1,0 +1,366 @@
+package org.slim4j.tokenizer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slim4j.util.BadInputException;
+
+/**
+ * Byte-level BPE (GPT-2's scheme, a GGUF's {@code tokenizer.ggml.model = gpt2}: SmolLM, Llama 3, Qwen2) in Java, with
+ * the same ids as the Hugging Face tokenizers library on the tokenizer.json that {@link GgufTokenizer} makes of the
+ * same vocabulary ({@code ByteLevelBpeTest} holds the two to each other on corpora and odd text).
+ * <p>
+ * Why not that library here: built from a GGUF it held ~36 MB of native heap for a 49k vocabulary and left ~40 MB of
+ * JSON in the Java heap, a quarter of {@code slim4j generate}'s resident set on SmolLM2-135M. These tables take ~3 MB:
+ * the tokens' bytes end to end, and two open-addressing tables (bytes to id, id pair to rank and merged id).
+ * <ol>
+ *   <li>Added tokens (token types CONTROL and USER_DEFINED) are cut out of the text first, leftmost-longest.</li>
+ *   <li>The rest is split into words by the pre-tokenizer that {@code tokenizer.ggml.pre} names, as the model's own
+ *       tokenizer.json does (digits one by one, then GPT-2's pattern; or Llama 3's or Qwen2's pattern).</li>
+ *   <li>Each byte of a word's UTF-8 is a symbol (the vocabulary spells bytes as GPT-2's printable characters; the
+ *       tables hold the bytes), and adjacent symbols are merged lowest rank first, leftmost among equal ranks. With
+ *       {@code ignore_merges} (Llama 3), a word that is a token is that token.</li>
+ * </ol>
+ * Decoding joins the tokens' bytes and reads them as UTF-8, each invalid sequence becoming U+FFFD.
+ */
+public final class ByteLevelBpe implements Tokenizer {
+    private static final int CONTROL = 3, USER_DEFINED = 4;
+
+    /** GPT-2's pattern: the pre-tokenizer ByteLevel applies with use_regex. */
+    static final String GPT2_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+    /** The byte each of GPT-2's byte characters stands for (-1: not a byte's character). */
+    private static final int[] CHAR_BYTE = new int[512];
+
+    static {
+        java.util.Arrays.fill(CHAR_BYTE, -1);
+        int extra = 0; // printable bytes are their own character; the others 256, 257, ... in order
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            CHAR_BYTE[printable ? b : 256 + extra++] = b;
+        }
+    }
+
+    /** Each token's bytes (its byte-level characters mapped back; a token with other characters: its UTF-8). */
+    private final byte[] blob;
+    /** Token i's bytes are blob[at[i] .. at[i + 1]). */
+    private final int[] at;
+    /** Open addressing on a token's bytes: id + 1, 0 empty (a string listed twice keeps its first id). */
+    private final int[] slots;
+    /** The token of each single byte, -1 where the vocabulary has none. */
+    private final int[] byteToken = new int[256];
+    /** Open addressing on (left id << 32 | right id): keys, and (rank + 1) << 32 | merged id, 0 empty. */
+    private final long[] mergeKeys, mergeVals;
+    private final boolean ignoreMerges, digits;
+    private final Pattern split;
+    /** Added tokens by first character, longest first; those matched before the normalized ones, then those. */
+    private final Map<Character, List<String>> rawAdded = new HashMap<>(), normalizedAdded = new HashMap<>();
+    /** An added token's own id (a string listed twice keeps its first), as the tokenizer.json's added_tokens give it. */
+    private final Map<String, Integer> addedIds = new HashMap<>();
+
+    /**
+     * @param tokens read once, in order (a view that decodes each string on demand will do)
+     * @param pre {@code tokenizer.ggml.pre}; {@link GgufTokenizer#lazy} has checked it is supported
+     * @param source names the file in errors
+     */
+    public ByteLevelBpe(List<String> tokens, int[] types, List<String> merges, String pre, String source) {
+        int n = tokens.size();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(n * 8);
+        at = new int[n + 1];
+        slots = new int[Integer.highestOneBit(Math.max(1, n) * 2) * 2];
+        java.util.Arrays.fill(byteToken, -1);
+        Map<String, Integer> other = new HashMap<>(); // tokens with a character that is no byte's: only merges name them
+        java.util.BitSet notBytes = new java.util.BitSet(n);
+        for (int i = 0; i < n; i++) {
+            String t = tokens.get(i);
+            byte[] b = byteLevel(t);
+            bytes.writeBytes(b == null ? t.getBytes(StandardCharsets.UTF_8) : b);
+            at[i + 1] = bytes.size();
+            if (types != null && (types[i] == CONTROL || types[i] == USER_DEFINED) && !t.isEmpty() && addedIds.putIfAbsent(t, i) == null) {
+                (types[i] == CONTROL ? rawAdded : normalizedAdded).computeIfAbsent(t.charAt(0), c -> new ArrayList<>()).add(t);
+            }
+            if (b == null) {
+                other.putIfAbsent(t, i);
+                notBytes.set(i);
+            }
+        }
+        blob = bytes.toByteArray();
+        for (int i = 0; i < n; i++) {
+            if (notBytes.get(i)) continue; // no word's bytes can spell it
+            int slot = find(blob, at[i], at[i + 1]);
+            if (slots[slot] == 0) slots[slot] = i + 1;
+            if (at[i + 1] - at[i] == 1 && byteToken[blob[at[i]] & 0xFF] < 0) byteToken[blob[at[i]] & 0xFF] = i;
+        }
+        for (List<String> l : rawAdded.values()) l.sort((x, y) -> y.length() - x.length());
+        for (List<String> l : normalizedAdded.values()) l.sort((x, y) -> y.length() - x.length());
+        int cap = Integer.highestOneBit(Math.max(1, merges.size()) * 2) * 2;
+        mergeKeys = new long[cap];
+        mergeVals = new long[cap];
+        for (int r = 0; r < merges.size(); r++) {
+            String m = merges.get(r);
+            int sp = m.indexOf(' ');
+            int a = sp < 0 ? -1 : id(m.substring(0, sp), other), b = sp < 0 ? -1 : id(m.substring(sp + 1), other);
+            int ab = a < 0 || b < 0 ? -1 : id(m.substring(0, sp) + m.substring(sp + 1), other);
+            if (ab < 0) throw new BadInputException(source, "tokenizer.ggml.merges", "merge " + r + " '" + m + "' is not two tokens whose join is a token");
+            int slot = mergeSlot(key(a, b));
+            if (mergeVals[slot] == 0) {
+                mergeKeys[slot] = key(a, b);
+                mergeVals[slot] = (long) (r + 1) << 32 | ab;
+            }
+        }
+        this.ignoreMerges = pre.equals("llama-bpe") || pre.equals("llama3");
+        this.digits = switch (pre) {
+            case "smollm", "starcoder", "refact", "smaug-bpe" -> true;
+            default -> false;
+        };
+        String re = switch (pre) {
+            case "llama-bpe", "llama3", "dbrx" -> GgufTokenizer.LLAMA3_SPLIT;
+            case "qwen2", "deepseek-r1-qwen" -> GgufTokenizer.QWEN2_SPLIT;
+            default -> GPT2_SPLIT;
+        };
+        this.split = Pattern.compile(re, Pattern.UNICODE_CHARACTER_CLASS);
+    }
+
+    /** The bytes a byte-level string stands for; null if a character is no byte's. */
+    private static byte[] byteLevel(String t) {
+        byte[] b = new byte[t.length()];
+        for (int i = 0; i < b.length; i++) {
+            char c = t.charAt(i);
+            int v = c < CHAR_BYTE.length ? CHAR_BYTE[c] : -1;
+            if (v < 0) return null;
+            b[i] = (byte) v;
+        }
+        return b;
+    }
+
+    /** A merge's token: a byte-level string's by its bytes, else one of the {@code other} tokens; -1 if none. */
+    private int id(String t, Map<String, Integer> other) {
+        byte[] b = byteLevel(t);
+        if (b == null) return other.getOrDefault(t, -1);
+        return lookup(b, 0, b.length);
+    }
+
+    /** The token whose bytes are {@code b[from, to)}, -1 if none. */
+    private int lookup(byte[] b, int from, int to) {
+        int s = slots[find(b, from, to)];
+        return s - 1;
+    }
+
+    /** The slot holding {@code b[from, to)}, or the empty slot where it would go. */
+    private int find(byte[] b, int from, int to) {
+        int h = 0x811C9DC5;
+        for (int i = from; i < to; i++) h = (h ^ (b[i] & 0xFF)) * 0x01000193;
+        int mask = slots.length - 1;
+        for (int i = mix(h) & mask; ; i = (i + 1) & mask) {
+            int s = slots[i];
+            if (s == 0 || java.util.Arrays.equals(blob, at[s - 1], at[s], b, from, to)) return i;
+        }
+    }
+
+    private static int mix(int h) {
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        return h ^ (h >>> 13);
+    }
+
+    private int mergeSlot(long k) {
+        int mask = mergeKeys.length - 1;
+        long h = k * 0x9E3779B97F4A7C15L;
+        for (int i = (int) (h >>> 40) & mask; ; i = (i + 1) & mask) {
+            if (mergeVals[i] == 0 || mergeKeys[i] == k) return i;
+        }
+    }
+
+    /** (rank + 1) << 32 | merged id of the pair, 0 if the pair is no merge. */
+    private long merge(int a, int b) {
+        return mergeVals[mergeSlot(key(a, b))];
+    }
+
+    private static long key(int a, int b) {
+        return (long) a << 32 | (b & 0xFFFFFFFFL);
+    }
+
+    @Override
+    public int[] encode(String text, boolean addSpecial) {
+        // the vocabulary's tokenizer.json has no post-processor: no BOS/EOS is added either way, as with the library
+        IntList out = new IntList();
+        addedSplit(text, rawAdded, out, (seg, o) -> addedSplit(seg, normalizedAdded, o, this::words));
+        return out.toArray();
+    }
+
+    private interface Segment {
+        void encode(String text, IntList out);
+    }
+
+    /** Cuts {@code text} at the added tokens of {@code added} (leftmost, then longest), the pieces between to {@code rest}. */
+    private void addedSplit(String text, Map<Character, List<String>> added, IntList out, Segment rest) {
+        int from = 0;
+        if (!added.isEmpty()) {
+            for (int i = 0; i < text.length(); i++) {
+                List<String> cands = added.get(text.charAt(i));
+                if (cands == null) continue;
+                for (String t : cands) {
+                    if (!text.startsWith(t, i)) continue;
+                    if (i > from) rest.encode(text.substring(from, i), out);
+                    out.add(addedIds.get(t));
+                    from = i + t.length();
+                    i = from - 1;
+                    break;
+                }
+            }
+        }
+        if (from < text.length()) rest.encode(from == 0 ? text : text.substring(from), out);
+    }
+
+    /** The pre-tokenizer's words of {@code text}, each through BPE. */
+    private void words(String text, IntList out) {
+        if (!digits) {
+            regexWords(text, out);
+            return;
+        }
+        int from = 0; // each digit alone; the runs between go on to the pattern
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i), n = Character.charCount(cp);
+            if (isNumeric(cp)) {
+                if (i > from) regexWords(text.substring(from, i), out);
+                bpe(text.substring(i, i + n), out);
+                from = i + n;
+            }
+            i += n;
+        }
+        if (from < text.length()) regexWords(from == 0 ? text : text.substring(from), out);
+    }
+
+    /** Rust's char::is_numeric, which the Digits pre-tokenizer uses: categories Nd, Nl and No. */
+    private static boolean isNumeric(int cp) {
+        int t = Character.getType(cp);
+        return t == Character.DECIMAL_DIGIT_NUMBER || t == Character.LETTER_NUMBER || t == Character.OTHER_NUMBER;
+    }
+
+    /** Matches of the pattern and the text between them, each a word (the split's "isolated" behaviour). */
+    private void regexWords(String text, IntList out) {
+        Matcher m = split.matcher(text);
+        int from = 0;
+        while (m.find()) {
+            if (m.start() == m.end()) continue;
+            if (m.start() > from) bpe(text.substring(from, m.start()), out);
+            bpe(text.substring(m.start(), m.end()), out);
+            from = m.end();
+        }
+        if (from < text.length()) bpe(text.substring(from), out);
+    }
+
+    /** One word: its bytes, one symbol each, merged lowest rank first. */
+    private void bpe(String word, IntList out) {
+        byte[] utf8 = word.getBytes(StandardCharsets.UTF_8);
+        int n = utf8.length;
+        if (ignoreMerges || n == 1) {
+            int whole = lookup(utf8, 0, n);
+            if (whole >= 0) {
+                out.add(whole);
+                return;
+            }
+        }
+        int[] id = new int[n], prev = new int[n], next = new int[n];
+        int count = 0;
+        for (byte c : utf8) {
+            int t = byteToken[c & 0xFF];
+            if (t < 0) continue; // not in the vocabulary and no unknown token: the library drops it too
+            id[count] = t;
+            prev[count] = count - 1;
+            next[count] = count + 1;
+            count++;
+        }
+        if (count == 0) return;
+        next[count - 1] = -1;
+        // candidates (rank << 32 | position), lowest first; a popped one is checked against the symbols as they are now
+        PriorityQueue<Long> heap = new java.util.PriorityQueue<>();
+        for (int i = 0; i + 1 < count; i++) push(heap, id, i, i + 1);
+        while (!heap.isEmpty()) {
+            long c = heap.poll();
+            int i = (int) c, j = next[i];
+            // stale unless the pair there now has this rank (each pair has one rank, so it is the pair that was pushed)
+            if (id[i] < 0 || j < 0 || merge(id[i], id[j]) >>> 32 != c >>> 32) continue;
+            id[i] = (int) merge(id[i], id[j]);
+            id[j] = -1;
+            next[i] = next[j];
+            if (next[j] >= 0) prev[next[j]] = i;
+            if (prev[i] >= 0) push(heap, id, prev[i], i);
+            if (next[i] >= 0) push(heap, id, i, next[i]);
+        }
+        for (int i = 0; i >= 0; i = next[i]) out.add(id[i]);
+    }
+
+    private void push(PriorityQueue<Long> heap, int[] id, int i, int j) {
+        long m = merge(id[i], id[j]);
+        if (m != 0) heap.add((m >>> 32) << 32 | i);
+    }
+
+    @Override
+    public String decode(int[] ids) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        for (int t : ids) {
+            if (t < 0 || t >= at.length - 1) continue; // an id past the vocabulary decodes to nothing, as in the library
+            bytes.write(blob, at[t], at[t + 1] - at[t]);
+        }
+        return lossyUtf8(bytes.toByteArray());
+    }
+
+    /**
+     * UTF-8 with each maximal invalid subpart as one U+FFFD (Unicode's recommended practice, Rust's
+     * String::from_utf8_lossy, which the library's decoder uses; Java's decoder groups some invalid bytes otherwise).
+     */
+    static String lossyUtf8(byte[] b) {
+        StringBuilder out = new StringBuilder(b.length);
+        int i = 0;
+        while (i < b.length) {
+            int b0 = b[i] & 0xFF;
+            if (b0 < 0x80) {
+                out.append((char) b0);
+                i++;
+                continue;
+            }
+            int need = b0 >= 0xC2 && b0 <= 0xDF ? 1 : b0 >= 0xE0 && b0 <= 0xEF ? 2 : b0 >= 0xF0 && b0 <= 0xF4 ? 3 : 0;
+            int cp = need == 1 ? b0 & 0x1F : need == 2 ? b0 & 0x0F : b0 & 0x07, k = 1;
+            for (; k <= need && i + k < b.length; k++) {
+                int c = b[i + k] & 0xFF;
+                int lo = 0x80, hi = 0xBF; // the second byte's range depends on the first
+                if (k == 1 && b0 == 0xE0) lo = 0xA0;
+                else if (k == 1 && b0 == 0xED) hi = 0x9F;
+                else if (k == 1 && b0 == 0xF0) lo = 0x90;
+                else if (k == 1 && b0 == 0xF4) hi = 0x8F;
+                if (c < lo || c > hi) break;
+                cp = cp << 6 | (c & 0x3F);
+            }
+            if (need > 0 && k == need + 1) out.appendCodePoint(cp);
+            else out.append('\uFFFD');
+            i += need == 0 ? 1 : k;
+        }
+        return out.toString();
+    }
+
+    @Override
+    public int vocabSize() {
+        return at.length - 1;
+    }
+
+    /** A growable int array. */
+    private static final class IntList {
+        private int[] a = new int[16];
+        private int n;
+
+        void add(int v) {
+            if (n == a.length) a = java.util.Arrays.copyOf(a, n * 2);
+            a[n++] = v;
+        }
+
+        int[] toArray() {
+            return java.util.Arrays.copyOf(a, n);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package org.slim4j.tokenizer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.slim4j.io.gguf.GgufFile;
+import org.slim4j.testutil.Fixtures;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Java byte-level BPE against the Hugging Face tokenizers library (the oracle) on the tokenizer.json that
+ * {@link GgufTokenizer} makes of the same GGUF vocabulary: every pre-tokenizer it supports, on real text and on text
+ * made to find the edges (digits, whitespace runs, scripts, emoji, added tokens inside words, lone control bytes).
+ */
+class ByteLevelBpeTest {
+    private static final String ODD = String.join("\n", "Hello world! It's 2024-05-17, 3.14159 and 1,000,000 users; 12345678901234567890.",
+            "   leading spaces\t\ttabs\r\nCRLF  \n\n\n  trailing   ", "naïve café résumé — “quotes” ‘single’ … ½ ⅓ ² Ⅻ ٣٤ ১২",
+            "日本語のテキストと中文文本，한국어 텍스트", "emoji 😀👍🏽 👨‍👩‍👧 flags 🇫🇷 keycap 1️⃣", "Ελληνικά, русский текст, עברית, العربية, हिन्दी, ไทย",
+            "code: for (int i = 0; i < n; i++) { x[i] += y[i] * 2; } // done", "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
+            "mid<|endoftext|>word and <|endoftext|><|endoftext|> twice", "I'M HE'LL we'VE they'd ſ ß ǅ", "\u00a0nbsp\u2003em\u200bzero-width\u3000ideographic",
+            "a\u0301 combining e\u0308 marks", "x".repeat(300) + " " + " ".repeat(2000) + "end", "\u0001\u0002 control \u007f del \ufeff bom");
+
+    @ParameterizedTest
+    @ValueSource(strings = {"smollm", "llama-bpe", "qwen2", "gpt2"})
+    void agreesWithTheLibraryOnCorporaAndOddText(String pre) throws IOException {
+        try (GgufFile gguf = GgufFile.open(Fixtures.gguf("Q8_0"));
+             HfTokenizer oracle = HfTokenizer.fromJson(GgufTokenizer.toTokenizerJson(gguf, pre), "oracle")) {
+            ByteLevelBpe mine = GgufTokenizer.byteLevel(gguf, pre);
+            assertEquals(oracle.vocabSize(), mine.vocabSize());
+            List<String> texts = new ArrayList<>(List.of(ODD.split("\n")));
+            texts.add(ODD);
+            for (String f : List.of("wikitext-2-raw-test.txt", "tinyshakespeare.txt", "kjv-bible.txt", "llm-heldout.txt")) {
+                String s = Files.readString(Fixtures.DATA.resolve(f), StandardCharsets.UTF_8);
+                for (int at = 0; at < Math.min(s.length(), 120_000); at += 4000) texts.add(s.substring(at, Math.min(s.length(), at + 4000)));
+            }
+            long tokens = 0;
+            for (String t : texts) {
+                int[] want = oracle.encode(t, false);
+                assertArrayEquals(want, mine.encode(t, false), () -> pre + ": " + t.substring(0, Math.min(80, t.length())));
+                assertEquals(oracle.decode(want), mine.decode(want));
+                tokens += want.length;
+            }
+            assertTrue(tokens > 50_000, tokens + " tokens compared");
+        }
+    }
+
+    @Test
+    void decodesAnyIdsAsTheLibraryDoes() {
+        try (GgufFile gguf = GgufFile.open(Fixtures.gguf("Q8_0")); HfTokenizer oracle = GgufTokenizer.from(gguf)) {
+            ByteLevelBpe mine = GgufTokenizer.byteLevel(gguf, "smollm");
+            Random r = new Random(7);
+            for (int i = 0; i < 300; i++) {
+                // byte tokens (ids ~ 0-300 hold the 256 byte characters) cut UTF-8 sequences anywhere; added tokens too
+                int[] ids = r.ints(1 + r.nextInt(12), 0, i % 2 == 0 ? 400 : mine.vocabSize()).toArray();
+                if (i % 50 == 0) ids[0] = mine.vocabSize() + i; // past the vocabulary
+                assertEquals(oracle.decode(ids), mine.decode(ids), () -> java.util.Arrays.toString(ids));
+            }
+        }
+    }
+
+    @Test
+    void theModelLoaderUsesItAndMatchesLlamaCpp() throws Exception {
+        try (GgufFile gguf = GgufFile.open(Fixtures.gguf("Q4_0")); LazyTokenizer t = GgufTokenizer.lazy(gguf)) {
+            assertArrayEquals(Fixtures.promptTokens(), t.encode(Fixtures.prompt(), false));
+            assertEquals(Fixtures.prompt(), t.decode(Fixtures.promptTokens()));
+            assertTrue(t.get() instanceof ByteLevelBpe, t.get().getClass().getName());
+        }
+    }
+}

@@ -1,6 +1,7 @@
 package org.slim4j.convert;
 
-import org.slim4j.util.TempFiles;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +16,7 @@ import org.slim4j.model.llama.LlamaConfig.RopeLayout;
 import org.slim4j.model.llama.LlamaConfig.RopeScaling;
 import org.slim4j.model.llama.LlamaWeights;
 import org.slim4j.tensor.DType;
+import org.slim4j.util.TempFiles;
 
 /**
  * A random-weight GGUF with the exact shape of a real model, for benchmarks: llama.cpp and slim4j both load it.
@@ -88,22 +90,22 @@ public final class SynthGguf {
         SplittableRandom rng = new SplittableRandom(seed);
         LlamaWeights.Names n = LlamaWeights.Names.GGUF;
         int h = c.hidden(), q = c.qDim(), kv = c.kvDim(), f = c.ffn();
-        w.addTensor(n.embedding(), new long[] {c.vocab(), h}, random(rng, (long) c.vocab() * h, 0.02), DType.F16);
+        random(w, n.embedding(), new long[] {c.vocab(), h}, rng, DType.F16);
         for (int l = 0; l < c.layers(); l++) {
             w.addTensor(n.attnNorm().formatted(l), new long[] {h}, ones(h), DType.F32);
-            w.addTensor(n.wq().formatted(l), new long[] {q, h}, random(rng, (long) q * h, 0.02), DType.F16);
-            w.addTensor(n.wk().formatted(l), new long[] {kv, h}, random(rng, (long) kv * h, 0.02), DType.F16);
-            w.addTensor(n.wv().formatted(l), new long[] {kv, h}, random(rng, (long) kv * h, 0.02), DType.F16);
+            random(w, n.wq().formatted(l), new long[] {q, h}, rng, DType.F16);
+            random(w, n.wk().formatted(l), new long[] {kv, h}, rng, DType.F16);
+            random(w, n.wv().formatted(l), new long[] {kv, h}, rng, DType.F16);
             if (c.qkvBias()) {
-                w.addTensor(n.bq().formatted(l), new long[] {q}, random(rng, q, 0.02), DType.F32);
-                w.addTensor(n.bk().formatted(l), new long[] {kv}, random(rng, kv, 0.02), DType.F32);
-                w.addTensor(n.bv().formatted(l), new long[] {kv}, random(rng, kv, 0.02), DType.F32);
+                random(w, n.bq().formatted(l), new long[] {q}, rng, DType.F32);
+                random(w, n.bk().formatted(l), new long[] {kv}, rng, DType.F32);
+                random(w, n.bv().formatted(l), new long[] {kv}, rng, DType.F32);
             }
-            w.addTensor(n.wo().formatted(l), new long[] {h, q}, random(rng, (long) h * q, 0.02), DType.F16);
+            random(w, n.wo().formatted(l), new long[] {h, q}, rng, DType.F16);
             w.addTensor(n.ffnNorm().formatted(l), new long[] {h}, ones(h), DType.F32);
-            w.addTensor(n.wGate().formatted(l), new long[] {f, h}, random(rng, (long) f * h, 0.02), DType.F16);
-            w.addTensor(n.wUp().formatted(l), new long[] {f, h}, random(rng, (long) f * h, 0.02), DType.F16);
-            w.addTensor(n.wDown().formatted(l), new long[] {h, f}, random(rng, (long) h * f, 0.02), DType.F16);
+            random(w, n.wGate().formatted(l), new long[] {f, h}, rng, DType.F16);
+            random(w, n.wUp().formatted(l), new long[] {f, h}, rng, DType.F16);
+            random(w, n.wDown().formatted(l), new long[] {h, f}, rng, DType.F16);
         }
         w.addTensor(n.outputNorm(), new long[] {h}, ones(h), DType.F32);
         if (c.ropeScaling() != null) w.addTensor(LlamaWeights.ROPE_FREQS, new long[] {c.headDim() / 2}, HfToGguf.ropeFactors(c), DType.F32);
@@ -132,11 +134,26 @@ public final class SynthGguf {
         }
     }
 
-    private static float[] random(SplittableRandom rng, long count, double std) {
-        float[] v = new float[Math.toIntExact(count)];
-        double a = std * Math.sqrt(3); // uniform on [-a, a] has this standard deviation
-        for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * a);
-        return v;
+    /**
+     * A tensor of values uniform with standard deviation 0.02, drawn when the file is written (the writer makes its
+     * tensors in the order they were added, so the draws follow that order): one tensor in memory at a time, and its
+     * values go straight into their encoding, so the Llama-3.2-1B shape's 128256 x 2048 embedding needs no 1 GB float
+     * array (before, the whole model was held until written: out of memory at the launcher's 1 GB heap).
+     */
+    private static void random(GgufWriter w, String name, long[] shape, SplittableRandom rng, DType type) {
+        long count = 1;
+        for (long d : shape) count *= d;
+        long n = count;
+        double a = 0.02 * Math.sqrt(3); // uniform on [-a, a] has this standard deviation
+        w.addTensor(name, type, shape, arena -> {
+            MemorySegment seg = arena.allocate(n * (type == DType.F16 ? 2 : 4), 8);
+            for (long i = 0; i < n; i++) {
+                float v = (float) ((rng.nextDouble() * 2 - 1) * a);
+                if (type == DType.F16) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i, Float.floatToFloat16(v));
+                else seg.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * i, v);
+            }
+            return seg;
+        });
     }
 
     private static float[] ones(int n) {

@@ -53,6 +53,36 @@ class ByteLevelBpeTest {
         }
     }
 
+    /**
+     * Llama 3's ignore_merges: a word that is itself a token is that token even where the merges cannot build it. The
+     * fixture's trained merges rebuild whole-word tokens anyway, so this vocabulary is made for the rule: the 256 byte
+     * characters, "ab" (merge "a b") and "abc" (no merge makes it).
+     */
+    @Test
+    void aWordThatIsATokenIsThatTokenOnlyWithIgnoreMerges(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        List<String> tokens = new ArrayList<>();
+        int extra = 0;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            tokens.add(String.valueOf((char) (printable ? b : 256 + extra++)));
+        }
+        tokens.addAll(List.of("ab", "abc"));
+        java.nio.file.Path f = dir.resolve("vocab.gguf");
+        new org.slim4j.io.gguf.GgufWriter().putString("tokenizer.ggml.model", "gpt2").putStrings("tokenizer.ggml.tokens", tokens)
+                .putInts("tokenizer.ggml.token_type", new int[tokens.size()]).putStrings("tokenizer.ggml.merges", List.of("a b")).write(f);
+        int ab = 256, abc = 257, c = 'c'; // the byte tokens are in byte order
+        try (GgufFile gguf = GgufFile.open(f)) {
+            for (String pre : List.of("llama-bpe", "gpt2")) {
+                try (HfTokenizer oracle = HfTokenizer.fromJson(GgufTokenizer.toTokenizerJson(gguf, pre), "oracle")) {
+                    int[] want = oracle.encode("abc", false);
+                    assertArrayEquals(pre.equals("llama-bpe") ? new int[] {abc} : new int[] {ab, c}, want, pre);
+                    assertArrayEquals(want, GgufTokenizer.byteLevel(gguf, pre).encode("abc", false), pre);
+                    assertArrayEquals(oracle.encode("abc abc, xabc", false), GgufTokenizer.byteLevel(gguf, pre).encode("abc abc, xabc", false), pre);
+                }
+            }
+        }
+    }
+
     @Test
     void decodesAnyIdsAsTheLibraryDoes() {
         try (GgufFile gguf = GgufFile.open(Fixtures.gguf("Q8_0")); HfTokenizer oracle = GgufTokenizer.from(gguf)) {

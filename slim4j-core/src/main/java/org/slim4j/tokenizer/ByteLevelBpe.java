@@ -1,11 +1,9 @@
 package org.slim4j.tokenizer;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slim4j.util.BadInputException;
@@ -29,8 +27,6 @@ import org.slim4j.util.BadInputException;
  * Decoding joins the tokens' bytes and reads them as UTF-8, each invalid sequence becoming U+FFFD.
  */
 public final class ByteLevelBpe implements Tokenizer {
-    private static final int CONTROL = 3, USER_DEFINED = 4;
-
     /** GPT-2's pattern: the pre-tokenizer ByteLevel applies with use_regex. */
     static final String GPT2_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
@@ -54,21 +50,17 @@ public final class ByteLevelBpe implements Tokenizer {
     private final int[] slots;
     /** The token of each single byte, -1 where the vocabulary has none. */
     private final int[] byteToken = new int[256];
-    /** Open addressing on (left id << 32 | right id): keys, and (rank + 1) << 32 | merged id, 0 empty. */
-    private final long[] mergeKeys, mergeVals;
+    private final PairMerges merges;
     private final boolean ignoreMerges, digits;
     private final Pattern split;
-    /** Added tokens by first character, longest first; those matched before the normalized ones, then those. */
-    private final Map<Character, List<String>> rawAdded = new HashMap<>(), normalizedAdded = new HashMap<>();
-    /** An added token's own id (a string listed twice keeps its first), as the tokenizer.json's added_tokens give it. */
-    private final Map<String, Integer> addedIds = new HashMap<>();
+    private final AddedTokens added;
 
     /**
      * @param tokens read once, in order (a view that decodes each string on demand will do)
      * @param pre {@code tokenizer.ggml.pre}; {@link GgufTokenizer#lazy} has checked it is supported
      * @param source names the file in errors
      */
-    public ByteLevelBpe(List<String> tokens, int[] types, List<String> merges, String pre, String source) {
+    public ByteLevelBpe(List<String> tokens, int[] types, List<String> mergeList, String pre, String source) {
         int n = tokens.size();
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(n * 8);
         at = new int[n + 1];
@@ -81,9 +73,6 @@ public final class ByteLevelBpe implements Tokenizer {
             byte[] b = byteLevel(t);
             bytes.writeBytes(b == null ? t.getBytes(StandardCharsets.UTF_8) : b);
             at[i + 1] = bytes.size();
-            if (types != null && (types[i] == CONTROL || types[i] == USER_DEFINED) && !t.isEmpty() && addedIds.putIfAbsent(t, i) == null) {
-                (types[i] == CONTROL ? rawAdded : normalizedAdded).computeIfAbsent(t.charAt(0), c -> new ArrayList<>()).add(t);
-            }
             if (b == null) {
                 other.putIfAbsent(t, i);
                 notBytes.set(i);
@@ -96,22 +85,15 @@ public final class ByteLevelBpe implements Tokenizer {
             if (slots[slot] == 0) slots[slot] = i + 1;
             if (at[i + 1] - at[i] == 1 && byteToken[blob[at[i]] & 0xFF] < 0) byteToken[blob[at[i]] & 0xFF] = i;
         }
-        for (List<String> l : rawAdded.values()) l.sort((x, y) -> y.length() - x.length());
-        for (List<String> l : normalizedAdded.values()) l.sort((x, y) -> y.length() - x.length());
-        int cap = Integer.highestOneBit(Math.max(1, merges.size()) * 2) * 2;
-        mergeKeys = new long[cap];
-        mergeVals = new long[cap];
-        for (int r = 0; r < merges.size(); r++) {
-            String m = merges.get(r);
+        this.added = new AddedTokens(tokens, types, t -> t); // the tokenizer.json has no normalizer
+        this.merges = new PairMerges(mergeList.size());
+        for (int r = 0; r < mergeList.size(); r++) {
+            String m = mergeList.get(r);
             int sp = m.indexOf(' ');
             int a = sp < 0 ? -1 : id(m.substring(0, sp), other), b = sp < 0 ? -1 : id(m.substring(sp + 1), other);
             int ab = a < 0 || b < 0 ? -1 : id(m.substring(0, sp) + m.substring(sp + 1), other);
             if (ab < 0) throw new BadInputException(source, "tokenizer.ggml.merges", "merge " + r + " '" + m + "' is not two tokens whose join is a token");
-            int slot = mergeSlot(key(a, b));
-            if (mergeVals[slot] == 0) {
-                mergeKeys[slot] = key(a, b);
-                mergeVals[slot] = (long) (r + 1) << 32 | ab;
-            }
+            this.merges.put(a, b, r, ab);
         }
         this.ignoreMerges = pre.equals("llama-bpe") || pre.equals("llama3");
         this.digits = switch (pre) {
@@ -168,53 +150,9 @@ public final class ByteLevelBpe implements Tokenizer {
         return h ^ (h >>> 13);
     }
 
-    private int mergeSlot(long k) {
-        int mask = mergeKeys.length - 1;
-        long h = k * 0x9E3779B97F4A7C15L;
-        for (int i = (int) (h >>> 40) & mask; ; i = (i + 1) & mask) {
-            if (mergeVals[i] == 0 || mergeKeys[i] == k) return i;
-        }
-    }
-
-    /** (rank + 1) << 32 | merged id of the pair, 0 if the pair is no merge. */
-    private long merge(int a, int b) {
-        return mergeVals[mergeSlot(key(a, b))];
-    }
-
-    private static long key(int a, int b) {
-        return (long) a << 32 | (b & 0xFFFFFFFFL);
-    }
-
     @Override
     public int[] encode(String text, boolean addSpecial) {
-        // the vocabulary's tokenizer.json has no post-processor: no BOS/EOS is added either way, as with the library
-        IntList out = new IntList();
-        addedSplit(text, rawAdded, out, (seg, o) -> addedSplit(seg, normalizedAdded, o, this::words));
-        return out.toArray();
-    }
-
-    private interface Segment {
-        void encode(String text, IntList out);
-    }
-
-    /** Cuts {@code text} at the added tokens of {@code added} (leftmost, then longest), the pieces between to {@code rest}. */
-    private void addedSplit(String text, Map<Character, List<String>> added, IntList out, Segment rest) {
-        int from = 0;
-        if (!added.isEmpty()) {
-            for (int i = 0; i < text.length(); i++) {
-                List<String> cands = added.get(text.charAt(i));
-                if (cands == null) continue;
-                for (String t : cands) {
-                    if (!text.startsWith(t, i)) continue;
-                    if (i > from) rest.encode(text.substring(from, i), out);
-                    out.add(addedIds.get(t));
-                    from = i + t.length();
-                    i = from - 1;
-                    break;
-                }
-            }
-        }
-        if (from < text.length()) rest.encode(from == 0 ? text : text.substring(from), out);
+        return added.encode(text, this::words);
     }
 
     /** The pre-tokenizer's words of {@code text}, each through BPE. */
@@ -266,39 +204,13 @@ public final class ByteLevelBpe implements Tokenizer {
                 return;
             }
         }
-        int[] id = new int[n], prev = new int[n], next = new int[n];
+        int[] id = new int[n];
         int count = 0;
         for (byte c : utf8) {
             int t = byteToken[c & 0xFF];
-            if (t < 0) continue; // not in the vocabulary and no unknown token: the library drops it too
-            id[count] = t;
-            prev[count] = count - 1;
-            next[count] = count + 1;
-            count++;
+            if (t >= 0) id[count++] = t; // else not in the vocabulary and no unknown token: the library drops it too
         }
-        if (count == 0) return;
-        next[count - 1] = -1;
-        // candidates (rank << 32 | position), lowest first; a popped one is checked against the symbols as they are now
-        PriorityQueue<Long> heap = new java.util.PriorityQueue<>();
-        for (int i = 0; i + 1 < count; i++) push(heap, id, i, i + 1);
-        while (!heap.isEmpty()) {
-            long c = heap.poll();
-            int i = (int) c, j = next[i];
-            // stale unless the pair there now has this rank (each pair has one rank, so it is the pair that was pushed)
-            if (id[i] < 0 || j < 0 || merge(id[i], id[j]) >>> 32 != c >>> 32) continue;
-            id[i] = (int) merge(id[i], id[j]);
-            id[j] = -1;
-            next[i] = next[j];
-            if (next[j] >= 0) prev[next[j]] = i;
-            if (prev[i] >= 0) push(heap, id, prev[i], i);
-            if (next[i] >= 0) push(heap, id, i, next[i]);
-        }
-        for (int i = 0; i >= 0; i = next[i]) out.add(id[i]);
-    }
-
-    private void push(PriorityQueue<Long> heap, int[] id, int i, int j) {
-        long m = merge(id[i], id[j]);
-        if (m != 0) heap.add((m >>> 32) << 32 | i);
+        merges.apply(id, count, out);
     }
 
     @Override
@@ -347,20 +259,5 @@ public final class ByteLevelBpe implements Tokenizer {
     @Override
     public int vocabSize() {
         return at.length - 1;
-    }
-
-    /** A growable int array. */
-    private static final class IntList {
-        private int[] a = new int[16];
-        private int n;
-
-        void add(int v) {
-            if (n == a.length) a = java.util.Arrays.copyOf(a, n * 2);
-            a[n++] = v;
-        }
-
-        int[] toArray() {
-            return java.util.Arrays.copyOf(a, n);
-        }
     }
 }

@@ -8,8 +8,10 @@ import org.slim4j.io.gguf.GgufFile;
 import org.slim4j.util.BadInputException;
 
 /**
- * The vocabulary a GGUF file embeds ({@code tokenizer.ggml.*}), turned into the equivalent Hugging Face
- * tokenizer.json and run by the same library as {@link HfTokenizer}, so a GGUF needs no tokenizer.json.
+ * The vocabulary a GGUF file embeds ({@code tokenizer.ggml.*}), so a GGUF needs no tokenizer.json: run in Java
+ * ({@link #lazy}: {@link ByteLevelBpe}, {@link SentencePieceBpe}), or turned into the equivalent Hugging Face
+ * tokenizer.json and run by the same library as {@link HfTokenizer} ({@link #from}: the oracle the Java ones are
+ * tested against).
  * <ul>
  *   <li>{@code gpt2}: byte-level BPE; {@code tokenizer.ggml.pre} picks the pre-tokenizer, as llama.cpp does.</li>
  *   <li>{@code llama}: SentencePiece BPE with byte fallback; merges are derived from the piece scores the way
@@ -30,6 +32,7 @@ public final class GgufTokenizer {
 
     private GgufTokenizer() {}
 
+    /** The vocabulary through the Hugging Face library. */
     public static HfTokenizer from(GgufFile gguf) {
         // the ids run 0 .. tokens - 1 (added tokens are among them) and both GGUF vocabularies become a BPE model
         return HfTokenizer.fromJson(toTokenizerJson(gguf), gguf.path().toString(), new VocabSize(gguf.array("tokenizer.ggml.tokens").size(), "BPE"));
@@ -51,11 +54,19 @@ public final class GgufTokenizer {
             case "llama" -> {
                 int scores = gguf.floats("tokenizer.ggml.scores").length;
                 if (scores != n) throw new BadInputException(source, "tokenizer.ggml.scores", scores + " entries for " + n + " tokens");
+                long unk = gguf.optInteger("tokenizer.ggml.unknown_token_id").orElse(0);
+                if (unk < 0 || unk >= n) throw new BadInputException(source, "tokenizer.ggml.unknown_token_id", unk + " is not a token id below " + n);
             }
             default -> throw new BadInputException(source, "tokenizer.ggml.model", "'" + model + "' is not supported (supported: gpt2, llama)");
         }
-        if (model.equals("gpt2")) return new LazyTokenizer(n, () -> byteLevel(gguf, pre(gguf)));
-        return new LazyTokenizer(n, () -> from(gguf));
+        return new LazyTokenizer(n, model.equals("gpt2") ? () -> byteLevel(gguf, pre(gguf)) : () -> sentencePiece(gguf));
+    }
+
+    /** A llama (SentencePiece) vocabulary's tokenizer in Java ({@link SentencePieceBpe}). */
+    static SentencePieceBpe sentencePiece(GgufFile gguf) {
+        return new SentencePieceBpe(gguf.stringsView("tokenizer.ggml.tokens"), gguf.floats("tokenizer.ggml.scores"),
+                gguf.has("tokenizer.ggml.token_type") ? gguf.ints("tokenizer.ggml.token_type") : null,
+                (int) gguf.optInteger("tokenizer.ggml.unknown_token_id").orElse(0), gguf.path().toString());
     }
 
     /** A gpt2 vocabulary's tokenizer in Java ({@link ByteLevelBpe}) with the pre-tokenizer that {@code pre} names. */

@@ -4,8 +4,8 @@ import java.util.function.Supplier;
 
 /**
  * A tokenizer built on first use, so runs that never tokenize (such as {@code slim4j bench} on token ids) do not pay
- * for its tables (a GGUF's llama vocabulary becomes a tokenizer.json string and a native Hugging Face tokenizer: ~50
- * MB resident). The vocabulary size is known up front.
+ * for its tables (a GGUF's vocabulary: {@link ByteLevelBpe} or {@link SentencePieceBpe}, a few MB and up to a few
+ * hundred ms). The vocabulary size is known up front.
  */
 public final class LazyTokenizer implements Tokenizer, AutoCloseable {
     private final int vocabSize;

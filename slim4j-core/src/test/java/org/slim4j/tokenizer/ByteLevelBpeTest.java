@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * made to find the edges (digits, whitespace runs, scripts, emoji, added tokens inside words, lone control bytes).
  */
 class ByteLevelBpeTest {
-    private static final String ODD = String.join("\n", "Hello world! It's 2024-05-17, 3.14159 and 1,000,000 users; 12345678901234567890.",
+    static final String ODD = String.join("\n", "Hello world! It's 2024-05-17, 3.14159 and 1,000,000 users; 12345678901234567890.",
             "   leading spaces\t\ttabs\r\nCRLF  \n\n\n  trailing   ", "naïve café résumé — “quotes” ‘single’ … ½ ⅓ ² Ⅻ ٣٤ ১২",
             "日本語のテキストと中文文本，한국어 텍스트", "emoji 😀👍🏽 👨‍👩‍👧 flags 🇫🇷 keycap 1️⃣", "Ελληνικά, русский текст, עברית, العربية, हिन्दी, ไทย",
             "code: for (int i = 0; i < n; i++) { x[i] += y[i] * 2; } // done", "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
@@ -42,13 +42,7 @@ class ByteLevelBpeTest {
                 String s = Files.readString(Fixtures.DATA.resolve(f), StandardCharsets.UTF_8);
                 for (int at = 0; at < Math.min(s.length(), 120_000); at += 4000) texts.add(s.substring(at, Math.min(s.length(), at + 4000)));
             }
-            long tokens = 0;
-            for (String t : texts) {
-                int[] want = oracle.encode(t, false);
-                assertArrayEquals(want, mine.encode(t, false), () -> pre + ": " + t.substring(0, Math.min(80, t.length())));
-                assertEquals(oracle.decode(want), mine.decode(want));
-                tokens += want.length;
-            }
+            long tokens = sameIds(oracle, mine, texts, pre);
             assertTrue(tokens > 50_000, tokens + " tokens compared");
         }
     }
@@ -81,6 +75,18 @@ class ByteLevelBpeTest {
                 }
             }
         }
+    }
+
+    /** Encodes each text with both and decodes the ids with both: equal; the number of tokens compared. */
+    static long sameIds(Tokenizer oracle, Tokenizer mine, List<String> texts, String label) {
+        long tokens = 0;
+        for (String t : texts) {
+            int[] want = oracle.encode(t, false);
+            assertArrayEquals(want, mine.encode(t, false), () -> label + ": " + t.substring(0, Math.min(80, t.length())));
+            assertEquals(oracle.decode(want), mine.decode(want), () -> label + ": " + t.substring(0, Math.min(80, t.length())));
+            tokens += want.length;
+        }
+        return tokens;
     }
 
     @Test

@@ -10,8 +10,8 @@ import org.slim4j.tensor.kernel.VectorOps;
 import org.slim4j.tensor.kernel.WorkerPool;
 
 /**
- * A sequence on {@link FastLlama}: KV cache, activation buffers for {@link FastLlama#BATCH} positions, per-worker
- * scratch, and the parallel steps of every layer, all made once. {@link #forward} reads like {@link LlamaModel}'s
+ * A sequence on {@link FastLlama}: KV cache, activation buffers for up to {@link FastLlama#BATCH} positions (grown to
+ * the largest batch run so far: one row for decoding), per-worker scratch, and the parallel steps of every layer. {@link #forward} reads like {@link LlamaModel}'s
  * layer: norm, Q/K/V, RoPE, attention, output projection plus residual, norm, gate/up with SwiGLU, down projection
  * plus residual. Each parallel step is an object bound to its layer's matrices; what changes from call to call is
  * only the batch being run ({@link #n} positions from {@link #pos0}, int8 activations or not). Each matrix meets a
@@ -28,14 +28,17 @@ public final class FastSession implements DecoderSession {
     private final int capacity, rows;
     /** Rows per share of a matrix step: whole re-laid groups when the model has them, else whole 4-row tiles. */
     private final int grain;
-    private final float[] x, xb, q, k, v, att, gate, up, cos, sin, logits;
+    /** Rows the buffers below hold now: the largest batch so far, at most {@link #rows}. */
+    private int held;
+    private float[] x, xb, q, k, v, att, gate, up, cos, sin;
+    private final float[] logits;
     private final float[][] scratch, scores; // [worker][...]
     private final BlockAttention blocks; // prompt batches' attention, where the cache is float32; else null
     private float[][] blockScratch; // [worker][...], made at the first prompt batch
     // int8 copies of a step's matrix inputs (xb, att, gate; every row of a batch), made once per step on the calling thread
-    private final Q8Act qIn, qAtt, qGate;
-    private final PackedGemm.Epilogue plusX; // an output projection's GEMM adds the residual stream
-    private final Layer[] layers;
+    private Q8Act qIn, qAtt, qGate;
+    private PackedGemm.Epilogue plusX; // an output projection's GEMM adds the residual stream
+    private Layer[] layers;
     private final Output output = new Output();
     private final int[] single = new int[1];
     private int position;
@@ -52,29 +55,39 @@ public final class FastSession implements DecoderSession {
         this.capacity = capacity;
         this.rows = Math.min(capacity, batch);
         this.cache = new KvCache(c, capacity, rows, m.options().kvCache());
-        x = new float[rows * c.hidden()];
-        xb = new float[rows * Math.max(c.hidden(), c.qDim())];
-        q = new float[rows * c.qDim()];
-        k = new float[rows * c.kvDim()];
-        v = new float[rows * c.kvDim()];
-        att = new float[rows * c.qDim()];
-        gate = new float[rows * c.ffn()];
-        up = new float[rows * c.ffn()];
-        cos = new float[rows * c.headDim() / 2];
-        sin = new float[rows * c.headDim() / 2];
         logits = new float[c.vocab()];
         int workers = pool.size();
         scratch = new float[workers][MatVec.scratchSize(Math.max(Math.max(c.hidden(), c.ffn()), c.qDim()))];
         scores = new float[workers][cache.scoresLength()];
         BlockAttention b = new BlockAttention(c, m.options().cKernels());
         blocks = BlockAttention.serves(cache) && b.fits() ? b : null;
-        int batchInt = m.batchInt8() ? rows : 1; // prompt batches quantized too where C kernels serve them
+        grain = m.hasInterleaved() ? InterleavedRows.ROWS : MatVec.TILE;
+        hold(1);
+    }
+
+    /**
+     * Buffers for batches of {@code count} rows, made anew when more than they hold: a decode step needs one row, so a
+     * session that only decodes after a short prompt does not keep a full batch's buffers (Llama-3.2-1B: ~14 MB).
+     */
+    private void hold(int count) {
+        if (count <= held) return;
+        held = count;
+        x = new float[held * c.hidden()];
+        xb = new float[held * Math.max(c.hidden(), c.qDim())];
+        q = new float[held * c.qDim()];
+        k = new float[held * c.kvDim()];
+        v = new float[held * c.kvDim()];
+        att = new float[held * c.qDim()];
+        gate = new float[held * c.ffn()];
+        up = new float[held * c.ffn()];
+        cos = new float[held * c.headDim() / 2];
+        sin = new float[held * c.headDim() / 2];
+        int batchInt = m.batchInt8() ? held : 1; // prompt batches quantized too where C kernels serve them
         qIn = new Q8Act(batchInt, c.hidden());
         qAtt = new Q8Act(batchInt, c.qDim());
         qGate = new Q8Act(batchInt, c.ffn());
         plusX = new PackedGemm.Epilogue(null, false, x);
-        grain = m.hasInterleaved() ? InterleavedRows.ROWS : MatVec.TILE;
-        layers = new Layer[c.layers()];
+        layers = new Layer[c.layers()]; // their output projections are bound to att and gate
         for (int l = 0; l < layers.length; l++) layers[l] = new Layer(l, m.layer(l));
     }
 
@@ -125,6 +138,7 @@ public final class FastSession implements DecoderSession {
     private void forward(int[] tokens, int off, int len, float[] out, int from, int to) {
         int h = c.hidden();
         if (position + len > capacity) throw new IllegalArgumentException("positions up to " + (position + len) + " exceed the cache's " + capacity);
+        hold(len);
         for (int i = 0; i < len; i++) {
             int t = tokens[off + i];
             if (t < 0 || t >= c.vocab()) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + c.vocab() + ")");

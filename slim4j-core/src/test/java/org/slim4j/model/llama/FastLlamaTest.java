@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -75,6 +76,32 @@ class FastLlamaTest {
             }
             assertEquals(tokens.length, s.position());
             assertThrows(IllegalArgumentException.class, () -> s.decode(1));
+        }
+    }
+
+    /**
+     * A session's buffers hold the largest batch run so far: a prompt of 2, decode steps, then a batch of 16 that
+     * outgrows them, then decode steps again, each within 1e-3 of the batched logits of the whole sequence.
+     */
+    @Test
+    void aSessionGrowsItsBuffersWhenABatchOutgrowsThem() {
+        int[] tokens = Fixtures.promptTokens();
+        assertTrue(tokens.length >= 24, tokens.length + " prompt tokens");
+        try (LlamaModel exact = LlamaLoader.load(Fixtures.gguf("Q4_K_M")); FastLlama fast = new FastLlama(exact, EngineOptions.defaults().withThreads(2).withAct8(false), false)) {
+            float[] full = fast.logits(tokens);
+            int v = fast.vocabSize();
+            FastSession s = fast.newSession(tokens.length);
+            float[] last = s.prefill(Arrays.copyOf(tokens, 2));
+            assertTrue(LogitMath.maxAbsDiff(Arrays.copyOfRange(full, v, 2 * v), last) <= 1e-3);
+            for (int i = 2; i < tokens.length; i++) {
+                if (i == 5) {
+                    last = s.prefill(Arrays.copyOfRange(tokens, 5, 21));
+                    i = 20;
+                } else {
+                    last = s.decode(tokens[i]);
+                }
+                assertTrue(LogitMath.maxAbsDiff(Arrays.copyOfRange(full, i * v, (i + 1) * v), last) <= 1e-3, "position " + i);
+            }
         }
     }
 

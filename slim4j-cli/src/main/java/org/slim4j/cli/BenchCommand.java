@@ -78,10 +78,10 @@ final class BenchCommand implements Callable<Integer> {
         Decoder d = exact ? llama : new FastLlama(llama, EngineOptions.defaults().withThreads(threads).withKvCache(cache.options()), true);
         double loadS = (System.nanoTime() - t0) / 1e9;
         DecoderBench.Result r;
-        // Jackson only when llama-bench's JSON is read during the run: otherwise its ~350 classes would count in the
-        // decoder's peak RSS below, and decoding (slim4j generate, the Java API) loads none of them
-        ObjectMapper om = llamaBench == null ? null : new ObjectMapper();
-        JsonNode cpp = null;
+        // Jackson only when llama-bench's JSON is read during the run: otherwise its ~370 classes would count in the
+        // decoder's peak RSS below, and decoding (slim4j generate, the Java API) loads none of them. (No method here
+        // names a Jackson type: picocli reads every command's methods at start-up, which would load them for all.)
+        java.util.Map<String, Double> cpp = null;
         try (d) {
             if (llamaBench == null) {
                 r = exact ? Threads.run(threads, () -> DecoderBench.run(d, nPrompt, nGen, depth, reps)) : DecoderBench.run(d, nPrompt, nGen, depth, reps);
@@ -94,22 +94,27 @@ final class BenchCommand implements Callable<Integer> {
                 for (int i = 0; i < reps; i++) {
                     DecoderBench.Result one = exact ? Threads.run(threads, () -> DecoderBench.run(d, session, nPrompt, nGen, depth, 1, false))
                             : DecoderBench.run(d, session, nPrompt, nGen, depth, 1, false);
-                    JsonNode c = runLlamaBench(om, 1);
+                    java.util.Map<String, Double> c = runLlamaBench(1);
                     mine[0][i] = one.ppTps();
                     mine[1][i] = one.tgTps();
-                    theirs[0][i] = c.path("pp_tps").asDouble();
-                    theirs[1][i] = c.path("tg_tps").asDouble();
+                    theirs[0][i] = c.getOrDefault("pp_tps", 0.0);
+                    theirs[1][i] = c.getOrDefault("tg_tps", 0.0);
                 }
                 r = new DecoderBench.Result(DecoderBench.mean(mine[0]), DecoderBench.std(mine[0]), DecoderBench.mean(mine[1]), DecoderBench.std(mine[1]),
                         session.cacheBytes());
-                ObjectNode cn = om.createObjectNode();
-                if (nPrompt > 0) cn.put("pp_tps", DecoderBench.mean(theirs[0])).put("pp_std", DecoderBench.std(theirs[0]));
-                if (nGen > 0) cn.put("tg_tps", DecoderBench.mean(theirs[1])).put("tg_std", DecoderBench.std(theirs[1]));
-                cpp = cn;
+                cpp = new java.util.LinkedHashMap<>();
+                if (nPrompt > 0) {
+                    cpp.put("pp_tps", DecoderBench.mean(theirs[0]));
+                    cpp.put("pp_std", DecoderBench.std(theirs[0]));
+                }
+                if (nGen > 0) {
+                    cpp.put("tg_tps", DecoderBench.mean(theirs[1]));
+                    cpp.put("tg_std", DecoderBench.std(theirs[1]));
+                }
             }
         }
         long rss = DecoderBench.peakRss();
-        if (om == null) om = new ObjectMapper();
+        ObjectMapper om = new ObjectMapper();
         long fileBytes = org.slim4j.io.ModelFiles.bytesOnDisk(model);
         var c = llama.config();
         int positions = DecoderBench.capacity(nPrompt, nGen, depth);
@@ -125,9 +130,10 @@ final class BenchCommand implements Callable<Integer> {
                 .put("cache_type_k", kv.k().cliName()).put("cache_type_v", kv.v().cliName()).put("cache", kv.describe()).put("cache_positions", positions)
                 .put("kv_cache_bytes", r.cacheBytes()).put("kv_cache_f32_bytes", f32Bytes).put("kv_cache_ratio", (double) r.cacheBytes() / f32Bytes);
         if (cpp != null) {
-            o.set("llama_bench", cpp);
-            if (cpp.has("pp_tps") && r.ppTps() > 0) o.put("pp_ratio", r.ppTps() / cpp.get("pp_tps").asDouble());
-            if (cpp.has("tg_tps") && r.tgTps() > 0) o.put("tg_ratio", r.tgTps() / cpp.get("tg_tps").asDouble());
+            ObjectNode cn = o.putObject("llama_bench");
+            cpp.forEach(cn::put);
+            if (cpp.containsKey("pp_tps") && r.ppTps() > 0) o.put("pp_ratio", r.ppTps() / cpp.get("pp_tps"));
+            if (cpp.containsKey("tg_tps") && r.tgTps() > 0) o.put("tg_ratio", r.tgTps() / cpp.get("tg_tps"));
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -143,7 +149,7 @@ final class BenchCommand implements Callable<Integer> {
                 100.0 * r.cacheBytes() / f32Bytes, f32Bytes / 1e6);
         if (cpp != null) {
             out.printf(Locale.ROOT, "%-8s %7d %8s %9.1f ± %4.1f %9.1f ± %4.1f%n", "llama.cpp", threads, "",
-                    cpp.path("pp_tps").asDouble(), cpp.path("pp_std").asDouble(), cpp.path("tg_tps").asDouble(), cpp.path("tg_std").asDouble());
+                    cpp.getOrDefault("pp_tps", 0.0), cpp.getOrDefault("pp_std", 0.0), cpp.getOrDefault("tg_tps", 0.0), cpp.getOrDefault("tg_std", 0.0));
             out.printf(Locale.ROOT, "%-8s %7s %8s %16.2f %16.2f%n", "ratio", "", "", o.path("pp_ratio").asDouble(), o.path("tg_ratio").asDouble());
         }
         if (!exact) out.println("kernels: " + kernels());
@@ -151,7 +157,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** llama-bench -m MODEL -p P -n N -t T -r R -o json: its pp and tg rows' mean and stddev tokens/s. */
-    private JsonNode runLlamaBench(ObjectMapper om, int r) throws Exception {
+    private java.util.Map<String, Double> runLlamaBench(int r) throws Exception {
         Path exe = java.nio.file.Files.isDirectory(llamaBench) ? llamaBench.resolve("llama-bench") : llamaBench; // llama.cpp's bin folder will do
         if (!java.nio.file.Files.isExecutable(exe)) throw new BadInputException(exe, "--vs-llama-bench", "not an executable llama-bench (scripts/llama-cpp.sh installs one)");
         List<String> cmd = new java.util.ArrayList<>(List.of(exe.toString(), "-m", model.toString(), "-p", String.valueOf(nPrompt), "-n", String.valueOf(nGen),
@@ -165,11 +171,12 @@ final class BenchCommand implements Callable<Integer> {
         if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
             throw new BadInputException(llamaBench, "--vs-llama-bench", "llama-bench failed (exit " + p.exitValue() + ")");
         }
-        ObjectNode res = om.createObjectNode();
-        for (JsonNode row : om.readTree(text)) {
+        java.util.Map<String, Double> res = new java.util.LinkedHashMap<>();
+        for (JsonNode row : new ObjectMapper().readTree(text)) {
             if (row.path("n_prompt").asInt() == 0 && row.path("n_gen").asInt() == 0) continue;
             String k = row.path("n_gen").asInt() > 0 ? "tg" : "pp";
-            res.put(k + "_tps", row.path("avg_ts").asDouble()).put(k + "_std", row.path("stddev_ts").asDouble());
+            res.put(k + "_tps", row.path("avg_ts").asDouble());
+            res.put(k + "_std", row.path("stddev_ts").asDouble());
         }
         return res;
     }

@@ -43,9 +43,11 @@ final class EmbedCommand implements Callable<Integer> {
             r.lines().filter(s -> !s.isBlank()).forEach(in::add);
         }
         if (batch < 1) throw new BadInputException("--batch", null, "must be >= 1, got " + batch);
-        ObjectMapper json = new ObjectMapper();
         PrintWriter out = spec.commandLine().getOut();
         return Threads.run(model.threads, () -> {
+            // made here, not captured: a lambda's captured ObjectMapper becomes a method parameter, and picocli reading
+            // every command's methods at start-up would then load Jackson for every command
+            ObjectMapper json = new ObjectMapper();
             try (Encoder enc = Slim4j.loadEncoder(model.model, model.engine())) {
                 for (int i = 0; i < in.size(); i += batch) {
                     List<String> part = in.subList(i, Math.min(in.size(), i + batch));

@@ -57,7 +57,7 @@ public final class ByteLevelBpe implements Tokenizer {
 
     /**
      * @param tokens read once, in order (a view that decodes each string on demand will do)
-     * @param pre {@code tokenizer.ggml.pre}; {@link GgufTokenizer#lazy} has checked it is supported
+     * @param pre {@code tokenizer.ggml.pre}
      * @param source names the file in errors
      */
     public ByteLevelBpe(List<String> tokens, int[] types, List<String> mergeList, String pre, String source) {
@@ -95,15 +95,13 @@ public final class ByteLevelBpe implements Tokenizer {
             if (ab < 0) throw new BadInputException(source, "tokenizer.ggml.merges", "merge " + r + " '" + m + "' is not two tokens whose join is a token");
             this.merges.put(a, b, r, ab);
         }
-        this.ignoreMerges = pre.equals("llama-bpe") || pre.equals("llama3");
-        this.digits = switch (pre) {
-            case "smollm", "starcoder", "refact", "smaug-bpe" -> true;
-            default -> false;
-        };
-        String re = switch (pre) {
-            case "llama-bpe", "llama3", "dbrx" -> GgufTokenizer.LLAMA3_SPLIT;
-            case "qwen2", "deepseek-r1-qwen" -> GgufTokenizer.QWEN2_SPLIT;
-            default -> GPT2_SPLIT;
+        GgufTokenizer.Pre family = GgufTokenizer.Pre.of(pre, source);
+        this.ignoreMerges = pre.equals("llama-bpe") || pre.equals("llama3"); // as the tokenizer.json sets it: not dbrx
+        this.digits = family == GgufTokenizer.Pre.DIGITS_GPT2;
+        String re = switch (family) {
+            case LLAMA3 -> GgufTokenizer.LLAMA3_SPLIT;
+            case QWEN2 -> GgufTokenizer.QWEN2_SPLIT;
+            case DIGITS_GPT2, GPT2 -> GPT2_SPLIT;
         };
         this.split = Pattern.compile(re, Pattern.UNICODE_CHARACTER_CLASS);
     }

@@ -19,7 +19,10 @@ import org.slim4j.util.BadInputException;
  * </ul>
  */
 public final class GgufTokenizer {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Jackson, loaded only where a tokenizer.json is written: the Java tokenizers need none of its ~370 classes. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
 
     // Token types, as llama.cpp's vocab stores them.
     private static final int CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
@@ -50,7 +53,7 @@ public final class GgufTokenizer {
             throw new BadInputException(source, "tokenizer.ggml.token_type", gguf.ints("tokenizer.ggml.token_type").length + " entries for " + n + " tokens");
         }
         switch (model) {
-            case "gpt2" -> preTokenizer(pre(gguf), source);
+            case "gpt2" -> Pre.of(pre(gguf), source);
             case "llama" -> {
                 int scores = gguf.floats("tokenizer.ggml.scores").length;
                 if (scores != n) throw new BadInputException(source, "tokenizer.ggml.scores", scores + " entries for " + n + " tokens");
@@ -92,7 +95,7 @@ public final class GgufTokenizer {
         if (types != null && types.length != tokens.size()) {
             throw new BadInputException(source, "tokenizer.ggml.token_type", types.length + " entries for " + tokens.size() + " tokens");
         }
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
         root.putNull("padding");
@@ -107,7 +110,7 @@ public final class GgufTokenizer {
     }
 
     private static ArrayNode addedTokens(List<String> tokens, int[] types) {
-        ArrayNode added = JSON.createArrayNode();
+        ArrayNode added = Json.MAPPER.createArrayNode();
         if (types == null) return added;
         for (int i = 0; i < tokens.size(); i++) {
             if (types[i] != CONTROL && types[i] != USER_DEFINED) continue;
@@ -146,28 +149,49 @@ public final class GgufTokenizer {
         for (String s : meta.strings("tokenizer.ggml.merges")) merges.add(s);
     }
 
+    /** The pre-tokenizers of byte-level vocabularies, each named by several {@code tokenizer.ggml.pre} values. */
+    enum Pre {
+        /** Digits one by one, then GPT-2's pattern (SmolLM, StarCoder). */
+        DIGITS_GPT2,
+        /** Llama 3's pattern (llama-bpe and llama3 also set ignore_merges; dbrx does not). */
+        LLAMA3,
+        QWEN2,
+        /** GPT-2's pattern. */
+        GPT2;
+
+        /** The pre-tokenizer {@code pre} names; bad input naming the field if none. */
+        static Pre of(String pre, String source) {
+            return switch (pre) {
+                case "smollm", "starcoder", "refact", "smaug-bpe" -> DIGITS_GPT2;
+                case "llama-bpe", "llama3", "dbrx" -> LLAMA3;
+                case "qwen2", "deepseek-r1-qwen" -> QWEN2;
+                case "gpt2", "gpt-2", "default", "olmo", "phi-2", "jina-es", "mpt" -> GPT2;
+                default -> throw new BadInputException(source, "tokenizer.ggml.pre",
+                        "pre-tokenizer '" + pre + "' is not supported yet (supported: smollm, llama-bpe, qwen2, gpt-2)");
+            };
+        }
+    }
+
     /** The pre-tokenizer for tokenizer.ggml.pre {@code pre}, as the model's published tokenizer.json has it. */
     private static ObjectNode preTokenizer(String pre, String source) {
-        ObjectNode byteLevel = JSON.createObjectNode();
+        ObjectNode byteLevel = Json.MAPPER.createObjectNode();
         byteLevel.put("type", "ByteLevel");
         byteLevel.put("add_prefix_space", false);
         byteLevel.put("trim_offsets", true);
         byteLevel.put("use_regex", true);
-        ObjectNode seq = JSON.createObjectNode();
+        ObjectNode seq = Json.MAPPER.createObjectNode();
         seq.put("type", "Sequence");
         ArrayNode list = seq.putArray("pretokenizers");
-        switch (pre) {
-            case "smollm", "starcoder", "refact", "smaug-bpe" -> {
+        switch (Pre.of(pre, source)) {
+            case DIGITS_GPT2 -> {
                 ObjectNode digits = list.addObject();
                 digits.put("type", "Digits");
                 digits.put("individual_digits", true);
                 list.add(byteLevel);
             }
-            case "llama-bpe", "llama3", "dbrx" -> split(list, byteLevel, LLAMA3_SPLIT);
-            case "qwen2", "deepseek-r1-qwen" -> split(list, byteLevel, QWEN2_SPLIT);
-            case "gpt2", "gpt-2", "default", "olmo", "phi-2", "jina-es", "mpt" -> list.add(byteLevel);
-            default -> throw new BadInputException(source, "tokenizer.ggml.pre",
-                    "pre-tokenizer '" + pre + "' is not supported yet (supported: smollm, llama-bpe, qwen2, gpt-2)");
+            case LLAMA3 -> split(list, byteLevel, LLAMA3_SPLIT);
+            case QWEN2 -> split(list, byteLevel, QWEN2_SPLIT);
+            case GPT2 -> list.add(byteLevel);
         }
         return seq;
     }
@@ -221,7 +245,7 @@ public final class GgufTokenizer {
     }
 
     private static ObjectNode vocab(List<String> tokens) {
-        ObjectNode v = JSON.createObjectNode();
+        ObjectNode v = Json.MAPPER.createObjectNode();
         for (int i = 0; i < tokens.size(); i++) if (!v.has(tokens.get(i))) v.put(tokens.get(i), i);
         return v;
     }

@@ -96,7 +96,7 @@ public final class ByteLevelBpe implements Tokenizer {
             this.merges.put(a, b, r, ab);
         }
         GgufTokenizer.Pre family = GgufTokenizer.Pre.of(pre, source);
-        this.ignoreMerges = pre.equals("llama-bpe") || pre.equals("llama3"); // as the tokenizer.json sets it: not dbrx
+        this.ignoreMerges = GgufTokenizer.ignoresMerges(pre);
         this.digits = family == GgufTokenizer.Pre.DIGITS_GPT2;
         String re = switch (family) {
             case LLAMA3 -> GgufTokenizer.LLAMA3_SPLIT;
@@ -107,7 +107,7 @@ public final class ByteLevelBpe implements Tokenizer {
     }
 
     /** The bytes a byte-level string stands for; null if a character is no byte's. */
-    private static byte[] byteLevel(String t) {
+    static byte[] byteLevel(String t) {
         byte[] b = new byte[t.length()];
         for (int i = 0; i < b.length; i++) {
             char c = t.charAt(i);

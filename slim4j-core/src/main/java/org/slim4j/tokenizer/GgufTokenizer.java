@@ -143,10 +143,15 @@ public final class GgufTokenizer {
         m.putNull("end_of_word_suffix");
         m.put("fuse_unk", false);
         m.put("byte_fallback", false);
-        m.put("ignore_merges", pre.equals("llama-bpe") || pre.equals("llama3"));
+        m.put("ignore_merges", ignoresMerges(pre));
         m.set("vocab", vocab(tokens));
         ArrayNode merges = m.putArray("merges");
         for (String s : meta.strings("tokenizer.ggml.merges")) merges.add(s);
+    }
+
+    /** True where the model's tokenizer.json sets ignore_merges: Llama 3's names (dbrx shares its pattern, not this). */
+    static boolean ignoresMerges(String pre) {
+        return pre.equals("llama-bpe") || pre.equals("llama3");
     }
 
     /** The pre-tokenizers of byte-level vocabularies, each named by several {@code tokenizer.ggml.pre} values. */

@@ -91,19 +91,8 @@ class SentencePieceBpeTest {
 
     /** A byte-level token's text, or null where its bytes are not whole UTF-8. */
     private static String text(String byteLevel) {
-        byte[] b = new byte[byteLevel.length()];
-        int extra = 0;
-        int[] charByte = new int[512];
-        java.util.Arrays.fill(charByte, -1);
-        for (int v = 0; v < 256; v++) {
-            boolean printable = (v >= '!' && v <= '~') || (v >= 0xA1 && v <= 0xAC) || (v >= 0xAE && v <= 0xFF);
-            charByte[printable ? v : 256 + extra++] = v;
-        }
-        for (int i = 0; i < b.length; i++) {
-            char c = byteLevel.charAt(i);
-            if (c >= 512 || charByte[c] < 0) return null;
-            b[i] = (byte) charByte[c];
-        }
+        byte[] b = ByteLevelBpe.byteLevel(byteLevel);
+        if (b == null) return null;
         try {
             return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(b)).toString();
         } catch (CharacterCodingException e) {
